@@ -1,0 +1,610 @@
+#!/usr/bin/python3
+"""PyTorch reference fixtures for resnorm: ops, optimizer and a small GPT, as safetensors.
+
+The TypeScript engine proves its numerics against these files (see test/fixtures/README.md).
+Run: /usr/bin/python3 scripts/make_fixtures.py [--check]   (Debian's python has torch 1.13 CPU)
+"""
+import json
+import math
+import os
+import struct
+import sys
+import zlib
+
+try:
+    import numpy as np
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+except ImportError:
+    # `python3` first on PATH may be a pyenv interpreter without torch: hand over to Debian's.
+    if os.path.realpath(sys.executable) != os.path.realpath("/usr/bin/python3") and os.path.exists("/usr/bin/python3"):
+        os.execv("/usr/bin/python3", ["/usr/bin/python3", os.path.abspath(__file__)] + sys.argv[1:])
+    raise
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures")
+ROOT = os.path.normpath(ROOT)
+
+# ----------------------------------------------------------------------------- safetensors
+
+DTYPES = {np.dtype("float32"): "F32", np.dtype("int32"): "I32", np.dtype("float64"): "F64"}
+SIZES = {"F32": 4, "I32": 4, "F64": 8}
+NP_OF = {"F32": "<f4", "I32": "<i4", "F64": "<f8"}
+
+
+def to_np(t):
+    a = t.detach().cpu().numpy() if isinstance(t, torch.Tensor) else np.asarray(t)
+    if a.dtype == np.int64:
+        a = a.astype(np.int32)
+    if a.dtype not in DTYPES:
+        raise TypeError(f"unsupported dtype {a.dtype}")
+    return np.array(a, order="C", copy=True)  # not ascontiguousarray: it turns shape () into (1,)
+
+
+def write_safetensors(path, tensors, metadata):
+    """tensors: ordered dict name -> array; metadata: dict str -> str."""
+    header, blobs, offset = {}, [], 0
+    for name, t in tensors.items():
+        a = to_np(t)
+        raw = a.astype(a.dtype.newbyteorder("<"), copy=False).tobytes(order="C")
+        header[name] = {"dtype": DTYPES[a.dtype], "shape": list(a.shape), "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    header["__metadata__"] = {k: str(v) for k, v in metadata.items()}
+    hb = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    hb += b" " * (-len(hb) % 8)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(hb)))
+        f.write(hb)
+        for b in blobs:
+            f.write(b)
+
+
+def read_safetensors(path):
+    """Validates N, JSON, offsets, dtype sizes and shapes before touching the data."""
+    with open(path, "rb") as f:
+        buf = f.read()
+    if len(buf) < 8:
+        raise ValueError(f"{path}: too short")
+    (n,) = struct.unpack("<Q", buf[:8])
+    if n % 8 != 0 or 8 + n > len(buf):
+        raise ValueError(f"{path}: bad header length {n} for file size {len(buf)}")
+    header = json.loads(buf[8 : 8 + n].decode("utf-8"))
+    meta = header.pop("__metadata__", {})
+    data = buf[8 + n :]
+    out, spans = {}, []
+    for name, h in header.items():
+        b, e = h["data_offsets"]
+        size = SIZES[h["dtype"]] * int(np.prod(h["shape"], dtype=np.int64))
+        if not (0 <= b <= e <= len(data)) or e - b != size:
+            raise ValueError(f"{path}: tensor {name} offsets {b},{e} do not fit dtype/shape/buffer")
+        spans.append((b, e))
+        out[name] = np.frombuffer(data[b:e], dtype=NP_OF[h["dtype"]]).reshape(h["shape"])
+    spans.sort()
+    pos = 0
+    for b, e in spans:
+        if b != pos:
+            raise ValueError(f"{path}: gap or overlap in data at {b}")
+        pos = e
+    if pos != len(data):
+        raise ValueError(f"{path}: {len(data) - pos} trailing bytes")
+    return out, meta
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def seed_for(name):
+    """A stable per-case seed so adding a case never changes the others."""
+    torch.manual_seed(zlib.crc32(name.encode("utf-8")))
+
+
+def randn(*shape):
+    return torch.randn(tuple(shape), dtype=torch.float32)
+
+
+def away_from_zero(x, margin=1e-3):
+    return torch.where(x.abs() < margin, x + torch.sign(x + 1e-12) * 0.1, x)
+
+
+def bounded(*shape):
+    x = randn(*shape)
+    return torch.sign(x + 1e-12) * (0.5 + randn(*shape).abs())
+
+
+WRITTEN = []
+
+
+def op_case(op, case, inputs, fn, args=None, no_grad=(), note=None, f64=False):
+    """inputs: ordered dict of tensors (float ones get grads unless in no_grad). fn(**inputs) -> out."""
+    seed_for("dout/" + case)
+    leaves = {}
+    for k, v in inputs.items():
+        v = v.detach().clone()
+        if v.is_floating_point():
+            if f64:
+                v = v.double()
+            if k not in no_grad:
+                v.requires_grad_(True)
+        leaves[k] = v
+    out = fn(**leaves)
+    dout = randn(*out.shape)
+    out.backward(dout.to(out.dtype))
+    tensors = {k: inputs[k] for k in inputs}
+    tensors["dout"] = dout
+    tensors["out"] = out.detach().float()
+    for k, v in leaves.items():
+        if v.requires_grad:
+            tensors["grad." + k] = v.grad.float()
+    meta = {"op": op, "args": json.dumps(args or {}), "case": case}
+    if note:
+        meta["note"] = note
+    path = os.path.join(ROOT, "ops", case + ".safetensors")
+    write_safetensors(path, tensors, meta)
+    WRITTEN.append(path)
+
+
+def rms_norm(x, weight, eps=1e-5):
+    return weight * x / torch.sqrt((x * x).mean(-1, keepdim=True) + eps)
+
+
+def attention(q, k, v, causal):
+    T, D = q.shape[-2], q.shape[-1]
+    att = q @ k.transpose(-2, -1) * (1.0 / math.sqrt(D))  # (B, H, T, T)
+    if causal:
+        mask = torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1)
+        att = att.masked_fill(mask, float("-inf"))
+    return F.softmax(att, dim=-1) @ v  # (B, H, T, D)
+
+
+# ----------------------------------------------------------------------------- op fixtures
+
+
+def make_ops():
+    def c(name):
+        seed_for(name)
+        return name
+
+    # matmul
+    for name, sa, sb in [
+        ("matmul_7x13_13x5", (7, 13), (13, 5)),
+        ("matmul_batched_3x4x6_3x6x5", (3, 4, 6), (3, 6, 5)),
+        ("matmul_bcast_2x3x4x5_5x7", (2, 3, 4, 5), (5, 7)),
+        ("matmul_1x1_1x1", (1, 1), (1, 1)),
+        ("matmul_bcast_batch_2x1x3x4_5x4x2", (2, 1, 3, 4), (5, 4, 2)),
+    ]:
+        c(name)
+        op_case("matmul", name, {"a": randn(*sa), "b": randn(*sb)}, lambda a, b: torch.matmul(a, b))
+
+    # linear
+    c("linear_3x5x7_to_11_bias")
+    op_case("linear", "linear_3x5x7_to_11_bias", {"x": randn(3, 5, 7), "weight": randn(11, 7), "bias": randn(11)},
+            lambda x, weight, bias: F.linear(x, weight, bias), {"bias": True})
+    c("linear_4x9_to_1_nobias")
+    op_case("linear", "linear_4x9_to_1_nobias", {"x": randn(4, 9), "weight": randn(1, 9)},
+            lambda x, weight: F.linear(x, weight), {"bias": False})
+
+    # broadcasting binary ops
+    fns = {"add": torch.add, "sub": torch.sub, "mul": torch.mul, "div": torch.div}
+    for op, f in fns.items():
+        for tag, sa, sb in [("3x1x5_4x1", (3, 1, 5), (4, 1)), ("2x3_2x3", (2, 3), (2, 3)), ("5_1", (5,), (1,))]:
+            name = c(f"{op}_{tag}")
+            b = bounded(*sb) if op == "div" else randn(*sb)
+            op_case(op, name, {"a": randn(*sa), "b": b}, lambda a, b, f=f: f(a, b))
+
+    # unary ops, shape (3, 17)
+    unary = {
+        "neg": (torch.neg, lambda: randn(3, 17)),
+        "exp": (torch.exp, lambda: randn(3, 17)),
+        "log": (torch.log, lambda: 0.1 + torch.rand(3, 17)),
+        "sqrt": (torch.sqrt, lambda: 0.1 + torch.rand(3, 17)),
+        "tanh": (torch.tanh, lambda: randn(3, 17)),
+        "relu": (F.relu, lambda: away_from_zero(randn(3, 17))),
+        "sigmoid": (torch.sigmoid, lambda: randn(3, 17)),
+        "gelu": (F.gelu, lambda: randn(3, 17)),
+        "gelu_tanh": (lambda x: F.gelu(x, approximate="tanh"), lambda: randn(3, 17)),
+    }
+    for op, (f, gen) in unary.items():
+        name = c(f"{op}_3x17")
+        op_case(op, name, {"x": gen()}, lambda x, f=f: f(x))
+    c("scale_3x17")
+    op_case("scale", "scale_3x17", {"x": randn(3, 17)}, lambda x: 0.37 * x - 1.5, {"alpha": 0.37, "beta": -1.5})
+
+    # reductions over x (3, 4, 5)
+    def reduce(op, x, axes, keepdim):
+        dims = axes if axes else list(range(x.dim()))
+        if op == "sum":
+            return x.sum(dim=dims, keepdim=keepdim)
+        if op == "mean":
+            return x.mean(dim=dims, keepdim=keepdim)
+        return torch.amax(x, dim=dims, keepdim=keepdim)
+
+    red_cases = [("ax1", [1], False), ("ax02_keepdim", [0, 2], True), ("all", [], False)]
+    for op in ("sum", "mean", "max"):
+        for tag, axes, kd in red_cases + ([("ax2", [2], False)] if op == "max" else []):
+            name = c(f"{op}_3x4x5_{tag}")
+            x = randn(3, 4, 5)
+            assert len(set(x.flatten().tolist())) == x.numel(), "max needs tie-free input"
+            op_case(op, name, {"x": x}, lambda x, op=op, axes=axes, kd=kd: reduce(op, x, axes, kd),
+                    {"axes": axes, "keepdim": kd})
+
+    # shape ops
+    c("reshape_2x3x4_to_4x6")
+    op_case("reshape", "reshape_2x3x4_to_4x6", {"x": randn(2, 3, 4)}, lambda x: x.reshape(4, 6), {"shape": [4, 6]})
+    c("permute_2x3x4x5_0213")
+    op_case("permute", "permute_2x3x4x5_0213", {"x": randn(2, 3, 4, 5)}, lambda x: x.permute(0, 2, 1, 3),
+            {"perm": [0, 2, 1, 3]})
+    c("transpose_3x7")
+    op_case("transpose", "transpose_3x7", {"x": randn(3, 7)}, lambda x: x.transpose(0, 1), {"dim0": 0, "dim1": 1})
+    c("slice_4x9x3_ax1_2_7")
+    op_case("slice", "slice_4x9x3_ax1_2_7", {"x": randn(4, 9, 3)}, lambda x: x.narrow(1, 2, 5),
+            {"axis": 1, "start": 2, "end": 7})
+    c("concat_2x3x4_2x5x4_ax1")
+    op_case("concat", "concat_2x3x4_2x5x4_ax1", {"a": randn(2, 3, 4), "b": randn(2, 5, 4)},
+            lambda a, b: torch.cat([a, b], dim=1), {"axis": 1})
+
+    # layer_norm
+    def ln(x, weight, bias=None):
+        return F.layer_norm(x, (x.shape[-1],), weight, bias, 1e-5)
+
+    for tag, shape in [("4x7", (4, 7)), ("2x3x33", (2, 3, 33)), ("3x1", (3, 1))]:
+        name = c(f"layer_norm_{tag}")
+        C = shape[-1]
+        op_case("layer_norm", name, {"x": randn(*shape), "weight": 1 + 0.1 * randn(C), "bias": 0.1 * randn(C)},
+                ln, {"eps": 1e-5, "bias": True})
+    c("layer_norm_offset1e4_5x64")
+    op_case("layer_norm", "layer_norm_offset1e4_5x64",
+            {"x": 1e4 + randn(5, 64), "weight": 1 + 0.1 * randn(64), "bias": 0.1 * randn(64)},
+            ln, {"eps": 1e-5, "bias": True}, f64=True,
+            note="x = 1e4 + randn stored as float32; out and grads computed in float64 from the float32 "
+                 "inputs, then cast to float32 (a stability test: E[x^2]-E[x]^2 fails here)")
+    c("layer_norm_nobias_4x7")
+    op_case("layer_norm", "layer_norm_nobias_4x7", {"x": randn(4, 7), "weight": 1 + 0.1 * randn(7)},
+            ln, {"eps": 1e-5, "bias": False})
+
+    # rms_norm
+    for tag, shape in [("4x7", (4, 7)), ("2x3x33", (2, 3, 33))]:
+        name = c(f"rms_norm_{tag}")
+        op_case("rms_norm", name, {"x": randn(*shape), "weight": 1 + 0.1 * randn(shape[-1])}, rms_norm, {"eps": 1e-5})
+
+    # softmax / log_softmax over the last axis
+    for op, f in (("softmax", F.softmax), ("log_softmax", F.log_softmax)):
+        for tag, shape in [("1x1", (1, 1)), ("5x129", (5, 129)), ("2x3x7", (2, 3, 7))]:
+            name = c(f"{op}_{tag}")
+            op_case(op, name, {"x": randn(*shape)}, lambda x, f=f: f(x, dim=-1), {"axis": -1})
+
+    # cross_entropy (mean over non-ignored targets)
+    def ce(logits, targets):
+        return F.cross_entropy(logits, targets.long(), ignore_index=-100, reduction="mean")
+
+    ce_args = {"ignore_index": -100, "reduction": "mean"}
+    c("cross_entropy_6x11")
+    op_case("cross_entropy", "cross_entropy_6x11",
+            {"logits": randn(6, 11), "targets": torch.randint(0, 11, (6,), dtype=torch.int32)}, ce, ce_args)
+    c("cross_entropy_7x5_ignore")
+    t = torch.randint(0, 5, (7,), dtype=torch.int32)
+    t[1] = -100
+    t[4] = -100
+    op_case("cross_entropy", "cross_entropy_7x5_ignore", {"logits": randn(7, 5), "targets": t}, ce, ce_args)
+
+    # attention (B, H, T, D)
+    for tag, shape, causal in [("2x3x5x4_causal", (2, 3, 5, 4), True), ("1x1x1x8_causal", (1, 1, 1, 8), True),
+                               ("2x2x7x3", (2, 2, 7, 3), False), ("1x2x16x16_causal", (1, 2, 16, 16), True)]:
+        name = c(f"attention_{tag}")
+        op_case("attention", name, {"q": randn(*shape), "k": randn(*shape), "v": randn(*shape)},
+                lambda q, k, v, causal=causal: attention(q, k, v, causal),
+                {"causal": causal, "scale": 1.0 / math.sqrt(shape[-1])})
+
+    # embedding (ids repeat)
+    for tag, V, C, N in [("10x6_n13", 10, 6, 13), ("65x32_n64", 65, 32, 64)]:
+        name = c(f"embedding_{tag}")
+        ids = torch.randint(0, V, (N,), dtype=torch.int32)
+        ids[-1] = ids[0]  # at least one repeat, so the backward must accumulate
+        op_case("embedding", name, {"weight": randn(V, C), "ids": ids},
+                lambda weight, ids: F.embedding(ids.long(), weight))
+
+
+# ----------------------------------------------------------------------------- optimizer fixtures
+
+
+def make_optim():
+    seed_for("optim/adamw")
+    hp = {"lr": 1e-3, "betas": [0.9, 0.99], "eps": 1e-8, "steps": 5,
+          "groups": [{"params": ["p"], "weight_decay": 0.1}, {"params": ["q"], "weight_decay": 0.0}]}
+    p = randn(5, 7).requires_grad_(True)
+    q = randn(7).requires_grad_(True)
+    tensors = {"p0": p.detach().clone(), "q0": q.detach().clone()}
+    opt = torch.optim.AdamW([{"params": [p], "weight_decay": 0.1}, {"params": [q], "weight_decay": 0.0}],
+                            lr=hp["lr"], betas=tuple(hp["betas"]), eps=hp["eps"])
+    for t in range(1, hp["steps"] + 1):
+        gp, gq = randn(5, 7), randn(7)
+        p.grad, q.grad = gp.clone(), gq.clone()
+        opt.step()
+        tensors[f"grad.p.{t}"], tensors[f"grad.q.{t}"] = gp, gq
+        tensors[f"p.{t}"], tensors[f"q.{t}"] = p.detach().clone(), q.detach().clone()
+    path = os.path.join(ROOT, "optim", "adamw.safetensors")
+    write_safetensors(path, tensors, {"op": "adamw", "case": "adamw", "args": json.dumps(hp)})
+    WRITTEN.append(path)
+
+    seed_for("optim/clip")
+    tensors = {}
+    for prefix, out_prefix, target in (("g", "c", 3.7), ("h", "hc", 0.6)):
+        gs = [randn(4, 5), randn(3), randn(2, 2, 2)]
+        norm = torch.sqrt(sum((g * g).sum() for g in gs))
+        gs = [g * (target / norm) for g in gs]
+        ps = [torch.zeros_like(g, requires_grad=True) for g in gs]
+        for pp, g in zip(ps, gs):
+            pp.grad = g.clone()
+        total = torch.nn.utils.clip_grad_norm_(ps, max_norm=1.0)
+        for i, (g, pp) in enumerate(zip(gs, ps)):
+            tensors[f"{prefix}.{i}"] = g
+            tensors[f"{out_prefix}.{i}"] = pp.grad.detach().clone()
+        tensors["total_norm" if prefix == "g" else "h_total_norm"] = total.reshape([])
+    path = os.path.join(ROOT, "optim", "clip.safetensors")
+    write_safetensors(path, tensors, {"op": "clip_grad_norm", "case": "clip",
+                                      "args": json.dumps({"max_norm": 1.0, "norm_type": 2.0, "eps": 1e-6})})
+    WRITTEN.append(path)
+
+    args = {"max_lr": 1e-3, "min_lr": 1e-4, "warmup_iters": 100, "lr_decay_iters": 2000}
+
+    def lr_at(it):
+        if it < args["warmup_iters"]:
+            return args["max_lr"] * (it + 1) / (args["warmup_iters"] + 1)
+        if it > args["lr_decay_iters"]:
+            return args["min_lr"]
+        r = (it - args["warmup_iters"]) / (args["lr_decay_iters"] - args["warmup_iters"])
+        return args["min_lr"] + 0.5 * (1.0 + math.cos(math.pi * r)) * (args["max_lr"] - args["min_lr"])
+
+    its = [0, 1, 50, 99, 100, 101, 500, 1000, 1999, 2000, 2500]
+    path = os.path.join(ROOT, "optim", "schedule.json")
+    with open(path, "w") as f:
+        pts = ",\n".join(f"    [{it}, {json.dumps(lr_at(it))}]" for it in its)
+        f.write(f'{{\n  "args": {json.dumps(args)},\n  "points": [\n{pts}\n  ]\n}}\n')
+    WRITTEN.append(path)
+
+
+# ----------------------------------------------------------------------------- GPT fixtures
+
+
+class LayerNorm(nn.Module):
+    """LayerNorm with an optional bias (torch 1.13's nn.LayerNorm has no bias flag)."""
+
+    def __init__(self, C, bias):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(C))
+        self.bias = nn.Parameter(torch.zeros(C)) if bias else None
+
+    def forward(self, x):
+        return F.layer_norm(x, self.weight.shape, self.weight, self.bias, 1e-5)
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, C):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(C))
+
+    def forward(self, x):
+        return rms_norm(x, self.weight)
+
+
+def make_norm(cfg):
+    return LayerNorm(cfg["n_embd"], cfg["bias"]) if cfg["norm"] == "layernorm" else RMSNorm(cfg["n_embd"])
+
+
+class Attn(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        C, self.H = cfg["n_embd"], cfg["n_head"]
+        self.c_attn = nn.Linear(C, 3 * C, bias=cfg["bias"])
+        self.c_proj = nn.Linear(C, C, bias=cfg["bias"])
+
+    def forward(self, x):
+        B, T, C = x.shape
+        q, k, v = self.c_attn(x).split(C, dim=2)  # (B, T, C) each
+        q, k, v = (z.view(B, T, self.H, C // self.H).transpose(1, 2) for z in (q, k, v))  # (B, H, T, D)
+        y = attention(q, k, v, causal=True).transpose(1, 2).contiguous().view(B, T, C)
+        return self.c_proj(y)
+
+
+class MLP(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        C = cfg["n_embd"]
+        self.c_fc = nn.Linear(C, 4 * C, bias=cfg["bias"])
+        self.gelu = nn.GELU()
+        self.c_proj = nn.Linear(4 * C, C, bias=cfg["bias"])
+
+    def forward(self, x):
+        return self.c_proj(self.gelu(self.c_fc(x)))
+
+
+class Block(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.pre = cfg["placement"] == "pre"
+        self.ln_1, self.attn, self.ln_2, self.mlp = make_norm(cfg), Attn(cfg), make_norm(cfg), MLP(cfg)
+
+    def forward(self, x):
+        if self.pre:
+            x = x + self.attn(self.ln_1(x))
+            return x + self.mlp(self.ln_2(x))
+        x = self.ln_1(x + self.attn(x))  # Post-LN (Vaswani et al. 2017)
+        return self.ln_2(x + self.mlp(x))
+
+
+def sinusoidal(T, C):
+    t = np.arange(T, dtype=np.float64)[:, None]
+    i2 = np.arange(0, C, 2, dtype=np.float64)[None, :]
+    ang = t / np.power(10000.0, i2 / C)
+    pe = np.zeros((T, C), dtype=np.float64)
+    pe[:, 0::2], pe[:, 1::2] = np.sin(ang), np.cos(ang)
+    return torch.from_numpy(pe.astype(np.float32))
+
+
+class GPT(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.cfg = cfg
+        V, C = cfg["vocab_size"], cfg["n_embd"]
+        self.wte = nn.Embedding(V, C)
+        if cfg["pos"] == "learned":
+            self.wpe = nn.Embedding(cfg["block_size"], C)
+        else:
+            self.register_buffer("pe", sinusoidal(cfg["block_size"], C))
+        self.h = nn.ModuleList([Block(cfg) for _ in range(cfg["n_layer"])])
+        if cfg["placement"] == "pre":
+            self.ln_f = make_norm(cfg)
+        if not cfg["tie"]:
+            self.lm_head = nn.Linear(C, V, bias=False)
+        self._init()
+
+    def _init(self):
+        L = self.cfg["n_layer"]
+        for name, p in self.named_parameters():
+            with torch.no_grad():
+                leaf = name.split(".")[-2] if name.count(".") else name
+                is_norm = any(s in name for s in ("ln_1", "ln_2", "ln_f"))
+                if is_norm:  # GPT-2 init (1 / 0) plus noise so tests exercise gamma and beta
+                    p.copy_((1.0 if name.endswith("weight") else 0.0) + 0.1 * torch.randn_like(p))
+                elif name.endswith("bias"):
+                    p.copy_(0.1 * torch.randn_like(p))
+                elif leaf == "c_proj":
+                    p.normal_(0.0, 0.02 / math.sqrt(2 * L))
+                else:
+                    p.normal_(0.0, 0.02)
+
+    def forward(self, idx, targets):
+        B, T = idx.shape
+        pos = self.wpe.weight[:T] if hasattr(self, "wpe") else self.pe[:T]  # (T, C)
+        x = self.wte(idx) + pos  # (B, T, C)
+        for block in self.h:
+            x = block(x)
+        if hasattr(self, "ln_f"):
+            x = self.ln_f(x)
+        W = self.wte.weight if self.cfg["tie"] else self.lm_head.weight
+        logits = F.linear(x, W)  # (B, T, V)
+        loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1))
+        return logits, loss
+
+
+GPT_CASES = {
+    "pre_ln": dict(norm="layernorm", placement="pre", pos="learned", tie=True, bias=True, traj=True),
+    "post_ln": dict(norm="layernorm", placement="post", pos="sinusoidal", tie=False, bias=True, traj=True),
+    "pre_rms": dict(norm="rmsnorm", placement="pre", pos="learned", tie=True, bias=False, traj=False),
+}
+
+
+def make_gpt():
+    B, T = 4, 16
+    for case, spec in GPT_CASES.items():
+        seed_for("gpt/" + case)
+        cfg = dict(vocab_size=65, block_size=16, n_layer=2, n_head=2, n_embd=32, dropout=0.0, bias=spec["bias"],
+                   norm=spec["norm"], placement=spec["placement"], pos=spec["pos"], tie=spec["tie"])
+        model = GPT(cfg)
+        V = cfg["vocab_size"]
+        idx = torch.randint(0, V, (B, T))
+        targets = torch.randint(0, V, (B, T))
+        tensors = {f"param.{n}": p.detach().clone() for n, p in model.named_parameters()}
+        if cfg["pos"] == "sinusoidal":
+            tensors["buffer.pe"] = model.pe.clone()
+        logits, loss = model(idx, targets)
+        loss.backward()
+        tensors.update(idx=idx, targets=targets, logits=logits.detach(), loss=loss.detach().reshape([]))
+        tensors.update({f"grad.{n}": p.grad.detach().clone() for n, p in model.named_parameters()})
+        meta = {"case": case, "config": json.dumps(cfg)}
+
+        if spec["traj"]:
+            steps = 10
+            hp = {"steps": steps, "lr": 1e-3, "betas": [0.9, 0.99], "eps": 1e-8, "weight_decay": 0.1,
+                  "decay": "params with >= 2 dims (tied wte once); others 0", "clip_grad_norm": 1.0,
+                  "loss": "loss of batch t before step t's update"}
+            model.zero_grad(set_to_none=True)
+            params = list(model.named_parameters())
+            decay = [p for _, p in params if p.dim() >= 2]
+            no_decay = [p for _, p in params if p.dim() < 2]
+            opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
+                                    lr=1e-3, betas=(0.9, 0.99), eps=1e-8)
+            tidx = torch.randint(0, V, (steps, B, T))
+            ttgt = torch.randint(0, V, (steps, B, T))
+            losses, norms = [], []
+            for t in range(steps):
+                _, l = model(tidx[t], ttgt[t])
+                opt.zero_grad(set_to_none=True)
+                l.backward()
+                norms.append(torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0).item())
+                opt.step()
+                losses.append(l.item())
+            tensors.update({"traj.idx": tidx, "traj.targets": ttgt,
+                            "traj.loss": torch.tensor(losses, dtype=torch.float32),
+                            "traj.grad_norm": torch.tensor(norms, dtype=torch.float32)})
+            tensors.update({f"traj.param.{n}": p.detach().clone() for n, p in model.named_parameters()})
+            meta["traj"] = json.dumps(hp)
+        path = os.path.join(ROOT, "gpt", case + ".safetensors")
+        write_safetensors(path, tensors, meta)
+        WRITTEN.append(path)
+
+
+# ----------------------------------------------------------------------------- check
+
+
+def check():
+    total, n_files = 0, 0
+    for sub in ("ops", "optim", "gpt"):
+        d = os.path.join(ROOT, sub)
+        for fn in sorted(os.listdir(d)):
+            path = os.path.join(d, fn)
+            size = os.path.getsize(path)
+            total += size
+            n_files += 1
+            if fn.endswith(".json"):
+                data = json.load(open(path))
+                print(f"{sub}/{fn:44s} {size:8d} B  {len(data['points'])} points")
+                continue
+            ts, meta = read_safetensors(path)
+            for k, v in ts.items():
+                if v.dtype.kind == "f" and not np.all(np.isfinite(v)):
+                    raise ValueError(f"{path}: {k} has non-finite values")
+            if sub == "ops":
+                assert {"op", "args", "case"} <= set(meta), path
+                json.loads(meta["args"])
+                assert ts["dout"].shape == ts["out"].shape, path
+                for k in ts:
+                    if k.startswith("grad."):
+                        assert ts[k].shape == ts[k[5:]].shape, (path, k)
+                desc = f"op={meta['op']} out{list(ts['out'].shape)}"
+            elif sub == "gpt":
+                cfg = json.loads(meta["config"])
+                params = [k[6:] for k in ts if k.startswith("param.")]
+                for n in params:
+                    assert ts["grad." + n].shape == ts["param." + n].shape, (path, n)
+                desc = f"{len(params)} params, loss={float(ts['loss']):.6f}"
+                if "traj.loss" in ts:
+                    desc += f", traj {ts['traj.loss'][0]:.4f}->{ts['traj.loss'][-1]:.4f}"
+                assert cfg["vocab_size"] == ts["logits"].shape[-1]
+            else:
+                desc = meta.get("op", "")
+            print(f"{sub}/{fn:44s} {size:8d} B  {len(ts):3d} tensors  {desc}")
+    print(f"{n_files} files, {total} bytes ({total / 2**20:.2f} MiB)")
+    if total >= 2 * 2**20:
+        raise SystemExit("fixtures exceed 2 MB")
+
+
+def main():
+    torch.set_num_threads(1)
+    if "--check" not in sys.argv[1:] or "--write" in sys.argv[1:]:
+        for sub in ("ops", "optim", "gpt"):  # start clean so removed cases do not linger
+            d = os.path.join(ROOT, sub)
+            if os.path.isdir(d):
+                for fn in os.listdir(d):
+                    if fn.endswith(".safetensors") or fn.endswith(".json"):
+                        os.remove(os.path.join(d, fn))
+        make_ops()
+        make_optim()
+        make_gpt()
+        print(f"wrote {len(WRITTEN)} files under {ROOT}")
+    check()
+
+
+if __name__ == "__main__":
+    main()
