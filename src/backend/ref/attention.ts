@@ -1,0 +1,122 @@
+// Scaled dot-product attention per head for the reference backend, q, k, v, out laid out (BH, T, D).
+// Forward saves each query row's logsumexp; backward recomputes the probabilities from it, one row of
+// T scores at a time, so no (T, T) matrix is ever kept (the FlashAttention recipe, Dao et al. 2022).
+import type { FloatArray } from './storage.ts';
+
+/** s[j] = scale·q_t·k_j for the keys query t may see (j ≤ t when causal); returns how many. */
+function scoreRow(
+  q: FloatArray,
+  k: FloatArray,
+  base: number,
+  t: number,
+  T: number,
+  D: number,
+  scale: number,
+  causal: boolean,
+  s: Float64Array,
+): number {
+  const keys = causal ? t + 1 : T;
+  const qo = base + t * D;
+  for (let j = 0; j < keys; j++) {
+    const ko = base + j * D;
+    let dot = 0;
+    for (let d = 0; d < D; d++) dot += q[qo + d] * k[ko + d];
+    s[j] = scale * dot;
+  }
+  return keys;
+}
+
+/** out_t = Σ_j softmax(s)_j·v_j and lse_t = log Σ_j exp(s_j), with s = scale·q_t·Kᵀ (+ causal mask). */
+export function attentionForward(
+  q: FloatArray,
+  k: FloatArray,
+  v: FloatArray,
+  out: FloatArray,
+  lse: FloatArray,
+  BH: number,
+  T: number,
+  D: number,
+  scale: number,
+  causal: boolean,
+): void {
+  const s = new Float64Array(T);
+  const acc = new Float64Array(D);
+  for (let h = 0; h < BH; h++) {
+    const base = h * T * D;
+    for (let t = 0; t < T; t++) {
+      const keys = scoreRow(q, k, base, t, T, D, scale, causal, s);
+      let m = -Infinity;
+      for (let j = 0; j < keys; j++) if (s[j] > m) m = s[j];
+      let sum = 0;
+      acc.fill(0);
+      for (let j = 0; j < keys; j++) {
+        const p = Math.exp(s[j] - m); // unnormalised; divided by sum below
+        sum += p;
+        const vo = base + j * D;
+        for (let d = 0; d < D; d++) acc[d] += p * v[vo + d];
+      }
+      const oo = base + t * D;
+      for (let d = 0; d < D; d++) out[oo + d] = acc[d] / sum;
+      lse[h * T + t] = m + Math.log(sum);
+    }
+  }
+}
+
+/**
+ * With P = exp(S − lse) recomputed per row and Δ_t = Σ_d dO_t·O_t (= Σ_j P_tj·dP_tj):
+ * dV = Pᵀ·dO, dP = dO·Vᵀ, dS = P⊙(dP − Δ), dQ = scale·dS·K, dK = scale·dSᵀ·Q.
+ */
+export function attentionBackward(
+  q: FloatArray,
+  k: FloatArray,
+  v: FloatArray,
+  out: FloatArray,
+  lse: FloatArray,
+  dout: FloatArray,
+  dq: FloatArray,
+  dk: FloatArray,
+  dv: FloatArray,
+  BH: number,
+  T: number,
+  D: number,
+  scale: number,
+  causal: boolean,
+): void {
+  const s = new Float64Array(T);
+  const dqRow = new Float64Array(D);
+  // dK and dV gather contributions from every query, so accumulate a whole head in float64.
+  const dkAcc = new Float64Array(T * D);
+  const dvAcc = new Float64Array(T * D);
+  for (let h = 0; h < BH; h++) {
+    const base = h * T * D;
+    dkAcc.fill(0);
+    dvAcc.fill(0);
+    for (let t = 0; t < T; t++) {
+      const keys = scoreRow(q, k, base, t, T, D, scale, causal, s);
+      const l = lse[h * T + t];
+      const to = base + t * D;
+      let delta = 0;
+      for (let d = 0; d < D; d++) delta += dout[to + d] * out[to + d];
+      dqRow.fill(0);
+      for (let j = 0; j < keys; j++) {
+        const p = Math.exp(s[j] - l);
+        const jo = base + j * D;
+        let dp = 0;
+        for (let d = 0; d < D; d++) {
+          dvAcc[j * D + d] += p * dout[to + d];
+          dp += dout[to + d] * v[jo + d];
+        }
+        const ds = p * (dp - delta);
+        for (let d = 0; d < D; d++) {
+          dqRow[d] += scale * ds * k[jo + d];
+          dkAcc[j * D + d] += scale * ds * q[to + d];
+        }
+      }
+      for (let d = 0; d < D; d++) dq[to + d] = dqRow[d];
+    }
+    for (let i = 0; i < T * D; i++) {
+      dk[base + i] = dkAcc[i];
+      dv[base + i] = dvAcc[i];
+    }
+  }
+}

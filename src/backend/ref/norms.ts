@@ -1,0 +1,135 @@
+// LayerNorm and RMSNorm over the last axis for the reference backend: forward passes that save the
+// per-row statistics, and backward passes that use them (rows × C layout, float64 accumulation).
+import type { FloatArray } from './storage.ts';
+
+/**
+ * Ba et al. 2016 with PyTorch's biased variance, computed in two passes (mean, then Σ(x − μ)²) so that
+ * inputs offset by ~1e4 do not cancel as E[x²] − E[x]² would. Saves μ and rstd = 1/sqrt(σ² + ε).
+ */
+export function layerNormForward(
+  x: FloatArray,
+  w: FloatArray | null,
+  b: FloatArray | null,
+  out: FloatArray,
+  mean: FloatArray,
+  rstd: FloatArray,
+  rows: number,
+  C: number,
+  eps: number,
+): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * C;
+    let sum = 0;
+    for (let c = 0; c < C; c++) sum += x[o + c];
+    const mu = sum / C;
+    let ss = 0;
+    for (let c = 0; c < C; c++) {
+      const d = x[o + c] - mu;
+      ss += d * d;
+    }
+    const s = 1 / Math.sqrt(ss / C + eps);
+    for (let c = 0; c < C; c++) {
+      const xhat = (x[o + c] - mu) * s;
+      out[o + c] = (w ? w[c] : 1) * xhat + (b ? b[c] : 0);
+    }
+    mean[r] = mu;
+    rstd[r] = s;
+  }
+}
+
+/**
+ * With s = rstd, x̂ = (x − μ)s and g = dy·γ: dx = s·(g − mean(g) − x̂·mean(g·x̂)), dγ = Σ_rows dy·x̂,
+ * dβ = Σ_rows dy. x̂ is recomputed from the saved μ and s rather than stored.
+ */
+export function layerNormBackward(
+  dy: FloatArray,
+  x: FloatArray,
+  w: FloatArray | null,
+  mean: FloatArray,
+  rstd: FloatArray,
+  dx: FloatArray,
+  dw: FloatArray | null,
+  db: FloatArray | null,
+  rows: number,
+  C: number,
+): void {
+  const dwAcc = dw ? new Float64Array(C) : null;
+  const dbAcc = db ? new Float64Array(C) : null;
+  for (let r = 0; r < rows; r++) {
+    const o = r * C;
+    const mu = mean[r];
+    const s = rstd[r];
+    let sumG = 0;
+    let sumGX = 0;
+    for (let c = 0; c < C; c++) {
+      const xhat = (x[o + c] - mu) * s;
+      const g = dy[o + c] * (w ? w[c] : 1);
+      sumG += g;
+      sumGX += g * xhat;
+      if (dwAcc) dwAcc[c] += dy[o + c] * xhat;
+      if (dbAcc) dbAcc[c] += dy[o + c];
+    }
+    const meanG = sumG / C;
+    const meanGX = sumGX / C;
+    for (let c = 0; c < C; c++) {
+      const xhat = (x[o + c] - mu) * s;
+      const g = dy[o + c] * (w ? w[c] : 1);
+      dx[o + c] = s * (g - meanG - xhat * meanGX);
+    }
+  }
+  if (dw && dwAcc) dw.set(dwAcc);
+  if (db && dbAcc) db.set(dbAcc);
+}
+
+/** Zhang & Sennrich 2019: y = γ·x·ρ with ρ = 1/sqrt(mean(x²) + ε); saves ρ per row. */
+export function rmsNormForward(
+  x: FloatArray,
+  w: FloatArray | null,
+  out: FloatArray,
+  rrms: FloatArray,
+  rows: number,
+  C: number,
+  eps: number,
+): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * C;
+    let ss = 0;
+    for (let c = 0; c < C; c++) ss += x[o + c] * x[o + c];
+    const rho = 1 / Math.sqrt(ss / C + eps);
+    for (let c = 0; c < C; c++) out[o + c] = (w ? w[c] : 1) * x[o + c] * rho;
+    rrms[r] = rho;
+  }
+}
+
+/**
+ * With g = dy·γ: ∂ρ/∂x_j = −ρ³·x_j/C, so dx_j = ρ·g_j + Σ_i g_i·x_i·(−ρ³x_j/C)
+ *                                            = ρ·(g_j − x_j·ρ²·mean(g·x)),
+ * and dγ = Σ_rows dy·x·ρ.
+ */
+export function rmsNormBackward(
+  dy: FloatArray,
+  x: FloatArray,
+  w: FloatArray | null,
+  rrms: FloatArray,
+  dx: FloatArray,
+  dw: FloatArray | null,
+  rows: number,
+  C: number,
+): void {
+  const dwAcc = dw ? new Float64Array(C) : null;
+  for (let r = 0; r < rows; r++) {
+    const o = r * C;
+    const rho = rrms[r];
+    let sumGX = 0;
+    for (let c = 0; c < C; c++) {
+      sumGX += dy[o + c] * (w ? w[c] : 1) * x[o + c];
+      if (dwAcc) dwAcc[c] += dy[o + c] * x[o + c] * rho;
+    }
+    const k = rho * rho * (sumGX / C);
+    for (let c = 0; c < C; c++) {
+      const g = dy[o + c] * (w ? w[c] : 1);
+      dx[o + c] = rho * (g - x[o + c] * k);
+    }
+  }
+  if (dw && dwAcc) dw.set(dwAcc);
+}

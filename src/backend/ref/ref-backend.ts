@@ -1,0 +1,287 @@
+// The reference backend: plain TypeScript over JS typed arrays, written for clarity. It is the oracle
+// every faster backend is tested against; the kernels live in one file per family and this class
+// checks its handles and sizes, then delegates.
+import {
+  BYTES_PER_ELEMENT,
+  type AdamWArgs,
+  type Backend,
+  type BinaryOp,
+  type DType,
+  type HostArray,
+  type MatmulArgs,
+  type MemoryStats,
+  type ReduceOp,
+  type Storage,
+  type UnaryOp,
+} from '../backend.ts';
+import { adamw } from './adamw.ts';
+import { attentionBackward, attentionForward } from './attention.ts';
+import { crossEntropyBackward, crossEntropyForward } from './cross-entropy.ts';
+import { dropoutForward } from './dropout.ts';
+import * as ew from './elementwise.ts';
+import { embeddingBackward, embeddingForward } from './embedding.ts';
+import { cast, stridedCopy, stridedExtent } from './layout.ts';
+import { matmul, matmulExtents } from './matmul.ts';
+import { layerNormBackward, layerNormForward, rmsNormBackward, rmsNormForward } from './norms.ts';
+import { reduce } from './reduce.ts';
+import { logSoftmaxBackward, logSoftmaxForward, softmaxBackward, softmaxForward } from './softmax.ts';
+import { RefStorage, arr, floats, ints, newArray, type FloatArray } from './storage.ts';
+
+function numel(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** floats() for an optional parameter (γ, β, dγ, dβ may be null). */
+function maybeFloats(s: Storage | null, need: number, name: string): FloatArray | null {
+  return s === null ? null : floats(s, need, name);
+}
+
+export class RefBackend implements Backend {
+  readonly name = 'ref';
+  private readonly live = new Set<RefStorage>();
+  private liveBytes = 0;
+  private peakBytes = 0;
+
+  // ---- memory -------------------------------------------------------------------------------
+  alloc(dtype: DType, length: number): Storage {
+    if (!Number.isInteger(length) || length < 0) {
+      throw new Error(`alloc needs a non-negative integer length, got ${length}.`);
+    }
+    const s = new RefStorage(newArray(dtype, length), null, this);
+    this.live.add(s);
+    this.liveBytes += length * BYTES_PER_ELEMENT[dtype];
+    this.peakBytes = Math.max(this.peakBytes, this.liveBytes);
+    return s;
+  }
+
+  view(base: Storage, offset: number, length: number): Storage {
+    const data = arr(base, 0, 'view base');
+    if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > data.length) {
+      throw new Error(`view [${offset}, ${offset + length}) does not fit in a buffer of ${data.length} elements.`);
+    }
+    const b = base as RefStorage;
+    return new RefStorage(data.subarray(offset, offset + length), b.root ?? b, this);
+  }
+
+  free(s: Storage): void {
+    if (!(s instanceof RefStorage) || s.owner !== this) {
+      throw new Error('free was given a buffer this ref backend did not allocate; free it with its own backend.');
+    }
+    if (s.isView) return; // a view owns no memory
+    if (!this.live.delete(s)) {
+      throw new Error('free was called twice on the same buffer; this is a double-free bug.');
+    }
+    s.freed = true;
+    this.liveBytes -= s.length * BYTES_PER_ELEMENT[s.dtype];
+  }
+
+  write(s: Storage, src: ArrayLike<number>): void {
+    const data = arr(s, 0, 'write target');
+    if (src.length !== data.length) {
+      throw new Error(`write got ${src.length} values for a buffer of ${data.length} elements; lengths must match.`);
+    }
+    if (data instanceof Int32Array && !(src instanceof Int32Array)) {
+      for (let i = 0; i < data.length; i++) data[i] = Math.trunc(src[i]);
+    } else {
+      data.set(src);
+    }
+  }
+
+  read(s: Storage): Promise<HostArray> {
+    return Promise.resolve(this.readSync(s));
+  }
+
+  readSync(s: Storage): HostArray {
+    return arr(s, 0, 'read source').slice();
+  }
+
+  memoryStats(): MemoryStats {
+    return { liveBuffers: this.live.size, liveBytes: this.liveBytes, peakBytes: this.peakBytes };
+  }
+
+  // ---- data movement --------------------------------------------------------------------------
+  fill(out: Storage, value: number): void {
+    arr(out, 0, 'fill target').fill(value);
+  }
+
+  cast(src: Storage, out: Storage): void {
+    const o = arr(out, 0, 'cast output');
+    cast(arr(src, o.length, 'cast source'), o);
+  }
+
+  stridedCopy(
+    src: Storage,
+    srcOffset: number,
+    srcStrides: readonly number[],
+    dst: Storage,
+    dstOffset: number,
+    dstStrides: readonly number[],
+    shape: readonly number[],
+  ): void {
+    const s = arr(src, 0, 'stridedCopy source');
+    const d = arr(dst, 0, 'stridedCopy destination');
+    for (const [name, a, off, strides] of [
+      ['source', s, srcOffset, srcStrides],
+      ['destination', d, dstOffset, dstStrides],
+    ] as const) {
+      const [lo, hi] = stridedExtent(off, strides, shape);
+      if (lo <= hi && (lo < 0 || hi >= a.length)) {
+        throw new Error(
+          `stridedCopy ${name} walk over shape [${shape}] touches elements [${lo}, ${hi}] of a buffer of ${a.length}.`,
+        );
+      }
+    }
+    stridedCopy(s, srcOffset, srcStrides, d, dstOffset, dstStrides, shape);
+  }
+
+  // ---- elementwise ----------------------------------------------------------------------------
+  unary(op: UnaryOp, x: Storage, out: Storage): void {
+    const o = arr(out, 0, 'unary output');
+    ew.unary(op, arr(x, o.length, 'unary input'), o);
+  }
+
+  unaryBackward(op: UnaryOp, x: Storage, dy: Storage, dx: Storage): void {
+    const g = arr(dx, 0, 'dx');
+    ew.unaryBackward(op, arr(x, g.length, 'x'), arr(dy, g.length, 'dy'), g);
+  }
+
+  affine(x: Storage, out: Storage, alpha: number, beta: number): void {
+    const o = arr(out, 0, 'affine output');
+    ew.affine(arr(x, o.length, 'affine input'), o, alpha, beta);
+  }
+
+  axpy(src: Storage, dst: Storage, alpha: number): void {
+    const d = arr(dst, 0, 'axpy destination');
+    ew.axpy(arr(src, d.length, 'axpy source'), d, alpha);
+  }
+
+  binary(
+    op: BinaryOp,
+    a: Storage,
+    aShape: readonly number[],
+    b: Storage,
+    bShape: readonly number[],
+    out: Storage,
+    outShape: readonly number[],
+  ): void {
+    const [x, y] = [arr(a, numel(aShape), 'a'), arr(b, numel(bShape), 'b')];
+    ew.binary(op, x, aShape, y, bShape, arr(out, numel(outShape), 'out'), outShape);
+  }
+
+  equal(a: Storage, aShape: readonly number[], b: Storage, bShape: readonly number[], out: Storage): void {
+    const outLen = numel(ew.broadcastShape(aShape, bShape));
+    ew.equal(arr(a, numel(aShape), 'a'), aShape, arr(b, numel(bShape), 'b'), bShape, arr(out, outLen, 'out'));
+  }
+
+  // ---- reductions -----------------------------------------------------------------------------
+  reduce(op: ReduceOp, x: Storage, shape: readonly number[], axes: readonly number[], out: Storage): void {
+    const kept = shape.filter((_, d) => !axes.includes(d));
+    reduce(op, arr(x, numel(shape), 'reduce input'), shape, axes, arr(out, numel(kept), 'reduce output'));
+  }
+
+  // ---- matrix product -------------------------------------------------------------------------
+  matmul(a: Storage, b: Storage, out: Storage, args: MatmulArgs): void {
+    const need = matmulExtents(args);
+    matmul(arr(a, need.a, 'matmul A'), arr(b, need.b, 'matmul B'), arr(out, need.out, 'matmul C'), args);
+  }
+
+  // ---- fused layers ---------------------------------------------------------------------------
+  layerNormForward(x: Storage, w: Storage | null, b: Storage | null, out: Storage, mean: Storage, rstd: Storage,
+    rows: number, C: number, eps: number): void {
+    const n = rows * C;
+    layerNormForward(floats(x, n, 'x'), maybeFloats(w, C, 'weight'), maybeFloats(b, C, 'bias'), floats(out, n, 'out'),
+      floats(mean, rows, 'mean'), floats(rstd, rows, 'rstd'), rows, C, eps);
+  }
+
+  layerNormBackward(dy: Storage, x: Storage, w: Storage | null, mean: Storage, rstd: Storage, dx: Storage,
+    dw: Storage | null, db: Storage | null, rows: number, C: number): void {
+    const n = rows * C;
+    layerNormBackward(floats(dy, n, 'dy'), floats(x, n, 'x'), maybeFloats(w, C, 'weight'), floats(mean, rows, 'mean'),
+      floats(rstd, rows, 'rstd'), floats(dx, n, 'dx'), maybeFloats(dw, C, 'dweight'), maybeFloats(db, C, 'dbias'),
+      rows, C);
+  }
+
+  rmsNormForward(x: Storage, w: Storage | null, out: Storage, rrms: Storage, rows: number, C: number, eps: number): void {
+    const n = rows * C;
+    rmsNormForward(floats(x, n, 'x'), maybeFloats(w, C, 'weight'), floats(out, n, 'out'), floats(rrms, rows, 'rrms'),
+      rows, C, eps);
+  }
+
+  rmsNormBackward(dy: Storage, x: Storage, w: Storage | null, rrms: Storage, dx: Storage, dw: Storage | null,
+    rows: number, C: number): void {
+    const n = rows * C;
+    rmsNormBackward(floats(dy, n, 'dy'), floats(x, n, 'x'), maybeFloats(w, C, 'weight'), floats(rrms, rows, 'rrms'),
+      floats(dx, n, 'dx'), maybeFloats(dw, C, 'dweight'), rows, C);
+  }
+
+  softmaxForward(x: Storage, out: Storage, rows: number, C: number): void {
+    softmaxForward(floats(x, rows * C, 'x'), floats(out, rows * C, 'out'), rows, C);
+  }
+
+  softmaxBackward(y: Storage, dy: Storage, dx: Storage, rows: number, C: number): void {
+    const n = rows * C;
+    softmaxBackward(floats(y, n, 'y'), floats(dy, n, 'dy'), floats(dx, n, 'dx'), rows, C);
+  }
+
+  logSoftmaxForward(x: Storage, out: Storage, rows: number, C: number): void {
+    logSoftmaxForward(floats(x, rows * C, 'x'), floats(out, rows * C, 'out'), rows, C);
+  }
+
+  logSoftmaxBackward(y: Storage, dy: Storage, dx: Storage, rows: number, C: number): void {
+    const n = rows * C;
+    logSoftmaxBackward(floats(y, n, 'y'), floats(dy, n, 'dy'), floats(dx, n, 'dx'), rows, C);
+  }
+
+  crossEntropyForward(logits: Storage, targets: Storage, loss: Storage, lse: Storage, rows: number, V: number,
+    ignoreIndex: number): void {
+    crossEntropyForward(floats(logits, rows * V, 'logits'), ints(targets, rows, 'targets'), floats(loss, 1, 'loss'),
+      floats(lse, rows, 'lse'), rows, V, ignoreIndex);
+  }
+
+  crossEntropyBackward(logits: Storage, targets: Storage, lse: Storage, dloss: Storage, dlogits: Storage,
+    rows: number, V: number, ignoreIndex: number): void {
+    crossEntropyBackward(floats(logits, rows * V, 'logits'), ints(targets, rows, 'targets'), floats(lse, rows, 'lse'),
+      floats(dloss, 1, 'dloss'), floats(dlogits, rows * V, 'dlogits'), rows, V, ignoreIndex);
+  }
+
+  attentionForward(q: Storage, k: Storage, v: Storage, out: Storage, lse: Storage, BH: number, T: number, D: number,
+    scale: number, causal: boolean): void {
+    const n = BH * T * D;
+    attentionForward(floats(q, n, 'q'), floats(k, n, 'k'), floats(v, n, 'v'), floats(out, n, 'out'),
+      floats(lse, BH * T, 'lse'), BH, T, D, scale, causal);
+  }
+
+  attentionBackward(q: Storage, k: Storage, v: Storage, out: Storage, lse: Storage, dout: Storage, dq: Storage,
+    dk: Storage, dv: Storage, BH: number, T: number, D: number, scale: number, causal: boolean): void {
+    const n = BH * T * D;
+    attentionBackward(floats(q, n, 'q'), floats(k, n, 'k'), floats(v, n, 'v'), floats(out, n, 'out'),
+      floats(lse, BH * T, 'lse'), floats(dout, n, 'dout'), floats(dq, n, 'dq'), floats(dk, n, 'dk'),
+      floats(dv, n, 'dv'), BH, T, D, scale, causal);
+  }
+
+  embeddingForward(weight: Storage, ids: Storage, out: Storage, N: number, C: number): void {
+    embeddingForward(floats(weight, 0, 'weight'), ints(ids, N, 'ids'), floats(out, N * C, 'out'), N, C);
+  }
+
+  embeddingBackward(dout: Storage, ids: Storage, dweight: Storage, N: number, C: number): void {
+    embeddingBackward(floats(dout, N * C, 'dout'), ints(ids, N, 'ids'), floats(dweight, 0, 'dweight'), N, C);
+  }
+
+  dropoutForward(x: Storage, out: Storage, mask: Storage, p: number, seed: number): void {
+    const o = floats(out, 0, 'out');
+    dropoutForward(floats(x, o.length, 'x'), o, floats(mask, o.length, 'mask'), p, seed);
+  }
+
+  // ---- optimizer ------------------------------------------------------------------------------
+  adamw(param: Storage, grad: Storage, m: Storage, v: Storage, args: AdamWArgs): void {
+    const p = floats(param, 0, 'param');
+    const n = p.length;
+    adamw(p, floats(grad, n, 'grad'), floats(m, n, 'm'), floats(v, n, 'v'), args);
+  }
+}
+
+export function createRefBackend(): RefBackend {
+  return new RefBackend();
+}
