@@ -1,0 +1,153 @@
+// A decoder-only Transformer language model (GPT): token embedding + positional encoding →
+// N blocks (causal self-attention and MLP, each with a residual connection and a normalization,
+// pre- or post-LN) → optional final norm → linear head to the vocabulary. Follows nanoGPT's model.py.
+
+import type { Backend } from '../backend/backend.ts';
+import { Block, type Placement } from '../nn/block.ts';
+import { Dropout } from '../nn/dropout.ts';
+import { Embedding } from '../nn/embedding.ts';
+import { Linear } from '../nn/linear.ts';
+import { Module, ModuleList } from '../nn/module.ts';
+import { makeNorm, type Norm, type NormKind } from '../nn/norm.ts';
+import type { Parameter } from '../nn/parameter.ts';
+import { sinusoidalTable } from '../nn/positional.ts';
+import { add, type GeluApproximation } from '../tensor/ops/elementwise.ts';
+import { embedding } from '../tensor/ops/embedding.ts';
+import { linear } from '../tensor/ops/matmul.ts';
+import { slice } from '../tensor/ops/layout.ts';
+import { crossEntropy } from '../tensor/ops/softmax.ts';
+import { Rng } from '../tensor/rng.ts';
+import { fmt } from '../tensor/shape.ts';
+import { getDefaultBackend } from '../tensor/backend-registry.ts';
+import { tensor, type Tensor } from '../tensor/tensor.ts';
+
+export type PositionalKind = 'learned' | 'sinusoidal';
+
+export interface GPTConfig {
+  vocabSize: number;
+  blockSize: number;
+  nLayer: number;
+  nHead: number;
+  nEmbd: number;
+  dropout: number;
+  /** Biases in Linear layers and LayerNorms (GPT-2: true). */
+  bias: boolean;
+  norm: NormKind;
+  placement: Placement;
+  positional: PositionalKind;
+  /** Share the token embedding with the output head (GPT-2: true). */
+  tieWeights: boolean;
+  /** 'none' = exact erf GELU (nanoGPT), 'tanh' = GPT-2's approximation. */
+  activation: GeluApproximation;
+}
+
+export const DEFAULT_GPT_CONFIG: GPTConfig = {
+  vocabSize: 65,
+  blockSize: 64,
+  nLayer: 4,
+  nHead: 4,
+  nEmbd: 128,
+  dropout: 0,
+  bias: true,
+  norm: 'layernorm',
+  placement: 'pre',
+  positional: 'learned',
+  tieWeights: true,
+  activation: 'none',
+};
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Structural checks a model cannot work without (the CLI validates field types before this). */
+export function checkGPTConfig(c: GPTConfig): void {
+  const positive: (keyof GPTConfig)[] = ['vocabSize', 'blockSize', 'nLayer', 'nHead', 'nEmbd'];
+  for (const k of positive) {
+    const v = c[k];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new ConfigError(`config.${k} must be a positive integer, got ${String(v)}`);
+  }
+  if (c.nEmbd % c.nHead !== 0) throw new ConfigError(`config.nEmbd (${c.nEmbd}) must be divisible by config.nHead (${c.nHead}); try nHead = ${[1, 2, 4, 8].filter((h) => c.nEmbd % h === 0).join(' or ')}`);
+  if (!(c.dropout >= 0 && c.dropout < 1)) throw new ConfigError(`config.dropout must be in [0, 1), got ${c.dropout}`);
+}
+
+export interface GPTOutput {
+  logits: Tensor; // (B, T, V)
+  loss: Tensor | null; // scalar
+}
+
+export class GPT extends Module {
+  readonly wte: Embedding;
+  readonly wpe: Embedding | null;
+  readonly h: ModuleList<Block>;
+  readonly ln_f: Norm | null;
+  private readonly lmHead: Linear | null;
+  private readonly drop: Dropout;
+  /** The fixed sinusoidal table (blockSize, C), when config.positional is 'sinusoidal'. */
+  private peTable: Tensor | null = null;
+  /** Draws dropout seeds; saved in checkpoints so a resumed run continues exactly. */
+  readonly dropoutRng: Rng;
+
+  private constructor(readonly config: GPTConfig, seed: number) {
+    super();
+    checkGPTConfig(config);
+    const c = config;
+    this.dropoutRng = new Rng(seed ^ 0x5bd1e995);
+    // GPT-2: the projections that write into the residual stream are scaled by 1/sqrt(2·L).
+    const projInit = { kind: 'normal', std: 0.02 / Math.sqrt(2 * c.nLayer) } as const;
+    this.wte = this.child('wte', new Embedding(c.vocabSize, c.nEmbd));
+    this.wpe = c.positional === 'learned' ? this.child('wpe', new Embedding(c.blockSize, c.nEmbd)) : null;
+    this.drop = this.child('drop', new Dropout(c.dropout, this.dropoutRng));
+    const blocks = Array.from({ length: c.nLayer }, () =>
+      new Block({ C: c.nEmbd, nHead: c.nHead, bias: c.bias, norm: c.norm, placement: c.placement, activation: c.activation, dropout: c.dropout, projInit, rng: this.dropoutRng }),
+    );
+    this.h = this.child('h', new ModuleList(blocks));
+    // Post-LN's last sub-layer already ends in a norm; pre-LN needs a final one (GPT-2's ln_f).
+    this.ln_f = c.placement === 'pre' ? this.child('ln_f', makeNorm(c.norm, c.nEmbd, c.bias)) : null;
+    this.lmHead = c.tieWeights ? null : this.child('lm_head', new Linear(c.nEmbd, c.vocabSize, { bias: false }));
+  }
+
+  /** Builds the model and allocates its parameters on `backend`, initialised from `seed`. */
+  static create(config: GPTConfig, opts: { backend?: Backend; seed?: number } = {}): GPT {
+    const seed = opts.seed ?? 1337;
+    const backend = opts.backend ?? getDefaultBackend();
+    const model = new GPT(config, seed);
+    model.materialize(backend, new Rng(seed));
+    if (config.positional === 'sinusoidal') {
+      model.peTable = tensor(sinusoidalTable(config.blockSize, config.nEmbd), [config.blockSize, config.nEmbd], { backend });
+    }
+    return model;
+  }
+
+  get backend(): Backend {
+    return this.store!.backend;
+  }
+
+  /** The output head's weight (V, C): the token embedding when tied. */
+  get headWeight(): Parameter {
+    return this.lmHead ? this.lmHead.weight : this.wte.weight;
+  }
+
+  /** idx: int32 (B, T) token ids; targets: int32 (B, T) or null. */
+  forward(idx: Tensor, targets: Tensor | null = null): GPTOutput {
+    const T = idx.shape[1];
+    if (idx.rank !== 2 || idx.dtype !== 'int32') throw new ConfigError(`GPT.forward: idx must be int32 (B, T), got ${idx.dtype} ${fmt(idx.shape)}`);
+    if (T > this.config.blockSize) throw new ConfigError(`GPT.forward: sequence length ${T} exceeds block size ${this.config.blockSize}`);
+    const tok = this.wte.forward(idx); // (B, T, C)
+    const pos = this.positions(T); // (T, C)
+    let x = this.drop.forward(add(tok, pos)); // (B, T, C)
+    for (const block of this.h.items) x = block.forward(x);
+    if (this.ln_f) x = this.ln_f.forward(x);
+    const logits = linear(x, this.headWeight.value, null); // (B, T, V)
+    const loss = targets ? crossEntropy(logits, targets) : null;
+    return { logits, loss };
+  }
+
+  private positions(T: number): Tensor {
+    if (this.wpe) {
+      const ids = tensor(Int32Array.from({ length: T }, (_, i) => i), [T], { backend: this.backend });
+      return embedding(this.wpe.weight.value, ids);
+    }
+    return slice(this.peTable!, 0, 0, T);
+  }
+}

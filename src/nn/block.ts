@@ -1,0 +1,67 @@
+// One Transformer layer: attention and feed-forward sub-layers, each wrapped in a residual
+// connection y = x + F(x) and a normalization, placed either
+//   pre  (GPT-2, Xiong et al. 2020):      x ← x + F(LN(x))
+//   post (Vaswani et al. 2017, eq. in the seed articles: Y' = LN(Y + X)):  x ← LN(x + F(x))
+
+import { add } from '../tensor/ops/elementwise.ts';
+import type { GeluApproximation } from '../tensor/ops/elementwise.ts';
+import type { Rng } from '../tensor/rng.ts';
+import type { Tensor } from '../tensor/tensor.ts';
+import { CausalSelfAttention } from './attention.ts';
+import { Dropout } from './dropout.ts';
+import { MLP } from './mlp.ts';
+import { Module } from './module.ts';
+import { makeNorm, type Norm, type NormKind } from './norm.ts';
+import type { Init } from './parameter.ts';
+
+export type Placement = 'pre' | 'post';
+export const PLACEMENTS: readonly Placement[] = ['pre', 'post'];
+
+export interface BlockOptions {
+  C: number;
+  nHead: number;
+  bias: boolean;
+  norm: NormKind;
+  placement: Placement;
+  activation: GeluApproximation;
+  dropout: number;
+  /** Init of the two projections that write into the residual stream. */
+  projInit: Init;
+  rng: Rng;
+}
+
+export class Block extends Module {
+  readonly ln_1: Norm;
+  readonly attn: CausalSelfAttention;
+  readonly ln_2: Norm;
+  readonly mlp: MLP;
+  private readonly drop: Dropout;
+  readonly placement: Placement;
+
+  constructor(o: BlockOptions) {
+    super();
+    this.placement = o.placement;
+    this.ln_1 = this.child('ln_1', makeNorm(o.norm, o.C, o.bias));
+    this.attn = this.child('attn', new CausalSelfAttention(o.C, o.nHead, { bias: o.bias, projInit: o.projInit }));
+    this.ln_2 = this.child('ln_2', makeNorm(o.norm, o.C, o.bias));
+    this.mlp = this.child('mlp', new MLP(o.C, { bias: o.bias, activation: o.activation, projInit: o.projInit }));
+    this.drop = this.child('drop', new Dropout(o.dropout, o.rng));
+  }
+
+  forward(x: Tensor): Tensor {
+    const attn = (h: Tensor) => this.drop.forward(this.attn.forward(h));
+    const mlp = (h: Tensor) => this.drop.forward(this.mlp.forward(h));
+    switch (this.placement) {
+      case 'pre':
+        x = add(x, attn(this.ln_1.forward(x))); // (B, T, C)
+        return add(x, mlp(this.ln_2.forward(x)));
+      case 'post':
+        x = this.ln_1.forward(add(x, attn(x)));
+        return this.ln_2.forward(add(x, mlp(x)));
+      default: {
+        const never: never = this.placement;
+        throw new Error(`unknown placement '${String(never)}'`);
+      }
+    }
+  }
+}

@@ -1,0 +1,77 @@
+// Module: a tree of named parameters and children, with train/eval mode and dotted names
+// (`h.0.attn.c_attn.weight`), as in torch.nn.Module.
+
+import type { Backend } from '../backend/backend.ts';
+import type { Rng } from '../tensor/rng.ts';
+import type { Shape } from '../tensor/shape.ts';
+import { Parameter, type Init } from './parameter.ts';
+import { ParameterStore } from './parameter-store.ts';
+
+export abstract class Module {
+  training = true;
+  private readonly params = new Map<string, Parameter>();
+  private readonly children = new Map<string, Module>();
+  /** Set by materialize(): the flat buffers that hold every parameter and gradient. */
+  store: ParameterStore | null = null;
+
+  protected param(name: string, shape: Shape, init: Init, decay?: boolean): Parameter {
+    const p = new Parameter(shape, init, decay);
+    this.params.set(name, p);
+    return p;
+  }
+
+  /** Registers an existing parameter under another name (weight tying). */
+  protected shareParam(name: string, p: Parameter): Parameter {
+    this.params.set(name, p);
+    return p;
+  }
+
+  protected child<M extends Module>(name: string, m: M): M {
+    this.children.set(name, m);
+    return m;
+  }
+
+  /** Every parameter with its dotted name, in declaration order; tied parameters appear once per name. */
+  namedParameters(prefix = ''): [string, Parameter][] {
+    const out: [string, Parameter][] = [];
+    for (const [n, p] of this.params) out.push([prefix + n, p]);
+    for (const [n, c] of this.children) out.push(...c.namedParameters(`${prefix}${n}.`));
+    return out;
+  }
+
+  /** Unique parameters (first name wins for tied ones). */
+  uniqueParameters(): [string, Parameter][] {
+    const seen = new Set<Parameter>();
+    return this.namedParameters().filter(([, p]) => (seen.has(p) ? false : (seen.add(p), true)));
+  }
+
+  numParameters(): number {
+    return this.uniqueParameters().reduce((n, [, p]) => n + p.shape.reduce((a, b) => a * b, 1), 0);
+  }
+
+  train(on = true): this {
+    this.training = on;
+    for (const c of this.children.values()) c.train(on);
+    return this;
+  }
+
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Allocates every parameter in one flat buffer on `backend` and initialises it from `rng`. */
+  materialize(backend: Backend, rng: Rng): this {
+    this.store = ParameterStore.create(this.uniqueParameters(), backend, rng);
+    return this;
+  }
+}
+
+/** An indexed list of modules (`h.0`, `h.1`, ...). */
+export class ModuleList<M extends Module> extends Module {
+  readonly items: M[];
+  constructor(items: M[]) {
+    super();
+    this.items = items;
+    items.forEach((m, i) => this.child(String(i), m));
+  }
+}

@@ -1,0 +1,63 @@
+// Normalization layers over the feature axis, selected by a typed union (see NormKind).
+// LayerNorm: (x − μ)/sqrt(σ² + ε)·γ + β, Ba, Kiros & Hinton 2016. RMSNorm: x/rms(x)·γ, Zhang & Sennrich 2019.
+
+import { layerNorm, rmsNorm } from '../tensor/ops/norms.ts';
+import type { Tensor } from '../tensor/tensor.ts';
+import { Module } from './module.ts';
+import type { Parameter } from './parameter.ts';
+
+export type NormKind = 'layernorm' | 'rmsnorm';
+export const NORM_KINDS: readonly NormKind[] = ['layernorm', 'rmsnorm'];
+
+export abstract class Norm extends Module {
+  abstract forward(x: Tensor): Tensor;
+}
+
+export class LayerNorm extends Norm {
+  readonly weight: Parameter;
+  readonly bias: Parameter | null;
+  constructor(
+    readonly dim: number,
+    opts: { bias?: boolean; eps?: number } = {},
+  ) {
+    super();
+    this.eps = opts.eps ?? 1e-5;
+    this.weight = this.param('weight', [dim], { kind: 'ones' });
+    this.bias = (opts.bias ?? true) ? this.param('bias', [dim], { kind: 'zeros' }) : null;
+  }
+  readonly eps: number;
+
+  forward(x: Tensor): Tensor {
+    return layerNorm(x, this.weight.value, this.bias?.value ?? null, this.eps);
+  }
+}
+
+export class RMSNorm extends Norm {
+  readonly weight: Parameter;
+  readonly eps: number;
+  constructor(
+    readonly dim: number,
+    opts: { eps?: number } = {},
+  ) {
+    super();
+    this.eps = opts.eps ?? 1e-5;
+    this.weight = this.param('weight', [dim], { kind: 'ones' });
+  }
+
+  forward(x: Tensor): Tensor {
+    return rmsNorm(x, this.weight.value, this.eps);
+  }
+}
+
+export function makeNorm(kind: NormKind, dim: number, bias: boolean): Norm {
+  switch (kind) {
+    case 'layernorm':
+      return new LayerNorm(dim, { bias });
+    case 'rmsnorm':
+      return new RMSNorm(dim);
+    default: {
+      const never: never = kind;
+      throw new Error(`unknown norm kind '${String(never)}'`);
+    }
+  }
+}

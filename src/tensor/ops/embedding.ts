@@ -1,0 +1,46 @@
+// Embedding lookup (a gather of rows) with a scatter-add backward, and inverted dropout.
+
+import { record } from '../autograd.ts';
+import { fmt, ShapeError } from '../shape.ts';
+import type { Tensor } from '../tensor.ts';
+import { alloc, checkFloat, checkSameBackend } from './common.ts';
+
+/** weight (V, C) gathered at int32 ids of any shape → (...ids.shape, C). */
+export function embedding(weight: Tensor, ids: Tensor): Tensor {
+  checkSameBackend('embedding', weight, ids);
+  checkFloat('embedding', weight);
+  if (ids.dtype !== 'int32') throw new ShapeError(`embedding: ids must be int32, got ${ids.dtype}`);
+  if (weight.rank !== 2) throw new ShapeError(`embedding: weight must be (V, C), got ${fmt(weight.shape)}`);
+  const [V, C] = weight.shape;
+  if (ids.backend.readSync) {
+    const a = ids.toArraySync();
+    for (let i = 0; i < a.length; i++) {
+      if (a[i] < 0 || a[i] >= V) throw new ShapeError(`embedding: id ${a[i]} at position ${i} is outside the table's ${V} rows`);
+    }
+  }
+  const out = alloc(weight, [...ids.shape, C]);
+  weight.backend.embeddingForward(weight.storage, ids.storage, out.storage, ids.size, C);
+  return record(out, 'embedding', [weight], (g) => {
+    const dw = alloc(weight, weight.shape);
+    weight.backend.embeddingBackward(g.storage, ids.storage, dw.storage, ids.size, C);
+    return [dw];
+  });
+}
+
+/**
+ * Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1 − p).
+ * The mask depends only on (seed, element index), so every backend draws the same one.
+ */
+export function dropout(x: Tensor, p: number, seed: number): Tensor {
+  checkFloat('dropout', x);
+  if (!(p >= 0 && p < 1)) throw new ShapeError(`dropout: p must be in [0, 1), got ${p}`);
+  if (p === 0) return x;
+  const out = alloc(x, x.shape);
+  const mask = alloc(x, x.shape);
+  x.backend.dropoutForward(x.storage, out.storage, mask.storage, p, seed >>> 0);
+  return record(out, 'dropout', [x], (g) => {
+    const dx = alloc(x, x.shape);
+    x.backend.binary('mul', g.storage, g.shape, mask.storage, mask.shape, dx.storage, x.shape);
+    return [dx];
+  });
+}

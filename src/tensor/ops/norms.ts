@@ -1,0 +1,55 @@
+// Fused normalization ops over the last axis: LayerNorm (Ba, Kiros & Hinton 2016) and
+// RMSNorm (Zhang & Sennrich 2019). One kernel call forward, one backward, with the per-row
+// statistics saved in between, as in llm.c.
+
+import { record } from '../autograd.ts';
+import { fmt, ShapeError } from '../shape.ts';
+import type { Tensor } from '../tensor.ts';
+import { alloc, checkInputs } from './common.ts';
+
+function checkAffine(op: string, x: Tensor, p: Tensor | null, what: string): void {
+  const C = x.shape[x.rank - 1];
+  if (p && (p.rank !== 1 || p.shape[0] !== C)) {
+    throw new ShapeError(`${op}: ${what} has shape ${fmt(p.shape)} but the input's last dimension is ${C}; expected [${C}]`);
+  }
+}
+
+/** (x − μ)/sqrt(σ² + ε)·γ + β over the last axis, σ² the biased variance (PyTorch semantics). */
+export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null, eps = 1e-5): Tensor {
+  checkInputs('layerNorm', x, ...[weight, bias].filter((t): t is Tensor => t !== null));
+  if (x.rank < 1) throw new ShapeError('layerNorm: input must have at least one dimension');
+  checkAffine('layerNorm', x, weight, 'weight');
+  checkAffine('layerNorm', x, bias, 'bias');
+  const C = x.shape[x.rank - 1];
+  const rows = x.size / C;
+  const out = alloc(x, x.shape);
+  const mean = alloc(x, [rows]);
+  const rstd = alloc(x, [rows]);
+  x.backend.layerNormForward(x.storage, weight?.storage ?? null, bias?.storage ?? null, out.storage, mean.storage, rstd.storage, rows, C, eps);
+  const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
+  return record(out, 'layerNorm', inputs, (g) => {
+    const dx = alloc(x, x.shape);
+    const dw = weight ? alloc(weight, weight.shape) : null;
+    const db = bias ? alloc(bias, bias.shape) : null;
+    x.backend.layerNormBackward(g.storage, x.storage, weight?.storage ?? null, mean.storage, rstd.storage, dx.storage, dw?.storage ?? null, db?.storage ?? null, rows, C);
+    return [dx, ...(dw ? [dw] : []), ...(db ? [db] : [])];
+  });
+}
+
+/** x/sqrt(mean(x²) + ε)·γ over the last axis. */
+export function rmsNorm(x: Tensor, weight: Tensor | null, eps = 1e-5): Tensor {
+  checkInputs('rmsNorm', x, ...(weight ? [weight] : []));
+  if (x.rank < 1) throw new ShapeError('rmsNorm: input must have at least one dimension');
+  checkAffine('rmsNorm', x, weight, 'weight');
+  const C = x.shape[x.rank - 1];
+  const rows = x.size / C;
+  const out = alloc(x, x.shape);
+  const rrms = alloc(x, [rows]);
+  x.backend.rmsNormForward(x.storage, weight?.storage ?? null, out.storage, rrms.storage, rows, C, eps);
+  return record(out, 'rmsNorm', weight ? [x, weight] : [x], (g) => {
+    const dx = alloc(x, x.shape);
+    const dw = weight ? alloc(weight, weight.shape) : null;
+    x.backend.rmsNormBackward(g.storage, x.storage, weight?.storage ?? null, rrms.storage, dx.storage, dw?.storage ?? null, rows, C);
+    return dw ? [dx, dw] : [dx];
+  });
+}

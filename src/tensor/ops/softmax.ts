@@ -1,0 +1,59 @@
+// Softmax, log-softmax over the last axis, and cross-entropy fused with log-softmax
+// (logsumexp(z) − z[target], mean over targets that are not the ignore index, as in PyTorch).
+
+import { record } from '../autograd.ts';
+import { fmt, ShapeError } from '../shape.ts';
+import type { Tensor } from '../tensor.ts';
+import { alloc, checkInputs, checkSameBackend } from './common.ts';
+
+function lastAxisOp(kind: 'softmax' | 'logSoftmax', x: Tensor): Tensor {
+  checkInputs(kind, x);
+  if (x.rank < 1) throw new ShapeError(`${kind}: input must have at least one dimension`);
+  const C = x.shape[x.rank - 1];
+  const rows = x.size / C;
+  const out = alloc(x, x.shape);
+  const fwd = kind === 'softmax' ? x.backend.softmaxForward : x.backend.logSoftmaxForward;
+  fwd.call(x.backend, x.storage, out.storage, rows, C);
+  return record(out, kind, [x], (g) => {
+    const dx = alloc(x, x.shape);
+    const bwd = kind === 'softmax' ? x.backend.softmaxBackward : x.backend.logSoftmaxBackward;
+    bwd.call(x.backend, out.storage, g.storage, dx.storage, rows, C);
+    return [dx];
+  });
+}
+
+export const softmax = (x: Tensor): Tensor => lastAxisOp('softmax', x);
+export const logSoftmax = (x: Tensor): Tensor => lastAxisOp('logSoftmax', x);
+
+export const IGNORE_INDEX = -100;
+
+/**
+ * Mean cross-entropy of logits (..., V) against int32 targets (...); returns a scalar.
+ * Targets equal to ignoreIndex do not count; out-of-range targets are an error.
+ */
+export function crossEntropy(logits: Tensor, targets: Tensor, ignoreIndex = IGNORE_INDEX): Tensor {
+  checkInputs('crossEntropy', logits);
+  checkSameBackend('crossEntropy', logits, targets);
+  if (targets.dtype !== 'int32') throw new ShapeError(`crossEntropy: targets must be int32, got ${targets.dtype}`);
+  const V = logits.shape[logits.rank - 1];
+  const rows = logits.size / V;
+  if (logits.rank < 1 || targets.size !== rows || targets.shape.some((d, i) => d !== logits.shape[i])) {
+    throw new ShapeError(`crossEntropy: logits ${fmt(logits.shape)} need targets of shape ${fmt(logits.shape.slice(0, -1))}, got ${fmt(targets.shape)}`);
+  }
+  if (targets.backend.readSync) {
+    const t = targets.toArraySync();
+    for (let i = 0; i < t.length; i++) {
+      if (t[i] !== ignoreIndex && (t[i] < 0 || t[i] >= V)) {
+        throw new ShapeError(`crossEntropy: target ${t[i]} at position ${i} is outside the vocabulary [0, ${V})`);
+      }
+    }
+  }
+  const loss = alloc(logits, []);
+  const lse = alloc(logits, [rows]);
+  logits.backend.crossEntropyForward(logits.storage, targets.storage, loss.storage, lse.storage, rows, V, ignoreIndex);
+  return record(loss, 'crossEntropy', [logits], (g) => {
+    const dlogits = alloc(logits, logits.shape);
+    logits.backend.crossEntropyBackward(logits.storage, targets.storage, lse.storage, g.storage, dlogits.storage, rows, V, ignoreIndex);
+    return [dlogits];
+  });
+}
