@@ -1,0 +1,256 @@
+// The one small interface every backend implements (reference TypeScript, WebAssembly, later WebGPU).
+// Tensors never see a backend's memory directly: they hold an opaque `Storage` handle and ask the
+// backend to run kernels on it, so a backend can keep data in wasm linear memory or GPU buffers.
+//
+// Conventions for every kernel:
+// - all buffers are dense and row-major; `rows × C` means `rows` contiguous vectors of width C;
+// - a kernel writes its outputs (it never accumulates) unless its doc says otherwise;
+// - shapes have already been checked by the op front-end (src/tensor); kernels trust them.
+
+export type DType = 'float32' | 'float64' | 'int32';
+
+export const BYTES_PER_ELEMENT: Record<DType, number> = { float32: 4, float64: 8, int32: 4 };
+
+/** A backend's handle to a dense buffer (or a view into one). Opaque outside its backend. */
+export interface Storage {
+  readonly dtype: DType;
+  /** Number of elements. */
+  readonly length: number;
+}
+
+export type HostArray = Float32Array | Float64Array | Int32Array;
+
+export type UnaryOp =
+  | 'neg'
+  | 'exp'
+  | 'log'
+  | 'sqrt'
+  | 'tanh'
+  | 'relu'
+  | 'sigmoid'
+  | 'gelu' // exact: 0.5·x·(1 + erf(x/√2))
+  | 'gelu_tanh'; // GPT-2's approximation: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
+
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div';
+
+export type ReduceOp = 'sum' | 'max' | 'sumsq';
+
+/** Accounting the engine uses to prove that memory does not grow over training steps. */
+export interface MemoryStats {
+  liveBuffers: number;
+  liveBytes: number;
+  peakBytes: number;
+}
+
+export interface MatmulArgs {
+  /** Number of independent products; batch i reads A at i·strideA and B at i·strideB (0 = shared). */
+  batch: number;
+  m: number;
+  n: number;
+  k: number;
+  /** A is stored (k, m) instead of (m, k). */
+  transA: boolean;
+  /** B is stored (n, k) instead of (k, n). */
+  transB: boolean;
+  strideA: number;
+  strideB: number;
+  /** If true, C += A·B instead of C = A·B. */
+  accumulate: boolean;
+}
+
+export interface AdamWArgs {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** 1 − β1ᵗ and 1 − β2ᵗ, computed by the caller (in float64) for the current step t. */
+  biasCorrection1: number;
+  biasCorrection2: number;
+}
+
+export interface Backend {
+  readonly name: string;
+
+  // ---- memory -------------------------------------------------------------------------------
+  /** A new zero-filled buffer. */
+  alloc(dtype: DType, length: number): Storage;
+  /** A view of `length` elements of `base` starting at element `offset`; shares memory. */
+  view(base: Storage, offset: number, length: number): Storage;
+  /** Releases a buffer (views are released with nothing to do). Using it afterwards is a bug. */
+  free(s: Storage): void;
+  write(s: Storage, src: ArrayLike<number>): void;
+  read(s: Storage): Promise<HostArray>;
+  /** CPU backends read synchronously; GPU backends may not offer this. */
+  readSync?(s: Storage): HostArray;
+  memoryStats(): MemoryStats;
+
+  // ---- data movement --------------------------------------------------------------------------
+  fill(out: Storage, value: number): void;
+  /** Converts between dtypes (or copies when equal); lengths match. */
+  cast(src: Storage, out: Storage): void;
+  /**
+   * The one layout primitive: for every index (i0..i{r-1}) < shape,
+   * dst[dstOffset + Σ i·dstStrides] = src[srcOffset + Σ i·srcStrides].
+   * Permute, slice, concat and their backward passes are all this op.
+   */
+  stridedCopy(
+    src: Storage,
+    srcOffset: number,
+    srcStrides: readonly number[],
+    dst: Storage,
+    dstOffset: number,
+    dstStrides: readonly number[],
+    shape: readonly number[],
+  ): void;
+
+  // ---- elementwise ----------------------------------------------------------------------------
+  unary(op: UnaryOp, x: Storage, out: Storage): void;
+  /** dx = dy · f'(x). */
+  unaryBackward(op: UnaryOp, x: Storage, dy: Storage, dx: Storage): void;
+  /** out = alpha·x + beta. */
+  affine(x: Storage, out: Storage, alpha: number, beta: number): void;
+  /** dst += alpha·src (gradient accumulation, residual adds in place). */
+  axpy(src: Storage, dst: Storage, alpha: number): void;
+  /** out = a op b with NumPy broadcasting; shapes are right-aligned and already have equal rank. */
+  binary(
+    op: BinaryOp,
+    a: Storage,
+    aShape: readonly number[],
+    b: Storage,
+    bShape: readonly number[],
+    out: Storage,
+    outShape: readonly number[],
+  ): void;
+  /** out[i] = (a[i] === b_broadcast[i]) ? 1 : 0; used by max's backward pass. */
+  equal(
+    a: Storage,
+    aShape: readonly number[],
+    b: Storage,
+    bShape: readonly number[],
+    out: Storage,
+  ): void;
+
+  // ---- reductions -----------------------------------------------------------------------------
+  /** Reduces `x` (of `shape`) over `axes` (sorted, unique); `out` has the kept dims' elements. */
+  reduce(op: ReduceOp, x: Storage, shape: readonly number[], axes: readonly number[], out: Storage): void;
+
+  // ---- matrix product -------------------------------------------------------------------------
+  matmul(a: Storage, b: Storage, out: Storage, args: MatmulArgs): void;
+
+  // ---- fused layers (forward writes what backward needs) --------------------------------------
+  /** LayerNorm over the last axis (PyTorch semantics, biased variance). w, b may be null. */
+  layerNormForward(
+    x: Storage,
+    w: Storage | null,
+    b: Storage | null,
+    out: Storage,
+    mean: Storage,
+    rstd: Storage,
+    rows: number,
+    C: number,
+    eps: number,
+  ): void;
+  /** Writes dx, and dw/db (summed over rows) when not null. */
+  layerNormBackward(
+    dy: Storage,
+    x: Storage,
+    w: Storage | null,
+    mean: Storage,
+    rstd: Storage,
+    dx: Storage,
+    dw: Storage | null,
+    db: Storage | null,
+    rows: number,
+    C: number,
+  ): void;
+  /** y = w·x / sqrt(mean(x²) + eps); w may be null; rrms receives 1/sqrt(mean(x²) + eps). */
+  rmsNormForward(x: Storage, w: Storage | null, out: Storage, rrms: Storage, rows: number, C: number, eps: number): void;
+  rmsNormBackward(
+    dy: Storage,
+    x: Storage,
+    w: Storage | null,
+    rrms: Storage,
+    dx: Storage,
+    dw: Storage | null,
+    rows: number,
+    C: number,
+  ): void;
+  softmaxForward(x: Storage, out: Storage, rows: number, C: number): void;
+  /** dx = y·(dy − Σ dy·y). */
+  softmaxBackward(y: Storage, dy: Storage, dx: Storage, rows: number, C: number): void;
+  logSoftmaxForward(x: Storage, out: Storage, rows: number, C: number): void;
+  /** dx = dy − softmax·Σ dy, with y the log-softmax output. */
+  logSoftmaxBackward(y: Storage, dy: Storage, dx: Storage, rows: number, C: number): void;
+  /**
+   * Mean cross-entropy over rows whose target is not `ignoreIndex`.
+   * Writes loss[0] (0 when every target is ignored) and lse[row] = logsumexp(logits[row]).
+   */
+  crossEntropyForward(
+    logits: Storage,
+    targets: Storage,
+    loss: Storage,
+    lse: Storage,
+    rows: number,
+    V: number,
+    ignoreIndex: number,
+  ): void;
+  /** dlogits = dloss[0]·(softmax − onehot)/count for counted rows, 0 for ignored ones. */
+  crossEntropyBackward(
+    logits: Storage,
+    targets: Storage,
+    lse: Storage,
+    dloss: Storage,
+    dlogits: Storage,
+    rows: number,
+    V: number,
+    ignoreIndex: number,
+  ): void;
+  /**
+   * Scaled dot-product attention per head: q, k, v, out are (BH, T, D) contiguous.
+   * lse (BH, T) receives each query row's logsumexp of scaled scores, so backward can
+   * recompute probabilities without keeping a T×T matrix.
+   */
+  attentionForward(
+    q: Storage,
+    k: Storage,
+    v: Storage,
+    out: Storage,
+    lse: Storage,
+    BH: number,
+    T: number,
+    D: number,
+    scale: number,
+    causal: boolean,
+  ): void;
+  attentionBackward(
+    q: Storage,
+    k: Storage,
+    v: Storage,
+    out: Storage,
+    lse: Storage,
+    dout: Storage,
+    dq: Storage,
+    dk: Storage,
+    dv: Storage,
+    BH: number,
+    T: number,
+    D: number,
+    scale: number,
+    causal: boolean,
+  ): void;
+  /** out[i, :] = weight[ids[i], :]; ids are int32, checked by the caller to lie in [0, V). */
+  embeddingForward(weight: Storage, ids: Storage, out: Storage, N: number, C: number): void;
+  /** dweight[ids[i], :] += dout[i, :] — accumulates; the caller zeroes dweight first. */
+  embeddingBackward(dout: Storage, ids: Storage, dweight: Storage, N: number, C: number): void;
+  /**
+   * Inverted dropout with a counter-based generator, so the mask depends only on (seed, index)
+   * and every backend and thread count draws the same one: keep element i iff
+   * hashUniform(seed, i) >= p. mask receives 0 or 1/(1 − p); out = x·mask.
+   */
+  dropoutForward(x: Storage, out: Storage, mask: Storage, p: number, seed: number): void;
+
+  // ---- optimizer ------------------------------------------------------------------------------
+  /** One AdamW step over a flat buffer, PyTorch semantics (decoupled weight decay). */
+  adamw(param: Storage, grad: Storage, m: Storage, v: Storage, args: AdamWArgs): void;
+}
