@@ -45,7 +45,7 @@ export function layerNormBackward(
   dy: FloatArray,
   x: FloatArray,
   w: FloatArray | null,
-  mean: FloatArray,
+  _mean: FloatArray, // unused here: see the recomputation below
   rstd: FloatArray,
   dx: FloatArray,
   dw: FloatArray | null,
@@ -57,7 +57,11 @@ export function layerNormBackward(
   const dbAcc = db ? new Float64Array(C) : null;
   for (let r = 0; r < rows; r++) {
     const o = r * C;
-    const mu = mean[r];
+    // μ is recomputed in float64 rather than read back: stored as float32 it is off by up to ½ ulp
+    // (5e-4 at an offset of 1e4), which x̂ = (x − μ)·s would amplify into dγ. Costs one pass over x.
+    let sum = 0;
+    for (let c = 0; c < C; c++) sum += x[o + c];
+    const mu = sum / C;
     const s = rstd[r];
     let sumG = 0;
     let sumGX = 0;

@@ -1,0 +1,98 @@
+#!/usr/bin/python3
+"""PyTorch / NumPy side of `npm run bench`: measures the same work as the TypeScript benchmark, on the
+same machine, in the same run. Reads one JSON request from argv[1], prints one JSON answer."""
+import json
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def median_ms(fn, reps, warmup=2):
+    for _ in range(warmup):
+        fn()
+    ts = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        ts.append((time.perf_counter() - t0) * 1000)
+    ts.sort()
+    return ts[len(ts) // 2]
+
+
+def matmul(req):
+    out = {}
+    for n in req["sizes"]:
+        a = np.random.rand(n, n).astype(np.float32)
+        b = np.random.rand(n, n).astype(np.float32)
+        reps = max(3, int(2e8 / (2 * n ** 3)))
+        ms = median_ms(lambda: a @ b, reps)
+        out[str(n)] = 2 * n ** 3 / (ms * 1e6)
+    return out
+
+
+class Block(nn.Module):
+    def __init__(self, C, H):
+        super().__init__()
+        self.H = H
+        self.ln_1, self.ln_2 = nn.LayerNorm(C), nn.LayerNorm(C)
+        self.c_attn, self.c_proj = nn.Linear(C, 3 * C), nn.Linear(C, C)
+        self.c_fc, self.m_proj = nn.Linear(C, 4 * C), nn.Linear(4 * C, C)
+
+    def attn(self, x):
+        B, T, C = x.shape
+        q, k, v = self.c_attn(x).split(C, dim=2)
+        q, k, v = (t.view(B, T, self.H, C // self.H).transpose(1, 2) for t in (q, k, v))
+        att = (q @ k.transpose(-2, -1)) / (k.size(-1) ** 0.5)
+        mask = torch.ones(T, T, dtype=torch.bool).tril()
+        att = att.masked_fill(~mask, float("-inf")).softmax(-1)
+        return self.c_proj((att @ v).transpose(1, 2).reshape(B, T, C))
+
+    def forward(self, x):
+        x = x + self.attn(self.ln_1(x))
+        return x + self.m_proj(F.gelu(self.c_fc(self.ln_2(x))))
+
+
+class GPT(nn.Module):
+    def __init__(self, V, T, L, H, C):
+        super().__init__()
+        self.wte, self.wpe = nn.Embedding(V, C), nn.Embedding(T, C)
+        self.h = nn.ModuleList([Block(C, H) for _ in range(L)])
+        self.ln_f = nn.LayerNorm(C)
+
+    def forward(self, idx, tgt):
+        x = self.wte(idx) + self.wpe(torch.arange(idx.shape[1]))
+        for b in self.h:
+            x = b(x)
+        logits = self.ln_f(x) @ self.wte.weight.t()
+        return F.cross_entropy(logits.view(-1, logits.size(-1)), tgt.view(-1))
+
+
+def train_step(req):
+    c = req["config"]
+    threads = req.get("threads")
+    if threads:
+        torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    m = GPT(c["vocabSize"], c["blockSize"], c["nLayer"], c["nHead"], c["nEmbd"])
+    opt = torch.optim.AdamW(m.parameters(), lr=1e-3, betas=(0.9, 0.99), weight_decay=0.1)
+    B, T = req["batch"], c["blockSize"]
+    idx = torch.randint(0, c["vocabSize"], (B, T))
+
+    def step():
+        loss = m(idx, idx)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
+        opt.step()
+
+    return {"ms": median_ms(step, req.get("reps", 10)), "threads": torch.get_num_threads()}
+
+
+if __name__ == "__main__":
+    req = json.loads(sys.argv[1])
+    fn = {"matmul": matmul, "train_step": train_step}[req["kind"]]
+    print(json.dumps(fn(req)))
