@@ -6,6 +6,7 @@ import type { Backend } from '../backend/backend.ts';
 import { Block, type Placement } from '../nn/block.ts';
 import { Dropout } from '../nn/dropout.ts';
 import { Embedding } from '../nn/embedding.ts';
+import type { KVCache } from '../nn/kv-cache.ts';
 import { Linear } from '../nn/linear.ts';
 import { Module, ModuleList } from '../nn/module.ts';
 import { makeNorm, type Norm, type NormKind } from '../nn/norm.ts';
@@ -128,26 +129,30 @@ export class GPT extends Module {
     return this.lmHead ? this.lmHead.weight : this.wte.weight;
   }
 
-  /** idx: int32 (B, T) token ids; targets: int32 (B, T) or null. */
-  forward(idx: Tensor, targets: Tensor | null = null): GPTOutput {
+  /**
+   * idx: int32 (B, T) token ids; targets: int32 (B, T) or null. With a KV cache, idx holds only the
+   * new tokens, placed after the cache's `length` positions (the caller advances the cache).
+   */
+  forward(idx: Tensor, targets: Tensor | null = null, cache?: KVCache): GPTOutput {
     const T = idx.shape[1];
+    const offset = cache?.length ?? 0;
     if (idx.rank !== 2 || idx.dtype !== 'int32') throw new ConfigError(`GPT.forward: idx must be int32 (B, T), got ${idx.dtype} ${fmt(idx.shape)}`);
-    if (T > this.config.blockSize) throw new ConfigError(`GPT.forward: sequence length ${T} exceeds block size ${this.config.blockSize}`);
+    if (offset + T > this.config.blockSize) throw new ConfigError(`GPT.forward: sequence length ${offset + T} exceeds block size ${this.config.blockSize}`);
     const tok = this.wte.forward(idx); // (B, T, C)
-    const pos = this.positions(T); // (T, C)
+    const pos = this.positions(offset, T); // (T, C)
     let x = this.drop.forward(add(tok, pos)); // (B, T, C)
-    for (const block of this.h.items) x = block.forward(x);
+    this.h.items.forEach((block, i) => (x = block.forward(x, cache?.layer(i))));
     if (this.ln_f) x = this.ln_f.forward(x);
     const logits = linear(x, this.headWeight.value, null); // (B, T, V)
     const loss = targets ? crossEntropy(logits, targets) : null;
     return { logits, loss };
   }
 
-  private positions(T: number): Tensor {
+  private positions(offset: number, T: number): Tensor {
     if (this.wpe) {
-      const ids = tensor(Int32Array.from({ length: T }, (_, i) => i), [T], { backend: this.backend });
+      const ids = tensor(Int32Array.from({ length: T }, (_, i) => offset + i), [T], { backend: this.backend });
       return embedding(this.wpe.weight.value, ids);
     }
-    return slice(this.peTable!, 0, 0, T);
+    return slice(this.peTable!, 0, offset, offset + T);
   }
 }

@@ -9,6 +9,7 @@ import type { Rng } from '../tensor/rng.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { CausalSelfAttention } from './attention.ts';
 import { Dropout } from './dropout.ts';
+import type { LayerCache } from './kv-cache.ts';
 import { MLP } from './mlp.ts';
 import { Module } from './module.ts';
 import { makeNorm, type Norm, type NormKind } from './norm.ts';
@@ -48,8 +49,8 @@ export class Block extends Module {
     this.drop = this.child('drop', new Dropout(o.dropout, o.rng));
   }
 
-  forward(x: Tensor): Tensor {
-    const attn = (h: Tensor) => this.drop.forward(this.attn.forward(h));
+  forward(x: Tensor, cache?: LayerCache): Tensor {
+    const attn = (h: Tensor) => this.drop.forward(this.attn.forward(h, cache));
     const mlp = (h: Tensor) => this.drop.forward(this.mlp.forward(h));
     switch (this.placement) {
       case 'pre':
