@@ -21,7 +21,8 @@ export const TrainConfigSchema = z
     positional: z.enum(['learned', 'sinusoidal']).default('learned'),
     tieWeights: z.boolean().default(true),
     activation: z.enum(['none', 'tanh']).default('none'),
-    // data
+    // data: a UTF-8 file or a directory of .txt files; absent means the bundled Moby-Dick
+    data: z.string().min(1).optional(),
     tokenizer: z.enum(['char', 'bpe']).default('char'),
     bpeVocabSize: z.number().int().min(257).max(65536).default(512),
     valFraction: z.number().gt(0).lt(1).default(0.1),

@@ -1,0 +1,48 @@
+// The `resnorm` command line: train, sample, eval, info. The only layer that reads argv or prints.
+
+import { Command } from 'commander';
+import { addConfigFlags } from './config-flags.ts';
+import { reportAndExit } from './errors.ts';
+import { evalCommand, infoCommand, sampleCommand } from './run-commands.ts';
+import { trainCommand, type TrainOptions } from './train-command.ts';
+
+const program = new Command('resnorm')
+  .description('Build, train, inspect and run Transformer language models; residual connections and layer normalization are first-class.')
+  .showHelpAfterError();
+
+addConfigFlags(
+  program
+    .command('train')
+    .description('train a GPT on a text (default: Moby-Dick); every config field can be set by a flag or --config file')
+    .option('--config <file>', 'JSON file of config fields (flags override it)')
+    .option('--out <dir>', 'run directory (default runs/<timestamp>)')
+    .option('--resume <dir>', 'continue the run in <dir> exactly where it stopped')
+    .option('--budget-minutes <m>', 'fit the number of iterations to this time budget (unless --max-iters is given)'),
+).action((opts: TrainOptions) => trainCommand(opts));
+
+program
+  .command('sample')
+  .description('generate text from a trained run, streaming it as it comes')
+  .argument('<run-dir>', 'a run directory written by resnorm train')
+  .option('--prompt <text>', 'text to continue', '\n')
+  .option('--tokens <n>', 'number of tokens to generate', '500')
+  .option('--temperature <t>', 'sampling temperature (0 = greedy)', '0.8')
+  .option('--top-k <k>', 'keep only the k most likely tokens (0 = all)', '0')
+  .option('--top-p <p>', 'nucleus sampling: keep tokens up to this total probability', '1')
+  .option('--seed <s>', 'random seed', '1337')
+  .action(sampleCommand);
+
+program
+  .command('eval')
+  .description('perplexity and bits per character over the whole validation text (every position)')
+  .argument('<run-dir>', 'a run directory written by resnorm train')
+  .option('--data <path>', 'evaluate on this text instead of the run’s validation split')
+  .action(evalCommand);
+
+program
+  .command('info')
+  .description('config, parameter count, steps, tokenizer and best validation loss of a run')
+  .argument('<run-dir>', 'a run directory written by resnorm train')
+  .action(infoCommand);
+
+program.parseAsync(process.argv).catch(reportAndExit);

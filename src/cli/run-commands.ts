@@ -1,0 +1,83 @@
+// `resnorm sample`, `resnorm eval` and `resnorm info`: commands that read a finished (or running) run.
+
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { splitTrainVal } from '../data/corpus.ts';
+import { generate } from '../models/generate.ts';
+import { evaluateText } from '../train/evaluate.ts';
+import { CHECKPOINT_FILES } from '../train/checkpoint.ts';
+import { loadCorpus } from './corpus-files.ts';
+import { UserError } from './errors.ts';
+import { loadModel, readRun } from './run-dir.ts';
+
+function num(v: string, flag: string, integer = false): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n))) throw new UserError(`${flag} must be ${integer ? 'an integer' : 'a number'}, got '${v}'`);
+  return n;
+}
+
+export function sampleCommand(dir: string, o: { prompt: string; tokens: string; temperature: string; topK: string; topP: string; seed: string }): void {
+  const run = readRun(dir);
+  const model = loadModel(run);
+  const prompt = run.tokenizer.encode(o.prompt);
+  if (prompt.length === 0) throw new UserError('--prompt encodes to no tokens; give at least one character');
+  process.stdout.write(o.prompt);
+  const ids: number[] = [];
+  let printed = 0;
+  generate(model, prompt, {
+    maxNewTokens: num(o.tokens, '--tokens', true),
+    temperature: num(o.temperature, '--temperature'),
+    topK: num(o.topK, '--top-k', true),
+    topP: num(o.topP, '--top-p'),
+    seed: num(o.seed, '--seed', true),
+    onToken: (id) => {
+      ids.push(id);
+      // Byte-level tokens can end inside a character: print only what decodes completely.
+      const text = run.tokenizer.decode(ids);
+      const safe = text.endsWith('\uFFFD') ? text.slice(0, -1) : text;
+      if (safe.length > printed) {
+        process.stdout.write(safe.slice(printed));
+        printed = safe.length;
+      }
+    },
+  });
+  const text = run.tokenizer.decode(ids);
+  process.stdout.write(text.slice(printed) + '\n');
+}
+
+export function evalCommand(dir: string, o: { data?: string }): void {
+  const run = readRun(dir);
+  const model = loadModel(run);
+  const corpus = loadCorpus(o.data ?? run.config.train.data);
+  const ids = Int32Array.from(run.tokenizer.encode(corpus.text));
+  const evalIds = o.data ? ids : splitTrainVal(ids, run.config.train.valFraction).val;
+  const what = o.data ? corpus.source : `the validation split of ${corpus.source}`;
+  console.log(`evaluating ${evalIds.length.toLocaleString('en-US')} tokens of ${what}…`);
+  const r = evaluateText(model, evalIds, run.config.train.batchSize, (done, total) => {
+    if (process.stdout.isTTY) process.stdout.write(`\r${done}/${total} windows`);
+  });
+  if (process.stdout.isTTY) process.stdout.write('\r\x1b[K');
+  const chars = [...run.tokenizer.decode(Array.from(evalIds.subarray(1)))].length;
+  console.log(`loss        ${r.loss.toFixed(4)} nats/token over ${r.tokens.toLocaleString('en-US')} predicted tokens`);
+  console.log(`perplexity  ${r.perplexity.toFixed(3)}`);
+  console.log(`bits/token  ${r.bitsPerToken.toFixed(4)}`);
+  console.log(`bits/char   ${((r.loss * r.tokens) / Math.LN2 / chars).toFixed(4)}`);
+}
+
+export function infoCommand(dir: string): void {
+  const run = readRun(dir);
+  const model = loadModel(run);
+  const t = run.config.train;
+  const m = run.config.model;
+  const size = (f: string) => `${(statSync(join(dir, f)).size / 1024).toFixed(1)} KiB`;
+  console.log(`run           ${dir}`);
+  console.log(`data          ${t.data ?? 'Moby-Dick (bundled default)'}`);
+  console.log(`tokenizer     ${run.tokenizer.kind}, ${run.tokenizer.vocabSize} tokens`);
+  console.log(`model         ${m.nLayer} layers, ${m.nHead} heads, width ${m.nEmbd}, block ${m.blockSize}, ${m.placement}-LN (${m.norm}), ${m.positional} positions, ${m.tieWeights ? 'tied' : 'untied'} head`);
+  console.log(`parameters    ${model.numParameters().toLocaleString('en-US')}`);
+  console.log(`steps         ${run.state.step} of ${t.maxIters}`);
+  console.log(`val loss      last ${run.state.lastValLoss?.toFixed(4) ?? '—'}, best ${run.state.bestValLoss?.toFixed(4) ?? '—'}`);
+  console.log(`optimizer     AdamW lr ${t.lr} → ${t.minLr}, warmup ${t.warmupIters}, decay to step ${t.lrDecayIters ?? t.maxIters}, weight decay ${t.weightDecay}, clip ${t.gradClip}`);
+  console.log(`files         ${CHECKPOINT_FILES.map((f) => `${f} ${size(f)}`).join(', ')}`);
+  console.log(`config        ${JSON.stringify(t)}`);
+}
