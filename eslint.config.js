@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'runs/', 'dist/', 'bench/results/', 'build/'] },
+  { ignores: ['node_modules/', 'runs/', 'dist/', 'bench/results/', 'build/', 'assembly/'] // assembly/ is AssemblyScript, checked by its own compiler },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
