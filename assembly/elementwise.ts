@@ -1,0 +1,263 @@
+// Elementwise kernels: unary ops and their derivatives (float64 math per element, like the reference,
+// except the cheap ones that are exact in float32 SIMD), affine, axpy, and broadcasting binary ops.
+import { madd } from './simd';
+
+// Unary op codes; the TypeScript side maps UnaryOp names to these.
+const NEG = 0, EXP = 1, LOG = 2, SQRT = 3, TANH = 4, RELU = 5, SIGMOID = 6, GELU = 7, GELU_TANH = 8;
+const SQRT_HALF: f64 = 0.7071067811865476;
+const INV_SQRT_2PI: f64 = 0.3989422804014327;
+const SQRT_2_OVER_PI: f64 = 0.7978845608028654;
+const GELU_C: f64 = 0.044715;
+
+// ---- erf (Cody 1969, as src/backend/ref/erf.ts) ------------------------------------------------
+@inline function expMinusSquare(y: f64): f64 {
+  const hi = Math.trunc(y * 16) / 16;
+  const del = (y - hi) * (y + hi);
+  return Math.exp(-hi * hi) * Math.exp(-del);
+}
+
+function erfcPositive(y: f64): f64 {
+  if (y <= 4) {
+    let num = 2.1531153547440383e-8 * y;
+    let den = y;
+    num = (num + 0.5641884969886701) * y; den = (den + 15.744926110709835) * y;
+    num = (num + 8.883149794388377) * y; den = (den + 117.6939508913125) * y;
+    num = (num + 66.11919063714163) * y; den = (den + 537.1811018620099) * y;
+    num = (num + 298.6351381974001) * y; den = (den + 1621.3895745666903) * y;
+    num = (num + 881.952221241769) * y; den = (den + 3290.7992357334597) * y;
+    num = (num + 1712.0476126340707) * y; den = (den + 4362.619090143247) * y;
+    num = (num + 2051.0783778260716) * y; den = (den + 3439.3676741437216) * y;
+    return (expMinusSquare(y) * (num + 1230.3393547979972)) / (den + 1230.3393548037495);
+  }
+  if (y >= 26.543) return 0;
+  const z = 1 / (y * y);
+  let num = 0.016315387137302097 * z;
+  let den = z;
+  num = (num + 0.30532663496123236) * z; den = (den + 2.568520192289822) * z;
+  num = (num + 0.36034489994980445) * z; den = (den + 1.8729528499234673) * z;
+  num = (num + 0.12578172611122926) * z; den = (den + 0.5279051029514285) * z;
+  num = (num + 0.016083785148742275) * z; den = (den + 0.06051834131244132) * z;
+  const r = (z * (num + 0.0006587491615298378)) / (den + 0.0023352049762686918);
+  return (expMinusSquare(y) * (0.5641895835477563 - r)) / y;
+}
+
+export function erf(x: f64): f64 {
+  if (isNaN<f64>(x)) return NaN;
+  const y = Math.abs(x);
+  if (y <= 0.46875) {
+    const z = x * x;
+    let num = 0.18577770618460315 * z;
+    let den = z;
+    num = (num + 3.1611237438705655) * z; den = (den + 23.601290952344122) * z;
+    num = (num + 113.86415415105016) * z; den = (den + 244.02463793444417) * z;
+    num = (num + 377.485237685302) * z; den = (den + 1282.6165260773723) * z;
+    return (x * (num + 3209.3775891384694)) / (den + 2844.236833439171);
+  }
+  const r = 0.5 - erfcPositive(y) + 0.5;
+  return x < 0 ? -r : r;
+}
+
+// ---- unary ------------------------------------------------------------------------------------
+@inline function sigmoid(x: f64): f64 {
+  if (x >= 0) return 1 / (1 + Math.exp(-x));
+  const e = Math.exp(x);
+  return e / (1 + e);
+}
+
+function unaryValue(op: i32, x: f64): f64 {
+  switch (op) {
+    case EXP: return Math.exp(x);
+    case LOG: return Math.log(x);
+    case TANH: return Math.tanh(x);
+    case SIGMOID: return sigmoid(x);
+    case GELU: return 0.5 * x * (1 + erf(x * SQRT_HALF));
+    case GELU_TANH: {
+      const u = SQRT_2_OVER_PI * (x + GELU_C * x * x * x);
+      return 0.5 * x * (1 + Math.tanh(u));
+    }
+    default: return NaN;
+  }
+}
+
+function unaryDerivative(op: i32, x: f64): f64 {
+  switch (op) {
+    case EXP: return Math.exp(x);
+    case LOG: return 1 / x;
+    case SQRT: return 0.5 / Math.sqrt(x);
+    case TANH: {
+      const t = Math.tanh(x);
+      return 1 - t * t;
+    }
+    case SIGMOID: {
+      const s = sigmoid(x);
+      return s * (1 - s);
+    }
+    case GELU: return 0.5 * (1 + erf(x * SQRT_HALF)) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x);
+    case GELU_TANH: {
+      const u = SQRT_2_OVER_PI * (x + GELU_C * x * x * x);
+      const t = Math.tanh(u);
+      const du = SQRT_2_OVER_PI * (1 + 3 * GELU_C * x * x);
+      return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du;
+    }
+    default: return NaN;
+  }
+}
+
+export function unary(op: i32, x: usize, out: usize, n: i32): void {
+  let i = 0;
+  if (op == NEG || op == RELU || op == SQRT) {
+    // Exact in float32: neg and relu trivially, sqrt because IEEE sqrt is correctly rounded.
+    const zero = f32x4.splat(0);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      const v = v128.load(x + o);
+      const r = op == NEG ? f32x4.neg(v) : op == RELU ? f32x4.pmax(zero, v) : f32x4.sqrt(v);
+      v128.store(out + o, r);
+    }
+    for (; i < n; i++) {
+      const o = <usize>i << 2;
+      const v = load<f32>(x + o);
+      store<f32>(out + o, op == NEG ? -v : op == RELU ? (v > 0 ? v : 0) : Mathf.sqrt(v));
+    }
+    return;
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, <f32>unaryValue(op, <f64>load<f32>(x + o)));
+  }
+}
+
+export function unaryBackward(op: i32, x: usize, dy: usize, dx: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    const xv = <f64>load<f32>(x + o);
+    const g = <f64>load<f32>(dy + o);
+    let d: f64;
+    if (op == NEG) d = -1;
+    else if (op == RELU) d = xv > 0 ? 1 : 0;
+    else d = unaryDerivative(op, xv);
+    store<f32>(dx + o, <f32>(g * d));
+  }
+}
+
+/** out = alpha·x + beta. */
+export function affine(x: usize, out: usize, n: i32, alpha: f32, beta: f32): void {
+  const va = f32x4.splat(alpha);
+  const vb = f32x4.splat(beta);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(out + o, madd(va, v128.load(x + o), vb));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, alpha * load<f32>(x + o) + beta);
+  }
+}
+
+/** dst += alpha·src. */
+export function axpy(src: usize, dst: usize, n: i32, alpha: f32): void {
+  const va = f32x4.splat(alpha);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(dst + o, madd(va, v128.load(src + o), v128.load(dst + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(dst + o, load<f32>(dst + o) + alpha * load<f32>(src + o));
+  }
+}
+
+// ---- binary with broadcasting -------------------------------------------------------------------
+const ADD = 0, SUB = 1, MUL = 2, DIV = 3, EQ = 4;
+
+@inline function vop(op: i32, a: v128, b: v128): v128 {
+  switch (op) {
+    case ADD: return f32x4.add(a, b);
+    case SUB: return f32x4.sub(a, b);
+    case MUL: return f32x4.mul(a, b);
+    case DIV: return f32x4.div(a, b);
+    default: return v128.and(f32x4.eq(a, b), f32x4.splat(1));
+  }
+}
+
+@inline function sop(op: i32, a: f32, b: f32): f32 {
+  switch (op) {
+    case ADD: return a + b;
+    case SUB: return a - b;
+    case MUL: return a * b;
+    case DIV: return a / b;
+    default: return a == b ? 1 : 0;
+  }
+}
+
+/** One innermost run of n outputs, a and b advancing by sa, sb ∈ {0, 1} elements. */
+function binaryRun(op: i32, a: usize, sa: i32, b: usize, sb: i32, out: usize, n: i32): void {
+  let i = 0;
+  if (sa == 1 && sb == 1) {
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, vop(op, v128.load(a + o), v128.load(b + o)));
+    }
+  } else if (sa == 1 && sb == 0) {
+    const vb = v128.load32_splat(b);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, vop(op, v128.load(a + o), vb));
+    }
+  } else if (sa == 0 && sb == 1) {
+    const va = v128.load32_splat(a);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, vop(op, va, v128.load(b + o)));
+    }
+  }
+  for (; i < n; i++) {
+    store<f32>(out + (<usize>i << 2), sop(op, load<f32>(a + (<usize>(i * sa) << 2)), load<f32>(b + (<usize>(i * sb) << 2))));
+  }
+}
+
+/**
+ * out = a op b over outShape with element strides for a and b (0 where a dim broadcasts).
+ * meta holds rank i32s each of: outShape, aStrides, bStrides; dims are already merged where possible.
+ */
+export function binary(op: i32, a: usize, b: usize, out: usize, rank: i32, meta: usize, idx: usize): void {
+  const shape = meta;
+  const sa = meta + (<usize>rank << 2);
+  const sb = meta + (<usize>(2 * rank) << 2);
+  let total = 1;
+  for (let d = 0; d < rank; d++) total *= load<i32>(shape + (<usize>d << 2));
+  if (total == 0) return;
+  if (rank == 0) {
+    store<f32>(out, sop(op, load<f32>(a), load<f32>(b)));
+    return;
+  }
+  const last = rank - 1;
+  const inner = load<i32>(shape + (<usize>last << 2));
+  const ia = load<i32>(sa + (<usize>last << 2));
+  const ib = load<i32>(sb + (<usize>last << 2));
+  for (let d = 0; d < last; d++) store<i32>(idx + (<usize>d << 2), 0);
+  let oa = 0, ob = 0, oo = 0;
+  const outer = total / inner;
+  for (let r = 0; r < outer; r++) {
+    binaryRun(op, a + (<usize>oa << 2), ia, b + (<usize>ob << 2), ib, out + (<usize>oo << 2), inner);
+    oo += inner;
+    for (let d = last - 1; d >= 0; d--) {
+      const p = idx + (<usize>d << 2);
+      const n = load<i32>(shape + (<usize>d << 2));
+      const i = load<i32>(p) + 1;
+      const da = load<i32>(sa + (<usize>d << 2));
+      const db = load<i32>(sb + (<usize>d << 2));
+      oa += da;
+      ob += db;
+      if (i < n) {
+        store<i32>(p, i);
+        break;
+      }
+      oa -= da * n;
+      ob -= db * n;
+      store<i32>(p, 0);
+    }
+  }
+}

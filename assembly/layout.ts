@@ -1,0 +1,128 @@
+// Data movement and reductions over 4-byte elements (float32 or int32): the N-d strided copy that
+// permute, slice and concat reduce to, and sum/max/sumsq over any axes with float64 accumulators.
+
+/**
+ * dst[dstOff + Σ i·dstStrides] = src[srcOff + Σ i·srcStrides] for every index < shape.
+ * meta holds rank i32s each of: shape, srcStrides, dstStrides; idx is rank i32s of scratch.
+ */
+export function stridedCopy(src: usize, srcOff: i32, dst: usize, dstOff: i32, rank: i32, meta: usize, idx: usize): void {
+  const shape = meta;
+  const ss = meta + (<usize>rank << 2);
+  const ds = meta + (<usize>(2 * rank) << 2);
+  let total = 1;
+  for (let d = 0; d < rank; d++) total *= load<i32>(shape + (<usize>d << 2));
+  if (total == 0) return;
+  if (rank == 0) {
+    store<i32>(dst + (<usize>dstOff << 2), load<i32>(src + (<usize>srcOff << 2)));
+    return;
+  }
+  const last = rank - 1;
+  const inner = load<i32>(shape + (<usize>last << 2));
+  const is = load<i32>(ss + (<usize>last << 2));
+  const id = load<i32>(ds + (<usize>last << 2));
+  for (let d = 0; d < last; d++) store<i32>(idx + (<usize>d << 2), 0);
+  let os = srcOff, od = dstOff;
+  const outer = total / inner;
+  for (let r = 0; r < outer; r++) {
+    if (is == 1 && id == 1) {
+      memory.copy(dst + (<usize>od << 2), src + (<usize>os << 2), <usize>inner << 2);
+    } else {
+      let ps = os, pd = od;
+      for (let i = 0; i < inner; i++) {
+        store<i32>(dst + (<usize>pd << 2), load<i32>(src + (<usize>ps << 2)));
+        ps += is;
+        pd += id;
+      }
+    }
+    for (let d = last - 1; d >= 0; d--) {
+      const p = idx + (<usize>d << 2);
+      const n = load<i32>(shape + (<usize>d << 2));
+      const i = load<i32>(p) + 1;
+      const dss = load<i32>(ss + (<usize>d << 2));
+      const dds = load<i32>(ds + (<usize>d << 2));
+      os += dss;
+      od += dds;
+      if (i < n) {
+        store<i32>(p, i);
+        break;
+      }
+      os -= dss * n;
+      od -= dds * n;
+      store<i32>(p, 0);
+    }
+  }
+}
+
+const SUM = 0, MAX = 1, SUMSQ = 2;
+
+/**
+ * Reduces dense x over the dims whose output stride is 0. meta holds rank i32s each of: shape,
+ * outStrides; acc is outLen float64s of scratch; idx is rank i32s of scratch. Sums accumulate in
+ * float64; max propagates NaN; an empty reduction gives 0 for sums and −Infinity for max.
+ */
+export function reduce(op: i32, x: usize, out: usize, outLen: i32, rank: i32, meta: usize, acc: usize, idx: usize): void {
+  const init: f64 = op == MAX ? -Infinity : 0;
+  for (let j = 0; j < outLen; j++) store<f64>(acc + (<usize>j << 3), init);
+  const shape = meta;
+  const os = meta + (<usize>rank << 2);
+  let total = 1;
+  for (let d = 0; d < rank; d++) total *= load<i32>(shape + (<usize>d << 2));
+  if (total > 0 && rank > 0) {
+    const last = rank - 1;
+    const inner = load<i32>(shape + (<usize>last << 2));
+    const io = load<i32>(os + (<usize>last << 2));
+    for (let d = 0; d < last; d++) store<i32>(idx + (<usize>d << 2), 0);
+    let j = 0;
+    let xi = 0;
+    const outer = total / inner;
+    for (let r = 0; r < outer; r++) {
+      const xp = x + (<usize>xi << 2);
+      if (io == 0) {
+        const ap = acc + (<usize>j << 3);
+        let s = load<f64>(ap);
+        if (op == SUM) {
+          for (let i = 0; i < inner; i++) s += <f64>load<f32>(xp + (<usize>i << 2));
+        } else if (op == SUMSQ) {
+          for (let i = 0; i < inner; i++) {
+            const v = <f64>load<f32>(xp + (<usize>i << 2));
+            s += v * v;
+          }
+        } else {
+          for (let i = 0; i < inner; i++) {
+            const v = <f64>load<f32>(xp + (<usize>i << 2));
+            if (v > s || isNaN<f64>(v)) s = v;
+          }
+        }
+        store<f64>(ap, s);
+      } else {
+        for (let i = 0; i < inner; i++) {
+          const ap = acc + (<usize>(j + i) << 3);
+          const v = <f64>load<f32>(xp + (<usize>i << 2));
+          const s = load<f64>(ap);
+          if (op == SUM) store<f64>(ap, s + v);
+          else if (op == SUMSQ) store<f64>(ap, s + v * v);
+          else if (v > s || isNaN<f64>(v)) store<f64>(ap, v);
+        }
+      }
+      xi += inner;
+      for (let d = last - 1; d >= 0; d--) {
+        const p = idx + (<usize>d << 2);
+        const n = load<i32>(shape + (<usize>d << 2));
+        const i = load<i32>(p) + 1;
+        const ds = load<i32>(os + (<usize>d << 2));
+        j += ds;
+        if (i < n) {
+          store<i32>(p, i);
+          break;
+        }
+        j -= ds * n;
+        store<i32>(p, 0);
+      }
+    }
+  } else if (total > 0) {
+    // rank 0: a single element
+    const v = <f64>load<f32>(x);
+    store<f64>(acc, op == SUMSQ ? v * v : v);
+  }
+  for (let j = 0; j < outLen; j++) store<f32>(out + (<usize>j << 2), <f32>load<f64>(acc + (<usize>j << 3)));
+}

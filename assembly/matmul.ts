@@ -1,0 +1,184 @@
+// Packed, cache-blocked, register-tiled sgemm (the Goto/BLIS loop nest, Goto & van de Geijn 2008):
+// B is packed into kc×NR column strips that stay in L2/L3, A into MR×kc row strips that stay in L1/L2,
+// and a 4×8 micro-kernel keeps its 8 f32x4 accumulators in registers. Packing reads A and B through
+// (row, col) strides, so all four transpose cases share one micro-kernel, and edge tiles are
+// zero-padded so the micro-kernel never branches.
+import { madd } from './simd';
+
+const MR: i32 = 4;
+const NR: i32 = 8;
+export const KC: i32 = 256;
+export const MC: i32 = 128;
+export const NC: i32 = 2048;
+
+/** Bytes of scratch matmul needs: packed A block, packed B panel, one spilled C tile. */
+export function matmulScratchBytes(): i32 {
+  return (MC * KC + KC * NC + MR * NR) * 4;
+}
+
+/** dst[(s·kc + p)·MR + r] = A(i0 + s·MR + r, p0 + p), zero past the last row. */
+function packA(a: usize, aRow: i32, aCol: i32, i0: i32, mc: i32, p0: i32, kc: i32, dst: usize): void {
+  for (let s = 0; s < mc; s += MR) {
+    const rows = min<i32>(MR, mc - s);
+    const strip = dst + (<usize>(s * kc) << 2);
+    if (rows == MR && aCol == 1) {
+      const r0 = a + (<usize>((i0 + s) * aRow + p0) << 2);
+      const stride = <usize>aRow << 2;
+      for (let p = 0; p < kc; p++) {
+        const o = r0 + (<usize>p << 2);
+        const q = strip + (<usize>(p * MR) << 2);
+        store<f32>(q, load<f32>(o));
+        store<f32>(q, load<f32>(o + stride), 4);
+        store<f32>(q, load<f32>(o + 2 * stride), 8);
+        store<f32>(q, load<f32>(o + 3 * stride), 12);
+      }
+    } else if (rows == MR && aRow == 1) {
+      // transA: A(i, p) = a[p·m + i], so an MR-row slice of column p is 4 contiguous floats.
+      for (let p = 0; p < kc; p++) {
+        v128.store(strip + (<usize>(p * MR) << 2), v128.load(a + (<usize>((p0 + p) * aCol + i0 + s) << 2)));
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        for (let r = 0; r < MR; r++) {
+          const v: f32 = r < rows ? load<f32>(a + (<usize>((i0 + s + r) * aRow + (p0 + p) * aCol) << 2)) : 0;
+          store<f32>(strip + (<usize>(p * MR + r) << 2), v);
+        }
+      }
+    }
+  }
+}
+
+/** dst[(s·kc + p)·NR + c] = B(p0 + p, j0 + s·NR + c), zero past the last column. */
+function packB(b: usize, bRow: i32, bCol: i32, p0: i32, kc: i32, j0: i32, nc: i32, dst: usize): void {
+  for (let s = 0; s < nc; s += NR) {
+    const cols = min<i32>(NR, nc - s);
+    const strip = dst + (<usize>(s * kc) << 2);
+    if (cols == NR && bCol == 1) {
+      for (let p = 0; p < kc; p++) {
+        const src = b + (<usize>((p0 + p) * bRow + j0 + s) << 2);
+        const q = strip + (<usize>(p * NR) << 2);
+        v128.store(q, v128.load(src));
+        v128.store(q, v128.load(src, 16), 16);
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        for (let c = 0; c < NR; c++) {
+          const v: f32 = c < cols ? load<f32>(b + (<usize>((p0 + p) * bRow + (j0 + s + c) * bCol) << 2)) : 0;
+          store<f32>(strip + (<usize>(p * NR + c) << 2), v);
+        }
+      }
+    }
+  }
+}
+
+/** C tile (rows × cols, row stride ldc floats) = or += packed A strip · packed B strip. */
+function microKernel(pa: usize, pb: usize, kc: i32, c: usize, ldc: i32, rows: i32, cols: i32, add: bool, tmp: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    let a = v128.load32_splat(pa);
+    c00 = madd(a, b0, c00);
+    c01 = madd(a, b1, c01);
+    a = v128.load32_splat(pa, 4);
+    c10 = madd(a, b0, c10);
+    c11 = madd(a, b1, c11);
+    a = v128.load32_splat(pa, 8);
+    c20 = madd(a, b0, c20);
+    c21 = madd(a, b1, c21);
+    a = v128.load32_splat(pa, 12);
+    c30 = madd(a, b0, c30);
+    c31 = madd(a, b1, c31);
+    pa += 16;
+    pb += 32;
+  }
+  const ld = <usize>ldc << 2;
+  if (rows == MR && cols == NR) {
+    if (add) {
+      c00 = f32x4.add(c00, v128.load(c));
+      c01 = f32x4.add(c01, v128.load(c, 16));
+      c10 = f32x4.add(c10, v128.load(c + ld));
+      c11 = f32x4.add(c11, v128.load(c + ld, 16));
+      c20 = f32x4.add(c20, v128.load(c + 2 * ld));
+      c21 = f32x4.add(c21, v128.load(c + 2 * ld, 16));
+      c30 = f32x4.add(c30, v128.load(c + 3 * ld));
+      c31 = f32x4.add(c31, v128.load(c + 3 * ld, 16));
+    }
+    v128.store(c, c00);
+    v128.store(c, c01, 16);
+    v128.store(c + ld, c10);
+    v128.store(c + ld, c11, 16);
+    v128.store(c + 2 * ld, c20);
+    v128.store(c + 2 * ld, c21, 16);
+    v128.store(c + 3 * ld, c30);
+    v128.store(c + 3 * ld, c31, 16);
+    return;
+  }
+  // Edge tile: spill the accumulators and copy the part that lies inside C.
+  v128.store(tmp, c00);
+  v128.store(tmp, c01, 16);
+  v128.store(tmp, c10, 32);
+  v128.store(tmp, c11, 48);
+  v128.store(tmp, c20, 64);
+  v128.store(tmp, c21, 80);
+  v128.store(tmp, c30, 96);
+  v128.store(tmp, c31, 112);
+  for (let r = 0; r < rows; r++) {
+    for (let j = 0; j < cols; j++) {
+      const dst = c + <usize>r * ld + (<usize>j << 2);
+      const v = load<f32>(tmp + (<usize>(r * NR + j) << 2));
+      store<f32>(dst, add ? load<f32>(dst) + v : v);
+    }
+  }
+}
+
+/**
+ * C[b] (= or +=) op(A[b])·op(B[b]) for b < batch; A(i, p) = a[i·aRow + p·aCol] (aRow = k, aCol = 1
+ * plain; aRow = 1, aCol = m transposed), B(p, j) likewise; strides in elements, pointers in bytes.
+ */
+export function matmul(
+  a: usize, b: usize, c: usize, batch: i32, m: i32, n: i32, k: i32,
+  transA: bool, transB: bool, strideA: i32, strideB: i32, accumulate: bool, scratch: usize,
+): void {
+  const aRow = transA ? 1 : k;
+  const aCol = transA ? m : 1;
+  const bRow = transB ? 1 : n;
+  const bCol = transB ? k : 1;
+  const packedA = scratch;
+  const packedB = scratch + (<usize>(MC * KC) << 2);
+  const tmp = packedB + (<usize>(KC * NC) << 2);
+  for (let bi = 0; bi < batch; bi++) {
+    const a0 = a + (<usize>(bi * strideA) << 2);
+    const b0 = b + (<usize>(bi * strideB) << 2);
+    const c0 = c + (<usize>(bi * m * n) << 2);
+    if (k == 0) {
+      if (!accumulate) memory.fill(c0, 0, <usize>(m * n) << 2);
+      continue;
+    }
+    for (let jc = 0; jc < n; jc += NC) {
+      const nc = min<i32>(NC, n - jc);
+      for (let pc = 0; pc < k; pc += KC) {
+        const kc = min<i32>(KC, k - pc);
+        const add = accumulate || pc > 0;
+        packB(b0, bRow, bCol, pc, kc, jc, nc, packedB);
+        for (let ic = 0; ic < m; ic += MC) {
+          const mc = min<i32>(MC, m - ic);
+          packA(a0, aRow, aCol, ic, mc, pc, kc, packedA);
+          for (let jr = 0; jr < nc; jr += NR) {
+            const cols = min<i32>(NR, nc - jr);
+            const pb = packedB + (<usize>(jr * kc) << 2);
+            for (let ir = 0; ir < mc; ir += MR) {
+              const rows = min<i32>(MR, mc - ir);
+              const pa = packedA + (<usize>(ir * kc) << 2);
+              const cp = c0 + (<usize>((ic + ir) * n + jc + jr) << 2);
+              microKernel(pa, pb, kc, cp, n, rows, cols, add, tmp);
+            }
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,231 @@
+// LayerNorm (Ba et al. 2016, PyTorch's biased variance) and RMSNorm (Zhang & Sennrich 2019) over rows
+// of width C, forward and backward. The mean is summed in float64, then split into float32 hi + lo
+// parts so x − μ is computed as (x − hi) − lo: exact when x is near μ (Sterbenz), which keeps the
+// 1e4-offset case as accurate as the reference's float64 two-pass variance while the rest runs in f32x4.
+import { hsum, madd } from './simd';
+
+/** Σ x over one row, in float64 (two floats per step). */
+function rowSum64(x: usize, C: i32): f64 {
+  let acc = f64x2.splat(0);
+  let c = 0;
+  for (; c + 2 <= C; c += 2) acc = f64x2.add(acc, f64x2.promote_low_f32x4(v128.load64_zero(x + (<usize>c << 2))));
+  let s = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+  if (c < C) s += <f64>load<f32>(x + (<usize>c << 2));
+  return s;
+}
+
+@inline function wAt(w: usize, c: i32): f32 {
+  return w == 0 ? 1 : load<f32>(w + (<usize>c << 2));
+}
+
+export function layerNormForward(x: usize, w: usize, b: usize, out: usize, mean: usize, rstd: usize, rows: i32, C: i32, eps: f64): void {
+  for (let r = 0; r < rows; r++) {
+    const xr = x + (<usize>(r * C) << 2);
+    const yr = out + (<usize>(r * C) << 2);
+    const mu = rowSum64(xr, C) / C;
+    const hi = <f32>mu;
+    const lo = <f32>(mu - <f64>hi);
+    const vhi = f32x4.splat(hi);
+    const vlo = f32x4.splat(lo);
+    let ss = f32x4.splat(0);
+    let c = 0;
+    for (; c + 4 <= C; c += 4) {
+      const d = f32x4.sub(f32x4.sub(v128.load(xr + (<usize>c << 2)), vhi), vlo);
+      ss = madd(d, d, ss);
+    }
+    let s2 = <f64>hsum(ss);
+    for (; c < C; c++) {
+      const d = <f64>(load<f32>(xr + (<usize>c << 2)) - hi - lo);
+      s2 += d * d;
+    }
+    const s = 1 / Math.sqrt(s2 / C + eps);
+    const sf = <f32>s;
+    const vs = f32x4.splat(sf);
+    c = 0;
+    if (w != 0 && b != 0) {
+      for (; c + 4 <= C; c += 4) {
+        const o = <usize>c << 2;
+        const xh = f32x4.mul(f32x4.sub(f32x4.sub(v128.load(xr + o), vhi), vlo), vs);
+        v128.store(yr + o, madd(v128.load(w + o), xh, v128.load(b + o)));
+      }
+    } else if (w != 0) {
+      for (; c + 4 <= C; c += 4) {
+        const o = <usize>c << 2;
+        const xh = f32x4.mul(f32x4.sub(f32x4.sub(v128.load(xr + o), vhi), vlo), vs);
+        v128.store(yr + o, f32x4.mul(v128.load(w + o), xh));
+      }
+    }
+    for (; c < C; c++) {
+      const o = <usize>c << 2;
+      const xh = (load<f32>(xr + o) - hi - lo) * sf;
+      store<f32>(yr + o, wAt(w, c) * xh + (b == 0 ? 0 : load<f32>(b + o)));
+    }
+    store<f32>(mean + (<usize>r << 2), hi);
+    store<f32>(rstd + (<usize>r << 2), sf);
+  }
+}
+
+/**
+ * dx = s·(g − mean(g) − x̂·mean(g·x̂)) with g = dy·γ; dγ = Σ dy·x̂ and dβ = Σ dy over rows, summed
+ * in float64 accumulators (acc: 2·C float64s of scratch) and written once.
+ */
+export function layerNormBackward(dy: usize, x: usize, w: usize, _mean: usize, rstd: usize, dx: usize, dw: usize, db: usize,
+  rows: i32, C: i32, acc: usize): void {
+  const Ci = C;
+  const accW = acc;
+  const accB = acc + (<usize>Ci << 3);
+  memory.fill(acc, 0, <usize>Ci << 4);
+  for (let r = 0; r < rows; r++) {
+    const o0 = <usize>(r * Ci) << 2;
+    const xr = x + o0;
+    const gr = dy + o0;
+    const dr = dx + o0;
+    // μ is recomputed in float64 (as the reference does): stored as float32 it is off by up to ½ ulp,
+    // 5e-4 at an offset of 1e4, which x̂ = (x − μ)·s would carry into dγ.
+    const mu64 = rowSum64(xr, Ci) / Ci;
+    const hi = <f32>mu64;
+    const lo = <f32>(mu64 - <f64>hi);
+    const s = load<f32>(rstd + (<usize>r << 2));
+    const vhi = f32x4.splat(hi);
+    const vlo = f32x4.splat(lo);
+    const vs = f32x4.splat(s);
+    let sg = f32x4.splat(0);
+    let sgx = f32x4.splat(0);
+    let c = 0;
+    for (; c + 4 <= Ci; c += 4) {
+      const o = <usize>c << 2;
+      const xh = f32x4.mul(f32x4.sub(f32x4.sub(v128.load(xr + o), vhi), vlo), vs);
+      const d = v128.load(gr + o);
+      const g = w == 0 ? d : f32x4.mul(d, v128.load(w + o));
+      sg = f32x4.add(sg, g);
+      sgx = madd(g, xh, sgx);
+      if (dw != 0) {
+        const p = f32x4.mul(d, xh);
+        const aw = accW + (<usize>c << 3);
+        v128.store(aw, f64x2.add(v128.load(aw), f64x2.promote_low_f32x4(p)));
+        v128.store(aw, f64x2.add(v128.load(aw, 16), f64x2.promote_low_f32x4(v128.shuffle<f32>(p, p, 2, 3, 2, 3))), 16);
+      }
+      if (db != 0) {
+        const ab = accB + (<usize>c << 3);
+        v128.store(ab, f64x2.add(v128.load(ab), f64x2.promote_low_f32x4(d)));
+        v128.store(ab, f64x2.add(v128.load(ab, 16), f64x2.promote_low_f32x4(v128.shuffle<f32>(d, d, 2, 3, 2, 3))), 16);
+      }
+    }
+    let sumG = hsum(sg);
+    let sumGX = hsum(sgx);
+    for (let t = c; t < Ci; t++) {
+      const o = <usize>t << 2;
+      const xh = (load<f32>(xr + o) - hi - lo) * s;
+      const d = load<f32>(gr + o);
+      const g = d * wAt(w, t);
+      sumG += g;
+      sumGX += g * xh;
+      if (dw != 0) store<f64>(accW + (<usize>t << 3), load<f64>(accW + (<usize>t << 3)) + <f64>(d * xh));
+      if (db != 0) store<f64>(accB + (<usize>t << 3), load<f64>(accB + (<usize>t << 3)) + <f64>d);
+    }
+    const meanG = sumG / <f32>Ci;
+    const meanGX = sumGX / <f32>Ci;
+    const vmg = f32x4.splat(meanG);
+    const vmgx = f32x4.splat(meanGX);
+    c = 0;
+    for (; c + 4 <= Ci; c += 4) {
+      const o = <usize>c << 2;
+      const xh = f32x4.mul(f32x4.sub(f32x4.sub(v128.load(xr + o), vhi), vlo), vs);
+      const d = v128.load(gr + o);
+      const g = w == 0 ? d : f32x4.mul(d, v128.load(w + o));
+      v128.store(dr + o, f32x4.mul(vs, f32x4.sub(f32x4.sub(g, vmg), f32x4.mul(xh, vmgx))));
+    }
+    for (; c < Ci; c++) {
+      const o = <usize>c << 2;
+      const xh = (load<f32>(xr + o) - hi - lo) * s;
+      const g = load<f32>(gr + o) * wAt(w, c);
+      store<f32>(dr + o, s * (g - meanG - xh * meanGX));
+    }
+  }
+  for (let c = 0; c < Ci; c++) {
+    if (dw != 0) store<f32>(dw + (<usize>c << 2), <f32>load<f64>(accW + (<usize>c << 3)));
+    if (db != 0) store<f32>(db + (<usize>c << 2), <f32>load<f64>(accB + (<usize>c << 3)));
+  }
+}
+
+export function rmsNormForward(x: usize, w: usize, out: usize, rrms: usize, rows: i32, C: i32, eps: f64): void {
+  for (let r = 0; r < rows; r++) {
+    const xr = x + (<usize>(r * C) << 2);
+    const yr = out + (<usize>(r * C) << 2);
+    let ss = f32x4.splat(0);
+    let c = 0;
+    for (; c + 4 <= C; c += 4) {
+      const v = v128.load(xr + (<usize>c << 2));
+      ss = madd(v, v, ss);
+    }
+    let s2 = <f64>hsum(ss);
+    for (; c < C; c++) {
+      const v = <f64>load<f32>(xr + (<usize>c << 2));
+      s2 += v * v;
+    }
+    const rho = <f32>(1 / Math.sqrt(s2 / C + eps));
+    const vr = f32x4.splat(rho);
+    c = 0;
+    for (; c + 4 <= C; c += 4) {
+      const o = <usize>c << 2;
+      const y = f32x4.mul(v128.load(xr + o), vr);
+      v128.store(yr + o, w == 0 ? y : f32x4.mul(y, v128.load(w + o)));
+    }
+    for (; c < C; c++) {
+      const o = <usize>c << 2;
+      store<f32>(yr + o, wAt(w, c) * (load<f32>(xr + o) * rho));
+    }
+    store<f32>(rrms + (<usize>r << 2), rho);
+  }
+}
+
+/** dx = ρ·(g − x·ρ²·mean(g·x)) with g = dy·γ; dγ = Σ dy·x·ρ over rows (float64 accumulators, C of them). */
+export function rmsNormBackward(dy: usize, x: usize, w: usize, rrms: usize, dx: usize, dw: usize, rows: i32, C: i32, acc: usize): void {
+  memory.fill(acc, 0, <usize>C << 3);
+  for (let r = 0; r < rows; r++) {
+    const o0 = <usize>(r * C) << 2;
+    const xr = x + o0;
+    const gr = dy + o0;
+    const dr = dx + o0;
+    const rho = load<f32>(rrms + (<usize>r << 2));
+    const vr = f32x4.splat(rho);
+    let sgx = f32x4.splat(0);
+    let c = 0;
+    for (; c + 4 <= C; c += 4) {
+      const o = <usize>c << 2;
+      const xv = v128.load(xr + o);
+      const d = v128.load(gr + o);
+      const g = w == 0 ? d : f32x4.mul(d, v128.load(w + o));
+      sgx = madd(g, xv, sgx);
+      if (dw != 0) {
+        const p = f32x4.mul(f32x4.mul(d, xv), vr);
+        const aw = acc + (<usize>c << 3);
+        v128.store(aw, f64x2.add(v128.load(aw), f64x2.promote_low_f32x4(p)));
+        v128.store(aw, f64x2.add(v128.load(aw, 16), f64x2.promote_low_f32x4(v128.shuffle<f32>(p, p, 2, 3, 2, 3))), 16);
+      }
+    }
+    let sumGX = hsum(sgx);
+    for (let t = c; t < C; t++) {
+      const o = <usize>t << 2;
+      const xv = load<f32>(xr + o);
+      const d = load<f32>(gr + o);
+      sumGX += d * wAt(w, t) * xv;
+      if (dw != 0) store<f64>(acc + (<usize>t << 3), load<f64>(acc + (<usize>t << 3)) + <f64>(d * xv * rho));
+    }
+    const k = rho * rho * (sumGX / <f32>C);
+    const vk = f32x4.splat(k);
+    c = 0;
+    for (; c + 4 <= C; c += 4) {
+      const o = <usize>c << 2;
+      const d = v128.load(gr + o);
+      const g = w == 0 ? d : f32x4.mul(d, v128.load(w + o));
+      v128.store(dr + o, f32x4.mul(vr, f32x4.sub(g, f32x4.mul(v128.load(xr + o), vk))));
+    }
+    for (; c < C; c++) {
+      const o = <usize>c << 2;
+      const g = load<f32>(gr + o) * wAt(w, c);
+      store<f32>(dr + o, rho * (g - load<f32>(xr + o) * k));
+    }
+  }
+  if (dw != 0) for (let c = 0; c < C; c++) store<f32>(dw + (<usize>c << 2), <f32>load<f64>(acc + (<usize>c << 3)));
+}

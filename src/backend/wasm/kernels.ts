@@ -1,0 +1,40 @@
+// The exports of the compiled kernels (assembly/index.ts), typed for the backend. Pointers are byte
+// offsets into the shared memory; booleans travel as 0/1.
+
+type Ptr = number;
+
+export interface KernelExports {
+  heapBase(): number;
+  relaxedBuild(): number;
+  matmulScratchBytes(): number;
+  matmul(a: Ptr, b: Ptr, c: Ptr, batch: number, m: number, n: number, k: number, transA: number, transB: number,
+    strideA: number, strideB: number, accumulate: number, scratch: Ptr): void;
+  unary(op: number, x: Ptr, out: Ptr, n: number): void;
+  unaryBackward(op: number, x: Ptr, dy: Ptr, dx: Ptr, n: number): void;
+  affine(x: Ptr, out: Ptr, n: number, alpha: number, beta: number): void;
+  axpy(src: Ptr, dst: Ptr, n: number, alpha: number): void;
+  binary(op: number, a: Ptr, b: Ptr, out: Ptr, rank: number, meta: Ptr, idx: Ptr): void;
+  stridedCopy(src: Ptr, srcOff: number, dst: Ptr, dstOff: number, rank: number, meta: Ptr, idx: Ptr): void;
+  reduce(op: number, x: Ptr, out: Ptr, outLen: number, rank: number, meta: Ptr, acc: Ptr, idx: Ptr): void;
+  layerNormForward(x: Ptr, w: Ptr, b: Ptr, out: Ptr, mean: Ptr, rstd: Ptr, rows: number, C: number, eps: number): void;
+  layerNormBackward(dy: Ptr, x: Ptr, w: Ptr, mean: Ptr, rstd: Ptr, dx: Ptr, dw: Ptr, db: Ptr, rows: number, C: number,
+    acc: Ptr): void;
+  rmsNormForward(x: Ptr, w: Ptr, out: Ptr, rrms: Ptr, rows: number, C: number, eps: number): void;
+  rmsNormBackward(dy: Ptr, x: Ptr, w: Ptr, rrms: Ptr, dx: Ptr, dw: Ptr, rows: number, C: number, acc: Ptr): void;
+  softmaxForward(x: Ptr, out: Ptr, rows: number, C: number): void;
+  softmaxBackward(y: Ptr, dy: Ptr, dx: Ptr, rows: number, C: number): void;
+  logSoftmaxForward(x: Ptr, out: Ptr, rows: number, C: number): void;
+  logSoftmaxBackward(y: Ptr, dy: Ptr, dx: Ptr, rows: number, C: number): void;
+  crossEntropyForward(logits: Ptr, targets: Ptr, loss: Ptr, lse: Ptr, rows: number, V: number, ignoreIndex: number): number;
+  crossEntropyBackward(logits: Ptr, targets: Ptr, lse: Ptr, dloss: Ptr, dlogits: Ptr, rows: number, V: number,
+    ignoreIndex: number): number;
+  attentionForward(q: Ptr, k: Ptr, v: Ptr, out: Ptr, lse: Ptr, BH: number, T: number, D: number, scale: number,
+    causal: number, srow: Ptr): void;
+  attentionBackward(q: Ptr, k: Ptr, v: Ptr, out: Ptr, lse: Ptr, dout: Ptr, dq: Ptr, dk: Ptr, dv: Ptr, BH: number,
+    T: number, D: number, scale: number, causal: number, srow: Ptr): void;
+  embeddingForward(weight: Ptr, ids: Ptr, out: Ptr, N: number, C: number, V: number): number;
+  embeddingBackward(dout: Ptr, ids: Ptr, dweight: Ptr, N: number, C: number, V: number): number;
+  dropoutForward(x: Ptr, out: Ptr, mask: Ptr, n: number, p: number, seed: number): void;
+  adamw(param: Ptr, grad: Ptr, m: Ptr, v: Ptr, n: number, lr: number, beta1: number, beta2: number, eps: number,
+    weightDecay: number, bc1: number, bc2: number): void;
+}

@@ -1,0 +1,443 @@
+// The WebAssembly SIMD backend: every buffer lives in one shared WebAssembly.Memory, handed out by a
+// size-class allocator; kernels (assembly/, compiled to kernels-*.wasm) run on byte offsets into it.
+// This class checks handles and sizes like the ref backend, lays out shape metadata, and delegates.
+// Storage is float32 and int32 only: float64 (the finite-difference gradient checks) stays on ref.
+import {
+  BYTES_PER_ELEMENT,
+  type AdamWArgs,
+  type Backend,
+  type BinaryOp,
+  type DType,
+  type HostArray,
+  type MatmulArgs,
+  type MemoryStats,
+  type ReduceOp,
+  type Storage,
+  type UnaryOp,
+} from '../backend.ts';
+import { stridedExtent } from '../ref/layout.ts';
+import { matmulExtents } from '../ref/matmul.ts';
+import { SizeClassAllocator } from './allocator.ts';
+import type { KernelExports } from './kernels.ts';
+import type { SimdFlavour } from './load.ts';
+import { broadcastStrides, checkBroadcast, denseStrides, mergeDims, numel } from './shapes.ts';
+import { WasmStorage } from './storage.ts';
+
+const UNARY_CODE: Record<UnaryOp, number> = {
+  neg: 0, exp: 1, log: 2, sqrt: 3, tanh: 4, relu: 5, sigmoid: 6, gelu: 7, gelu_tanh: 8,
+};
+const BINARY_CODE: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3 };
+const EQUAL_CODE = 4;
+const REDUCE_CODE: Record<ReduceOp, number> = { sum: 0, max: 1, sumsq: 2 };
+
+export interface WasmBackendInfo {
+  flavour: SimdFlavour;
+  /** Bytes of linear memory the allocator has handed out, free or live (flat over training steps). */
+  reservedBytes: number;
+  /** Total size of the linear memory. */
+  memoryBytes: number;
+}
+
+export class WasmBackend implements Backend {
+  readonly name = 'wasm';
+  private readonly alloc_: SizeClassAllocator;
+  private readonly live = new Set<WasmStorage>();
+  private liveBytes = 0;
+  private peakBytes = 0;
+  private readonly matmulScratch: number;
+  private scratchPtr = 0;
+  private scratchBytes = 0;
+  private buf: ArrayBufferLike;
+  private u8!: Uint8Array;
+  private f32!: Float32Array;
+  private i32!: Int32Array;
+  private f64!: Float64Array;
+
+  constructor(
+    private readonly k: KernelExports,
+    readonly memory: WebAssembly.Memory,
+    readonly flavour: SimdFlavour,
+    maxBytes: number,
+  ) {
+    this.alloc_ = new SizeClassAllocator(memory, k.heapBase(), maxBytes);
+    this.buf = memory.buffer;
+    this.refreshViews();
+    const bytes = k.matmulScratchBytes();
+    this.matmulScratch = this.alloc_.alloc(bytes).ptr;
+    this.ensureScratch(1 << 16);
+  }
+
+  info(): WasmBackendInfo {
+    return { flavour: this.flavour, reservedBytes: this.alloc_.reservedBytes, memoryBytes: this.memory.buffer.byteLength };
+  }
+
+  private refreshViews(): void {
+    const b = this.memory.buffer;
+    if (this.u8 && b.byteLength === this.buf.byteLength) return;
+    this.buf = b;
+    this.u8 = new Uint8Array(b);
+    this.f32 = new Float32Array(b);
+    this.i32 = new Int32Array(b);
+    this.f64 = new Float64Array(b);
+  }
+
+  /** A raw block outside the user-visible accounting (kernel scratch). */
+  private ensureScratch(bytes: number): number {
+    if (bytes > this.scratchBytes) {
+      if (this.scratchBytes > 0) this.alloc_.release(this.scratchPtr, this.scratchBytes);
+      const size = Math.max(bytes, 2 * this.scratchBytes);
+      this.scratchPtr = this.alloc_.alloc(size).ptr;
+      this.scratchBytes = size;
+      this.refreshViews();
+    }
+    return this.scratchPtr;
+  }
+
+  /** Writes i32 values at the start of scratch (shape metadata); returns the pointer. */
+  private writeMeta(lists: readonly (readonly number[])[], extraBytes: number): number {
+    const n = lists.reduce((s, l) => s + l.length, 0);
+    const p = this.ensureScratch(4 * n + extraBytes + 64);
+    let o = p >> 2;
+    for (const l of lists) for (const v of l) this.i32[o++] = v;
+    return p;
+  }
+
+  // ---- handle checks --------------------------------------------------------------------------
+  private st(s: Storage | null, need: number, name: string): WasmStorage {
+    if (!(s instanceof WasmStorage) || s.owner !== this) {
+      throw new Error(`The wasm backend was given a ${name} it did not allocate; pass storage from the same backend.`);
+    }
+    if (s.isFreed) throw new Error(`The wasm backend was given a ${name} that was already freed; this is a use-after-free bug.`);
+    if (s.length < need) throw new Error(`The wasm backend needs ${need} elements in ${name} but it holds ${s.length}.`);
+    return s;
+  }
+
+  /** Pointer of a float32 buffer. */
+  private f(s: Storage, need: number, name: string): number {
+    const w = this.st(s, need, name);
+    if (w.dtype !== 'float32') throw new Error(`The wasm backend expected a float32 ${name} but got ${w.dtype}; cast it first.`);
+    return w.ptr;
+  }
+
+  /** Pointer of an optional float32 buffer, 0 for null. */
+  private fOpt(s: Storage | null, need: number, name: string): number {
+    return s === null ? 0 : this.f(s, need, name);
+  }
+
+  private int(s: Storage, need: number, name: string): number {
+    const w = this.st(s, need, name);
+    if (w.dtype !== 'int32') throw new Error(`The wasm backend expected int32 ${name} but got ${w.dtype}; index buffers are int32.`);
+    return w.ptr;
+  }
+
+  private hostView(s: WasmStorage): HostArray {
+    this.refreshViews();
+    const o = s.ptr >> 2;
+    return s.dtype === 'int32' ? this.i32.subarray(o, o + s.length) : this.f32.subarray(o, o + s.length);
+  }
+
+  // ---- memory ---------------------------------------------------------------------------------
+  alloc(dtype: DType, length: number): Storage {
+    if (!Number.isInteger(length) || length < 0) throw new Error(`alloc needs a non-negative integer length, got ${length}.`);
+    if (dtype === 'float64') {
+      throw new Error(
+        'The wasm backend stores float32 and int32 only; float64 (used for finite-difference gradient checks) ' +
+          'needs the ref backend (createRefBackend()).',
+      );
+    }
+    const bytes = length * BYTES_PER_ELEMENT[dtype];
+    let ptr = 0;
+    if (bytes > 0) {
+      const block = this.alloc_.alloc(bytes);
+      ptr = block.ptr;
+      this.refreshViews();
+      if (block.reused) this.u8.fill(0, ptr, ptr + bytes);
+    }
+    const s = new WasmStorage(dtype, length, ptr, null, this);
+    this.live.add(s);
+    this.liveBytes += bytes;
+    this.peakBytes = Math.max(this.peakBytes, this.liveBytes);
+    return s;
+  }
+
+  view(base: Storage, offset: number, length: number): Storage {
+    const b = this.st(base, 0, 'view base');
+    if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > b.length) {
+      throw new Error(`view [${offset}, ${offset + length}) does not fit in a buffer of ${b.length} elements.`);
+    }
+    return new WasmStorage(b.dtype, length, b.ptr + offset * BYTES_PER_ELEMENT[b.dtype], b.root ?? b, this);
+  }
+
+  free(s: Storage): void {
+    if (!(s instanceof WasmStorage) || s.owner !== this) {
+      throw new Error('free was given a buffer this wasm backend did not allocate; free it with its own backend.');
+    }
+    if (s.isView) return;
+    if (!this.live.delete(s)) throw new Error('free was called twice on the same buffer; this is a double-free bug.');
+    s.freed = true;
+    const bytes = s.length * BYTES_PER_ELEMENT[s.dtype];
+    this.liveBytes -= bytes;
+    if (bytes > 0) this.alloc_.release(s.ptr, bytes);
+  }
+
+  write(s: Storage, src: ArrayLike<number>): void {
+    const w = this.st(s, 0, 'write target');
+    if (src.length !== w.length) {
+      throw new Error(`write got ${src.length} values for a buffer of ${w.length} elements; lengths must match.`);
+    }
+    // Int32Array.set truncates toward zero and wraps, as the ref backend's Math.trunc + int32 store.
+    this.hostView(w).set(src);
+  }
+
+  read(s: Storage): Promise<HostArray> {
+    return Promise.resolve(this.readSync(s));
+  }
+
+  readSync(s: Storage): HostArray {
+    return this.hostView(this.st(s, 0, 'read source')).slice();
+  }
+
+  memoryStats(): MemoryStats {
+    return { liveBuffers: this.live.size, liveBytes: this.liveBytes, peakBytes: this.peakBytes };
+  }
+
+  // ---- data movement --------------------------------------------------------------------------
+  fill(out: Storage, value: number): void {
+    this.hostView(this.st(out, 0, 'fill target')).fill(value);
+  }
+
+  cast(src: Storage, out: Storage): void {
+    const o = this.st(out, 0, 'cast output');
+    const s = this.st(src, o.length, 'cast source');
+    const from = this.hostView(s);
+    this.hostView(o).set(from.length === o.length ? from : from.subarray(0, o.length));
+  }
+
+  stridedCopy(src: Storage, srcOffset: number, srcStrides: readonly number[], dst: Storage, dstOffset: number,
+    dstStrides: readonly number[], shape: readonly number[]): void {
+    const s = this.st(src, 0, 'stridedCopy source');
+    const d = this.st(dst, 0, 'stridedCopy destination');
+    const rank = shape.length;
+    if (srcStrides.length !== rank || dstStrides.length !== rank) {
+      throw new Error(`stridedCopy got shape [${shape}] with src strides [${srcStrides}] and dst strides [${dstStrides}]; ` +
+        'all three need one entry per dim.');
+    }
+    if (s.dtype !== d.dtype) throw new Error(`stridedCopy copies between equal dtypes, got ${s.dtype} → ${d.dtype}; cast first.`);
+    for (const [name, b, off, strides] of [['source', s, srcOffset, srcStrides], ['destination', d, dstOffset, dstStrides]] as const) {
+      const [lo, hi] = stridedExtent(off, strides, shape);
+      if (lo <= hi && (lo < 0 || hi >= b.length)) {
+        throw new Error(`stridedCopy ${name} walk over shape [${shape}] touches elements [${lo}, ${hi}] of a buffer of ${b.length}.`);
+      }
+    }
+    if (numel(shape) === 0) return;
+    const m = mergeDims(shape, [srcStrides, dstStrides]);
+    const r = m.shape.length;
+    const meta = this.writeMeta([m.shape, m.strides[0], m.strides[1]], 4 * r);
+    this.k.stridedCopy(s.ptr, srcOffset, d.ptr, dstOffset, r, meta, meta + 12 * r);
+  }
+
+  // ---- elementwise ----------------------------------------------------------------------------
+  unary(op: UnaryOp, x: Storage, out: Storage): void {
+    const o = this.st(out, 0, 'unary output');
+    this.k.unary(UNARY_CODE[op], this.f(x, o.length, 'unary input'), this.f(o, 0, 'unary output'), o.length);
+  }
+
+  unaryBackward(op: UnaryOp, x: Storage, dy: Storage, dx: Storage): void {
+    const n = this.st(dx, 0, 'dx').length;
+    this.k.unaryBackward(UNARY_CODE[op], this.f(x, n, 'x'), this.f(dy, n, 'dy'), this.f(dx, n, 'dx'), n);
+  }
+
+  affine(x: Storage, out: Storage, alpha: number, beta: number): void {
+    const n = this.st(out, 0, 'affine output').length;
+    this.k.affine(this.f(x, n, 'affine input'), this.f(out, n, 'affine output'), n, alpha, beta);
+  }
+
+  axpy(src: Storage, dst: Storage, alpha: number): void {
+    const n = this.st(dst, 0, 'axpy destination').length;
+    this.k.axpy(this.f(src, n, 'axpy source'), this.f(dst, n, 'axpy destination'), n, alpha);
+  }
+
+  private broadcastOp(code: number, a: Storage, aShape: readonly number[], b: Storage, bShape: readonly number[], out: Storage,
+    outShape: readonly number[]): void {
+    checkBroadcast(aShape, bShape, outShape);
+    const pa = this.f(a, numel(aShape), 'a');
+    const pb = this.f(b, numel(bShape), 'b');
+    const po = this.f(out, numel(outShape), 'out');
+    if (numel(outShape) === 0) return;
+    const m = mergeDims(outShape, [broadcastStrides(aShape), broadcastStrides(bShape)]);
+    const r = m.shape.length;
+    const meta = this.writeMeta([m.shape, m.strides[0], m.strides[1]], 4 * r);
+    this.k.binary(code, pa, pb, po, r, meta, meta + 12 * r);
+  }
+
+  binary(op: BinaryOp, a: Storage, aShape: readonly number[], b: Storage, bShape: readonly number[], out: Storage,
+    outShape: readonly number[]): void {
+    this.broadcastOp(BINARY_CODE[op], a, aShape, b, bShape, out, outShape);
+  }
+
+  equal(a: Storage, aShape: readonly number[], b: Storage, bShape: readonly number[], out: Storage): void {
+    const outShape = aShape.map((n, d) => (n === 1 ? bShape[d] : n));
+    this.broadcastOp(EQUAL_CODE, a, aShape, b, bShape, out, outShape);
+  }
+
+  // ---- reductions -----------------------------------------------------------------------------
+  reduce(op: ReduceOp, x: Storage, shape: readonly number[], axes: readonly number[], out: Storage): void {
+    const rank = shape.length;
+    const reduced = new Array<boolean>(rank).fill(false);
+    for (let i = 0; i < axes.length; i++) {
+      const ax = axes[i];
+      if (!Number.isInteger(ax) || ax < 0 || ax >= rank || (i > 0 && ax <= axes[i - 1])) {
+        throw new Error(`reduce axes [${axes}] must be sorted, unique and lie in [0, ${rank}) for shape [${shape}].`);
+      }
+      reduced[ax] = true;
+    }
+    const kept = shape.filter((_, d) => !reduced[d]);
+    const outLen = numel(kept);
+    const px = this.f(x, numel(shape), 'reduce input');
+    const po = this.f(out, outLen, 'reduce output');
+    if (numel(shape) === 0) {
+      this.hostView(out as WasmStorage).fill(op === 'max' ? -Infinity : 0, 0, outLen);
+      return;
+    }
+    const outStrides = new Array<number>(rank).fill(0);
+    let s = 1;
+    for (let d = rank - 1; d >= 0; d--) {
+      if (reduced[d]) continue;
+      outStrides[d] = s;
+      s *= shape[d];
+    }
+    const m = mergeDims(shape, [denseStrides(shape), outStrides]);
+    const r = m.shape.length;
+    const metaBytes = 12 * r + 64;
+    const meta = this.writeMeta([m.shape, m.strides[1]], 4 * r + 8 * outLen + 64);
+    const acc = (meta + metaBytes + 7) & ~7;
+    this.k.reduce(REDUCE_CODE[op], px, po, outLen, r, meta, acc, meta + 8 * r);
+  }
+
+  // ---- matrix product -------------------------------------------------------------------------
+  matmul(a: Storage, b: Storage, out: Storage, args: MatmulArgs): void {
+    const need = matmulExtents(args);
+    const pa = this.f(a, need.a, 'matmul A');
+    const pb = this.f(b, need.b, 'matmul B');
+    const pc = this.f(out, need.out, 'matmul C');
+    const { batch, m, n, k, transA, transB, strideA, strideB, accumulate } = args;
+    if (batch === 0 || m === 0 || n === 0) return;
+    this.k.matmul(pa, pb, pc, batch, m, n, k, +transA, +transB, strideA, strideB, +accumulate, this.matmulScratch);
+  }
+
+  // ---- fused layers ---------------------------------------------------------------------------
+  layerNormForward(x: Storage, w: Storage | null, b: Storage | null, out: Storage, mean: Storage, rstd: Storage,
+    rows: number, C: number, eps: number): void {
+    const n = rows * C;
+    this.k.layerNormForward(this.f(x, n, 'x'), this.fOpt(w, C, 'weight'), this.fOpt(b, C, 'bias'), this.f(out, n, 'out'),
+      this.f(mean, rows, 'mean'), this.f(rstd, rows, 'rstd'), rows, C, eps);
+  }
+
+  layerNormBackward(dy: Storage, x: Storage, w: Storage | null, mean: Storage, rstd: Storage, dx: Storage,
+    dw: Storage | null, db: Storage | null, rows: number, C: number): void {
+    const n = rows * C;
+    const args = [this.f(dy, n, 'dy'), this.f(x, n, 'x'), this.fOpt(w, C, 'weight'), this.f(mean, rows, 'mean'),
+      this.f(rstd, rows, 'rstd'), this.f(dx, n, 'dx'), this.fOpt(dw, C, 'dweight'), this.fOpt(db, C, 'dbias')] as const;
+    const acc = this.ensureScratch(16 * C + 64);
+    this.k.layerNormBackward(...args, rows, C, acc);
+  }
+
+  rmsNormForward(x: Storage, w: Storage | null, out: Storage, rrms: Storage, rows: number, C: number, eps: number): void {
+    const n = rows * C;
+    this.k.rmsNormForward(this.f(x, n, 'x'), this.fOpt(w, C, 'weight'), this.f(out, n, 'out'), this.f(rrms, rows, 'rrms'),
+      rows, C, eps);
+  }
+
+  rmsNormBackward(dy: Storage, x: Storage, w: Storage | null, rrms: Storage, dx: Storage, dw: Storage | null,
+    rows: number, C: number): void {
+    const n = rows * C;
+    const args = [this.f(dy, n, 'dy'), this.f(x, n, 'x'), this.fOpt(w, C, 'weight'), this.f(rrms, rows, 'rrms'),
+      this.f(dx, n, 'dx'), this.fOpt(dw, C, 'dweight')] as const;
+    this.k.rmsNormBackward(...args, rows, C, this.ensureScratch(8 * C + 64));
+  }
+
+  softmaxForward(x: Storage, out: Storage, rows: number, C: number): void {
+    this.k.softmaxForward(this.f(x, rows * C, 'x'), this.f(out, rows * C, 'out'), rows, C);
+  }
+
+  softmaxBackward(y: Storage, dy: Storage, dx: Storage, rows: number, C: number): void {
+    const n = rows * C;
+    this.k.softmaxBackward(this.f(y, n, 'y'), this.f(dy, n, 'dy'), this.f(dx, n, 'dx'), rows, C);
+  }
+
+  logSoftmaxForward(x: Storage, out: Storage, rows: number, C: number): void {
+    this.k.logSoftmaxForward(this.f(x, rows * C, 'x'), this.f(out, rows * C, 'out'), rows, C);
+  }
+
+  logSoftmaxBackward(y: Storage, dy: Storage, dx: Storage, rows: number, C: number): void {
+    const n = rows * C;
+    this.k.logSoftmaxBackward(this.f(y, n, 'y'), this.f(dy, n, 'dy'), this.f(dx, n, 'dx'), rows, C);
+  }
+
+  private checkTarget(bad: number, targets: Storage, V: number, ignoreIndex: number): void {
+    if (bad < 0) return;
+    const t = this.hostView(targets as WasmStorage)[bad];
+    throw new Error(`Cross-entropy target ${t} at row ${bad} is outside [0, ${V}) and is not the ignore index ${ignoreIndex}.`);
+  }
+
+  crossEntropyForward(logits: Storage, targets: Storage, loss: Storage, lse: Storage, rows: number, V: number,
+    ignoreIndex: number): void {
+    const bad = this.k.crossEntropyForward(this.f(logits, rows * V, 'logits'), this.int(targets, rows, 'targets'),
+      this.f(loss, 1, 'loss'), this.f(lse, rows, 'lse'), rows, V, ignoreIndex);
+    this.checkTarget(bad, targets, V, ignoreIndex);
+  }
+
+  crossEntropyBackward(logits: Storage, targets: Storage, lse: Storage, dloss: Storage, dlogits: Storage, rows: number,
+    V: number, ignoreIndex: number): void {
+    const bad = this.k.crossEntropyBackward(this.f(logits, rows * V, 'logits'), this.int(targets, rows, 'targets'),
+      this.f(lse, rows, 'lse'), this.f(dloss, 1, 'dloss'), this.f(dlogits, rows * V, 'dlogits'), rows, V, ignoreIndex);
+    this.checkTarget(bad, targets, V, ignoreIndex);
+  }
+
+  attentionForward(q: Storage, k: Storage, v: Storage, out: Storage, lse: Storage, BH: number, T: number, D: number,
+    scale: number, causal: boolean): void {
+    const n = BH * T * D;
+    const args = [this.f(q, n, 'q'), this.f(k, n, 'k'), this.f(v, n, 'v'), this.f(out, n, 'out'), this.f(lse, BH * T, 'lse')] as const;
+    this.k.attentionForward(...args, BH, T, D, scale, +causal, this.ensureScratch(4 * T + 64));
+  }
+
+  attentionBackward(q: Storage, k: Storage, v: Storage, out: Storage, lse: Storage, dout: Storage, dq: Storage,
+    dk: Storage, dv: Storage, BH: number, T: number, D: number, scale: number, causal: boolean): void {
+    const n = BH * T * D;
+    const args = [this.f(q, n, 'q'), this.f(k, n, 'k'), this.f(v, n, 'v'), this.f(out, n, 'out'), this.f(lse, BH * T, 'lse'),
+      this.f(dout, n, 'dout'), this.f(dq, n, 'dq'), this.f(dk, n, 'dk'), this.f(dv, n, 'dv')] as const;
+    this.k.attentionBackward(...args, BH, T, D, scale, +causal, this.ensureScratch(4 * T + 64));
+  }
+
+  private checkIds(bad: number, ids: Storage, V: number): void {
+    if (bad < 0) return;
+    const id = this.hostView(ids as WasmStorage)[bad];
+    throw new Error(`Embedding id ${id} at position ${bad} is outside [0, ${V}); the vocabulary has ${V} rows.`);
+  }
+
+  embeddingForward(weight: Storage, ids: Storage, out: Storage, N: number, C: number): void {
+    const V = Math.floor(this.st(weight, 0, 'weight').length / C);
+    const bad = this.k.embeddingForward(this.f(weight, 0, 'weight'), this.int(ids, N, 'ids'), this.f(out, N * C, 'out'), N, C, V);
+    this.checkIds(bad, ids, V);
+  }
+
+  embeddingBackward(dout: Storage, ids: Storage, dweight: Storage, N: number, C: number): void {
+    const V = Math.floor(this.st(dweight, 0, 'dweight').length / C);
+    const bad = this.k.embeddingBackward(this.f(dout, N * C, 'dout'), this.int(ids, N, 'ids'), this.f(dweight, 0, 'dweight'), N, C, V);
+    this.checkIds(bad, ids, V);
+  }
+
+  dropoutForward(x: Storage, out: Storage, mask: Storage, p: number, seed: number): void {
+    if (!(p >= 0 && p <= 1)) throw new Error(`Dropout probability must lie in [0, 1], got ${p}.`);
+    const n = this.st(out, 0, 'out').length;
+    this.k.dropoutForward(this.f(x, n, 'x'), this.f(out, n, 'out'), this.f(mask, n, 'mask'), n, p, seed | 0);
+  }
+
+  // ---- optimizer ------------------------------------------------------------------------------
+  adamw(param: Storage, grad: Storage, m: Storage, v: Storage, args: AdamWArgs): void {
+    const n = this.st(param, 0, 'param').length;
+    const { lr, beta1, beta2, eps, weightDecay, biasCorrection1, biasCorrection2 } = args;
+    this.k.adamw(this.f(param, n, 'param'), this.f(grad, n, 'grad'), this.f(m, n, 'm'), this.f(v, n, 'v'), n, lr, beta1, beta2,
+      eps, weightDecay, biasCorrection1, biasCorrection2);
+  }
+}
