@@ -179,7 +179,21 @@ export function rmsNormForward(x: usize, w: usize, out: usize, rrms: usize, rows
   }
 }
 
-/** dx = ρ·(g − x·ρ²·mean(g·x)) with g = dy·γ; dγ = Σ dy·x·ρ over rows (float64 accumulators, C of them). */
+/** Two float32s at p, widened to f64x2. */
+@inline function load2(p: usize): v128 {
+  return f64x2.promote_low_f32x4(v128.load64_zero(p));
+}
+
+/** γ[c], γ[c+1] widened, or ones when there is no γ. */
+@inline function w2(w: usize, c: i32): v128 {
+  return w == 0 ? f64x2.splat(1) : load2(w + (<usize>c << 2));
+}
+
+/**
+ * dx = ρ·(g − x·ρ²·mean(g·x)) with g = dy·γ; dγ = Σ dy·x·ρ over rows (float64 accumulators, C of them).
+ * All in f64x2: g and x·ρ²·mean(g·x) nearly cancel when one element dominates the row (C = 1 is the
+ * extreme), so float32 here would lose every digit the reference keeps.
+ */
 export function rmsNormBackward(dy: usize, x: usize, w: usize, rrms: usize, dx: usize, dw: usize, rows: i32, C: i32, acc: usize): void {
   memory.fill(acc, 0, <usize>C << 3);
   for (let r = 0; r < rows; r++) {
@@ -187,44 +201,41 @@ export function rmsNormBackward(dy: usize, x: usize, w: usize, rrms: usize, dx: 
     const xr = x + o0;
     const gr = dy + o0;
     const dr = dx + o0;
-    const rho = load<f32>(rrms + (<usize>r << 2));
-    const vr = f32x4.splat(rho);
-    let sgx = f32x4.splat(0);
+    const rho = <f64>load<f32>(rrms + (<usize>r << 2));
+    const vr = f64x2.splat(rho);
+    let sgx = f64x2.splat(0);
     let c = 0;
-    for (; c + 4 <= C; c += 4) {
+    for (; c + 2 <= C; c += 2) {
       const o = <usize>c << 2;
-      const xv = v128.load(xr + o);
-      const d = v128.load(gr + o);
-      const g = w == 0 ? d : f32x4.mul(d, v128.load(w + o));
-      sgx = madd(g, xv, sgx);
+      const xv = load2(xr + o);
+      const d = load2(gr + o);
+      sgx = f64x2.add(sgx, f64x2.mul(f64x2.mul(d, w2(w, c)), xv));
       if (dw != 0) {
-        const p = f32x4.mul(f32x4.mul(d, xv), vr);
         const aw = acc + (<usize>c << 3);
-        v128.store(aw, f64x2.add(v128.load(aw), f64x2.promote_low_f32x4(p)));
-        v128.store(aw, f64x2.add(v128.load(aw, 16), f64x2.promote_low_f32x4(v128.shuffle<f32>(p, p, 2, 3, 2, 3))), 16);
+        v128.store(aw, f64x2.add(v128.load(aw), f64x2.mul(f64x2.mul(d, xv), vr)));
       }
     }
-    let sumGX = hsum(sgx);
-    for (let t = c; t < C; t++) {
-      const o = <usize>t << 2;
-      const xv = load<f32>(xr + o);
-      const d = load<f32>(gr + o);
-      sumGX += d * wAt(w, t) * xv;
-      if (dw != 0) store<f64>(acc + (<usize>t << 3), load<f64>(acc + (<usize>t << 3)) + <f64>(d * xv * rho));
+    let sumGX = f64x2.extract_lane(sgx, 0) + f64x2.extract_lane(sgx, 1);
+    if (c < C) {
+      const o = <usize>c << 2;
+      const xv = <f64>load<f32>(xr + o);
+      const d = <f64>load<f32>(gr + o);
+      sumGX += d * <f64>wAt(w, c) * xv;
+      if (dw != 0) store<f64>(acc + (<usize>c << 3), load<f64>(acc + (<usize>c << 3)) + d * xv * rho);
     }
-    const k = rho * rho * (sumGX / <f32>C);
-    const vk = f32x4.splat(k);
+    const k = rho * rho * (sumGX / C);
+    const vk = f64x2.splat(k);
     c = 0;
-    for (; c + 4 <= C; c += 4) {
+    for (; c + 2 <= C; c += 2) {
       const o = <usize>c << 2;
-      const d = v128.load(gr + o);
-      const g = w == 0 ? d : f32x4.mul(d, v128.load(w + o));
-      v128.store(dr + o, f32x4.mul(vr, f32x4.sub(g, f32x4.mul(v128.load(xr + o), vk))));
+      const g = f64x2.mul(load2(gr + o), w2(w, c));
+      const v = f64x2.mul(vr, f64x2.sub(g, f64x2.mul(load2(xr + o), vk)));
+      v128.store64_lane(dr + o, f32x4.demote_f64x2_zero(v), 0);
     }
-    for (; c < C; c++) {
+    if (c < C) {
       const o = <usize>c << 2;
-      const g = load<f32>(gr + o) * wAt(w, c);
-      store<f32>(dr + o, rho * (g - load<f32>(xr + o) * k));
+      const g = <f64>load<f32>(gr + o) * <f64>wAt(w, c);
+      store<f32>(dr + o, <f32>(rho * (g - <f64>load<f32>(xr + o) * k)));
     }
   }
   if (dw != 0) for (let c = 0; c < C; c++) store<f32>(dw + (<usize>c << 2), <f32>load<f64>(acc + (<usize>c << 3)));

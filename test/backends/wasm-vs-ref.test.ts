@@ -1,0 +1,323 @@
+// Every wasm kernel against the reference backend on awkward shapes: 1, primes, sizes that are not
+// multiples of the SIMD width (4) or of the sgemm tiles (4×8 registers, 128×256×2048 blocks), T = 1,
+// batch 1, all four transpose cases, accumulate, stride-0 batches. Run for both builds (plain and
+// relaxed SIMD) where the runtime has both. Float32 bound: max|wasm − ref| ≤ 1e-5·max|ref|.
+import { describe, expect, it } from 'vitest';
+import type { Backend, BinaryOp, MatmulArgs, ReduceOp, Storage, UnaryOp } from '../../src/backend/backend.ts';
+import { createRefBackend } from '../../src/backend/ref/ref-backend.ts';
+import { hasRelaxedSimd } from '../../src/backend/wasm/load.ts';
+import { loadWasmKernels, type WasmKernels } from '../../src/backend/wasm/index.ts';
+import { relError } from '../helpers/compare.ts';
+import { rand, randInts, runOn, type Input } from './harness.ts';
+
+const flavours: WasmKernels[] = [await loadWasmKernels({ relaxed: false })];
+if (await hasRelaxedSimd()) flavours.push(await loadWasmKernels({ relaxed: true }));
+
+const TOL = 1e-5;
+const SIZES = [1, 7, 13, 31, 67];
+
+describe.each(flavours.map((k) => [k.flavour, k] as const))('wasm (%s) against ref', (_flavour, kernels) => {
+  const ref = createRefBackend();
+  const wasm = kernels.createBackend();
+
+  /** Runs the same call on both backends and checks every output. */
+  function agree(
+    inputs: Record<string, Input>,
+    outputs: Record<string, number | Input>,
+    call: (be: Backend, s: Record<string, Storage>) => void,
+    tol = TOL,
+  ): void {
+    const want = runOn(ref, inputs, outputs, (s) => call(ref, s));
+    const got = runOn(wasm, inputs, outputs, (s) => call(wasm, s));
+    for (const name of Object.keys(outputs)) {
+      // Non-finite values (NaN, ±Infinity) must match exactly; the rest compare by relative error.
+      const g = Array.from(got[name]);
+      const w = Array.from(want[name]);
+      for (let i = 0; i < w.length; i++) {
+        if (Number.isFinite(w[i]) && Number.isFinite(g[i])) continue;
+        expect(Object.is(g[i], w[i]) || (Number.isNaN(g[i]) && Number.isNaN(w[i])), `${name}[${i}]: ${g[i]} vs ${w[i]}`).toBe(true);
+        g[i] = w[i] = 0;
+      }
+      expect(relError(g, w), `${name} ${JSON.stringify(inputs).length > 200 ? '' : JSON.stringify(inputs)}`).toBeLessThanOrEqual(tol);
+    }
+  }
+
+  describe('matmul', () => {
+    const cases: [number, number, number][] = [];
+    for (const m of SIZES) for (const n of SIZES) for (const k of [1, 13, 67]) cases.push([m, n, k]);
+    // Past the blocking: k > KC = 256, m > MC = 128, n > NC = 2048.
+    cases.push([129, 33, 300], [5, 2053, 3], [130, 257, 513]);
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        it(`all shapes, transA=${transA} transB=${transB}`, () => {
+          for (const [m, n, k] of cases) {
+            const args: MatmulArgs = { batch: 1, m, n, k, transA, transB, strideA: m * k, strideB: k * n, accumulate: false };
+            agree({ a: { data: rand(m * k, m) }, b: { data: rand(k * n, n) } }, { c: m * n }, (be, s) => be.matmul(s.a, s.b, s.c, args));
+          }
+        });
+      }
+    }
+    it('accumulate adds to C', () => {
+      for (const [m, n, k, tA, tB] of [[7, 13, 31, false, true], [67, 31, 13, true, false], [4, 8, 256, false, false]] as const) {
+        const args: MatmulArgs = { batch: 1, m, n, k, transA: tA, transB: tB, strideA: 0, strideB: 0, accumulate: true };
+        agree({ a: { data: rand(m * k, 1) }, b: { data: rand(k * n, 2) } }, { c: { data: rand(m * n, 3) } }, (be, s) =>
+          be.matmul(s.a, s.b, s.c, args),
+        );
+      }
+    });
+    it('batches with stride-0 operands', () => {
+      const [batch, m, n, k] = [3, 7, 13, 5];
+      for (const [strideA, strideB] of [[m * k, 0], [0, k * n], [m * k, k * n]]) {
+        for (const transB of [false, true]) {
+          const args: MatmulArgs = { batch, m, n, k, transA: false, transB, strideA, strideB, accumulate: false };
+          agree({ a: { data: rand(batch * m * k, 4) }, b: { data: rand(batch * k * n, 5) } }, { c: batch * m * n }, (be, s) =>
+            be.matmul(s.a, s.b, s.c, args),
+          );
+        }
+      }
+    });
+    it('k = 0 writes zeros, or leaves C when accumulating', () => {
+      for (const accumulate of [false, true]) {
+        const args: MatmulArgs = { batch: 2, m: 3, n: 5, k: 0, transA: false, transB: false, strideA: 0, strideB: 0, accumulate };
+        agree({ a: { data: [0] }, b: { data: [0] } }, { c: { data: rand(30, 6) } }, (be, s) => be.matmul(s.a, s.b, s.c, args));
+      }
+    });
+  });
+
+  describe('elementwise', () => {
+    const ops: UnaryOp[] = ['neg', 'exp', 'log', 'sqrt', 'tanh', 'relu', 'sigmoid', 'gelu', 'gelu_tanh'];
+    it.each(ops)('unary %s forward and backward', (op) => {
+      for (const n of [...SIZES, 130]) {
+        const positive = op === 'log' || op === 'sqrt';
+        const x = rand(n, n, positive ? 0.05 : -6, positive ? 9 : 6);
+        agree({ x: { data: x } }, { out: n }, (be, s) => be.unary(op, s.x, s.out));
+        agree({ x: { data: x }, dy: { data: rand(n, 7) } }, { dx: n }, (be, s) => be.unaryBackward(op, s.x, s.dy, s.dx));
+      }
+    });
+    it('affine and axpy', () => {
+      for (const n of [...SIZES, 64]) {
+        agree({ x: { data: rand(n, 1) } }, { out: n }, (be, s) => be.affine(s.x, s.out, -1.7, 0.3));
+        agree({ x: { data: rand(n, 2) } }, { y: { data: rand(n, 3) } }, (be, s) => be.axpy(s.x, s.y, 0.37));
+      }
+    });
+    const shapes: [number[], number[]][] = [
+      [[2, 3, 4], [2, 3, 4]],
+      [[3, 1, 5], [1, 4, 1]],
+      [[7], [1]],
+      [[1], [13]],
+      [[1, 1], [1, 1]],
+      [[2, 1, 3, 1], [1, 5, 1, 7]],
+      [[4, 67], [1, 67]],
+      [[4, 67], [4, 1]],
+    ];
+    it.each(['add', 'sub', 'mul', 'div'] as BinaryOp[])('binary %s with broadcasting', (op) => {
+      for (const [aS, bS] of shapes) {
+        const outS = aS.map((n, d) => (n === 1 ? bS[d] : n));
+        const size = (sh: number[]) => sh.reduce((p, q) => p * q, 1);
+        const b = rand(size(bS), 2, 0.5, 2);
+        agree({ a: { data: rand(size(aS), 1) }, b: { data: b } }, { out: size(outS) }, (be, s) =>
+          be.binary(op, s.a, aS, s.b, bS, s.out, outS),
+        );
+        agree({ a: { data: b }, b: { data: rand(size(aS), 1, 0.5, 2) } }, { out: size(outS) }, (be, s) =>
+          be.binary(op, s.a, bS, s.b, aS, s.out, outS),
+        );
+      }
+    });
+    it('equal with broadcasting (max backward)', () => {
+      const x = Float32Array.from([1, 5, 5, 2, 0, -1, 3, 3, 3, 4, 4, 7]);
+      agree({ a: { data: x }, b: { data: [5, 3, 7] } }, { out: 12 }, (be, s) => be.equal(s.a, [3, 4], s.b, [3, 1], s.out));
+      agree({ a: { data: x }, b: { data: [1, 5, 5, 2] } }, { out: 12 }, (be, s) => be.equal(s.a, [3, 4], s.b, [1, 4], s.out));
+    });
+  });
+
+  describe('layout and reductions', () => {
+    const cases: [number[], number[]][] = [
+      [[3, 4, 5], []],
+      [[3, 4, 5], [0]],
+      [[3, 4, 5], [1]],
+      [[3, 4, 5], [2]],
+      [[3, 4, 5], [0, 2]],
+      [[3, 4, 5], [0, 1, 2]],
+      [[7, 1, 13], [1]],
+      [[7, 1, 13], [0, 2]],
+      [[1], [0]],
+      [[67], [0]],
+      [[2, 3, 0], [2]],
+    ];
+    it.each(['sum', 'max', 'sumsq'] as ReduceOp[])('reduce %s over any axes', (op) => {
+      for (const [shape, axes] of cases) {
+        const n = shape.reduce((p, q) => p * q, 1);
+        const out = shape.filter((_, d) => !axes.includes(d)).reduce((p, q) => p * q, 1);
+        agree({ x: { data: rand(n, n + 1) } }, { out }, (be, s) => be.reduce(op, s.x, shape, axes, s.out));
+      }
+    });
+    it('reduce max propagates NaN', () => {
+      agree({ x: { data: [1, NaN, 3, 4, 5, 6] } }, { out: 2 }, (be, s) => be.reduce('max', s.x, [2, 3], [1], s.out));
+    });
+    it('stridedCopy: permute, slice, reversal, broadcast', () => {
+      // (2, 3, 4, 5) permuted to (2, 4, 3, 5)
+      agree({ x: { data: rand(120, 1) } }, { y: 120 }, (be, s) =>
+        be.stridedCopy(s.x, 0, [60, 5, 20, 1], s.y, 0, [60, 15, 5, 1], [2, 4, 3, 5]),
+      );
+      // (4, 9, 3)[:, 2:7] into the middle of a larger buffer
+      agree({ x: { data: rand(108, 2) } }, { y: { data: rand(70, 3) } }, (be, s) =>
+        be.stridedCopy(s.x, 6, [27, 3, 1], s.y, 5, [15, 3, 1], [4, 5, 3]),
+      );
+      // reversal (negative stride) and a stride-0 broadcast source
+      agree({ x: { data: rand(13, 4) } }, { y: 13 }, (be, s) => be.stridedCopy(s.x, 12, [-1], s.y, 0, [1], [13]));
+      agree({ x: { data: rand(7, 5) } }, { y: 21 }, (be, s) => be.stridedCopy(s.x, 0, [0, 1], s.y, 0, [7, 1], [3, 7]));
+      // rank 0 copies one element; int32 data moves too
+      agree({ x: { data: [1, 2, 3] } }, { y: 2 }, (be, s) => be.stridedCopy(s.x, 2, [], s.y, 1, [], []));
+      agree({ x: { dtype: 'int32', data: [1, -2, 3, 4] } }, { y: { dtype: 'int32', data: [0, 0, 0, 0] } }, (be, s) =>
+        be.stridedCopy(s.x, 0, [1, 2], s.y, 0, [2, 1], [2, 2]),
+      );
+    });
+    it('cast, fill and int32 writes', () => {
+      const f = [2.9, -2.9, 0.5, -0.5, 7, -1e9, NaN];
+      agree({ x: { data: f } }, { y: { dtype: 'int32', data: new Array<number>(7).fill(0) } }, (be, s) => be.cast(s.x, s.y));
+      agree({ x: { dtype: 'int32', data: [3, -4, 2147483647] } }, { y: 3 }, (be, s) => be.cast(s.x, s.y));
+      agree({}, { y: 13 }, (be, s) => be.fill(s.y, -0.25));
+      agree({}, { y: { dtype: 'int32', data: [1.7, -1.7, 3] } }, () => {});
+    });
+  });
+
+  describe('fused layers', () => {
+    const shapes: [number, number][] = [[1, 1], [1, 7], [7, 13], [5, 64], [3, 67], [4, 128]];
+    it('layerNorm forward and backward, with and without γ, β', () => {
+      for (const [rows, C] of shapes) {
+        for (const [hasW, hasB] of [[true, true], [true, false], [false, false]]) {
+          const n = rows * C;
+          const x = rand(n, n, 1e3 - 2, 1e3 + 2); // offset: the two-pass variance must not cancel
+          const w = { data: rand(C, 2, 0.5, 1.5) };
+          const b = { data: rand(C, 3) };
+          const ins = { x: { data: x }, ...(hasW ? { w } : {}), ...(hasB ? { b } : {}), dy: { data: rand(n, 4) } };
+          agree(ins, { out: n, mean: rows, rstd: rows, dx: n, dw: C, db: C }, (be, s) => {
+            be.layerNormForward(s.x, s.w ?? null, s.b ?? null, s.out, s.mean, s.rstd, rows, C, 1e-5);
+            be.layerNormBackward(s.dy, s.x, s.w ?? null, s.mean, s.rstd, s.dx, hasW ? s.dw : null, hasB ? s.db : null, rows, C);
+          });
+        }
+      }
+    });
+    it('rmsNorm forward and backward, with and without γ', () => {
+      for (const [rows, C] of shapes) {
+        for (const hasW of [true, false]) {
+          const n = rows * C;
+          const ins = { x: { data: rand(n, n) }, ...(hasW ? { w: { data: rand(C, 2, 0.5, 1.5) } } : {}), dy: { data: rand(n, 4) } };
+          agree(ins, { out: n, rrms: rows, dx: n, dw: C }, (be, s) => {
+            be.rmsNormForward(s.x, s.w ?? null, s.out, s.rrms, rows, C, 1e-5);
+            be.rmsNormBackward(s.dy, s.x, s.w ?? null, s.rrms, s.dx, hasW ? s.dw : null, rows, C);
+          });
+        }
+      }
+    });
+    it('softmax and log-softmax forward and backward', () => {
+      for (const [rows, C] of [...shapes, [2, 129]] as [number, number][]) {
+        const n = rows * C;
+        const ins = { x: { data: rand(n, n, -8, 8) }, dy: { data: rand(n, 5) } };
+        agree(ins, { y: n, dx: n }, (be, s) => {
+          be.softmaxForward(s.x, s.y, rows, C);
+          be.softmaxBackward(s.y, s.dy, s.dx, rows, C);
+        });
+        agree(ins, { y: n, dx: n }, (be, s) => {
+          be.logSoftmaxForward(s.x, s.y, rows, C);
+          be.logSoftmaxBackward(s.y, s.dy, s.dx, rows, C);
+        });
+      }
+    });
+    it('cross-entropy forward and backward, with ignored rows', () => {
+      for (const [rows, V] of [[1, 1], [6, 11], [7, 5], [13, 67], [3, 65]]) {
+        const t = randInts(rows, V, V);
+        if (rows > 2) t[1] = -100;
+        const allIgnored = Int32Array.from(t, () => -100);
+        for (const targets of [t, allIgnored]) {
+          agree({ z: { data: rand(rows * V, rows, -5, 5) }, t: { dtype: 'int32', data: targets }, dl: { data: [0.7] } }, { loss: 1, lse: rows, dz: rows * V }, (be, s) => {
+            be.crossEntropyForward(s.z, s.t, s.loss, s.lse, rows, V, -100);
+            be.crossEntropyBackward(s.z, s.t, s.lse, s.dl, s.dz, rows, V, -100);
+          });
+        }
+      }
+    });
+    it('attention forward and backward, causal and not', () => {
+      for (const [BH, T, D] of [[1, 1, 1], [1, 7, 5], [3, 13, 8], [2, 1, 32], [2, 31, 32], [1, 67, 13]]) {
+        for (const causal of [true, false]) {
+          const n = BH * T * D;
+          const scale = 1 / Math.sqrt(D);
+          const ins = { q: { data: rand(n, 1, -2, 2) }, k: { data: rand(n, 2, -2, 2) }, v: { data: rand(n, 3) }, dout: { data: rand(n, 4) } };
+          agree(ins, { out: n, lse: BH * T, dq: n, dk: n, dv: n }, (be, s) => {
+            be.attentionForward(s.q, s.k, s.v, s.out, s.lse, BH, T, D, scale, causal);
+            be.attentionBackward(s.q, s.k, s.v, s.out, s.lse, s.dout, s.dq, s.dk, s.dv, BH, T, D, scale, causal);
+          });
+        }
+      }
+    });
+    it('embedding gather and scatter-add with repeated ids', () => {
+      for (const [N, V, C] of [[1, 1, 1], [9, 5, 7], [13, 67, 32]]) {
+        const ids = { dtype: 'int32' as const, data: randInts(N, N, V) };
+        agree({ w: { data: rand(V * C, 1) }, ids }, { out: N * C }, (be, s) => be.embeddingForward(s.w, s.ids, s.out, N, C));
+        agree({ g: { data: rand(N * C, 2) }, ids }, { dw: { data: rand(V * C, 3) } }, (be, s) => be.embeddingBackward(s.g, s.ids, s.dw, N, C));
+      }
+    });
+    it('dropout draws the same mask as ref, bit for bit', () => {
+      for (const [n, p, seed] of [[1, 0.5, 0], [67, 0.1, 42], [1000, 0.5, 0xdeadbeef], [13, 0, 7], [13, 1, 7]]) {
+        agree({ x: { data: rand(n, 9) } }, { out: n, mask: n }, (be, s) => be.dropoutForward(s.x, s.out, s.mask, p, seed), 0);
+      }
+    });
+    it('AdamW matches ref to float32 rounding', () => {
+      for (const n of [1, 7, 67]) {
+        const args = { lr: 1e-3, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1, biasCorrection1: 1 - 0.9 ** 3, biasCorrection2: 1 - 0.99 ** 3 };
+        agree({ g: { data: rand(n, 1) } }, { p: { data: rand(n, 2) }, m: { data: rand(n, 3, -0.1, 0.1) }, v: { data: rand(n, 4, 0, 0.01) } }, (be, s) =>
+          be.adamw(s.p, s.g, s.m, s.v, args), 0);
+      }
+    });
+  });
+
+  describe('memory and errors', () => {
+    it('reuses freed blocks: memory stays flat over repeated steps', () => {
+      const step = () => {
+        const bufs = [wasm.alloc('float32', 768 * 128), wasm.alloc('float32', 7), wasm.alloc('int32', 768), wasm.alloc('float32', 33)];
+        for (const b of bufs) wasm.free(b);
+      };
+      step();
+      const before = wasm.info().reservedBytes;
+      for (let i = 0; i < 100; i++) step();
+      expect(wasm.info().reservedBytes).toBe(before);
+    });
+    it('reused blocks come back zero-filled; views share memory', () => {
+      const a = wasm.alloc('float32', 10);
+      wasm.write(a, rand(10, 1));
+      wasm.free(a);
+      const b = wasm.alloc('float32', 10);
+      expect(Array.from(wasm.readSync(b))).toEqual(new Array<number>(10).fill(0));
+      const v = wasm.view(b, 3, 4);
+      wasm.fill(v, 2);
+      expect(Array.from(wasm.readSync(b))).toEqual([0, 0, 0, 2, 2, 2, 2, 0, 0, 0]);
+      wasm.free(v);
+      wasm.free(b);
+    });
+    it('accounts live and peak bytes like ref', () => {
+      const be = kernels.createBackend();
+      const a = be.alloc('float32', 100);
+      const b = be.alloc('int32', 50);
+      be.free(a);
+      expect(be.memoryStats()).toEqual({ liveBuffers: 1, liveBytes: 200, peakBytes: 600 });
+      be.free(b);
+    });
+    it('rejects float64, foreign handles, use-after-free and double free with clear errors', () => {
+      expect(() => wasm.alloc('float64', 3)).toThrow(/float32 and int32 only.*ref backend/);
+      expect(() => wasm.fill(ref.alloc('float32', 1), 0)).toThrow(/did not allocate/);
+      const a = wasm.alloc('float32', 3);
+      wasm.free(a);
+      expect(() => wasm.fill(a, 0)).toThrow(/use-after-free/);
+      expect(() => wasm.free(a)).toThrow(/double-free/);
+    });
+    it('reports a bad target or id as ref does', () => {
+      const z = wasm.alloc('float32', 10);
+      const t = wasm.alloc('int32', 2);
+      wasm.write(t, [1, 5]);
+      expect(() => wasm.crossEntropyForward(z, t, wasm.alloc('float32', 1), wasm.alloc('float32', 2), 2, 5, -100)).toThrow(
+        'Cross-entropy target 5 at row 1 is outside [0, 5)',
+      );
+      expect(() => wasm.embeddingForward(z, t, wasm.alloc('float32', 10), 2, 5)).toThrow('Embedding id 5 at position 1 is outside [0, 2)');
+    });
+  });
+});
