@@ -1,6 +1,7 @@
 // The `resnorm` command line: train, sample, eval, info. The only layer that reads argv or prints.
 
 import { Command } from 'commander';
+import { BACKEND_CHOICES, selectBackend } from './backend-choice.ts';
 import { addConfigFlags } from './config-flags.ts';
 import { reportAndExit } from './errors.ts';
 import { evalCommand, infoCommand, sampleCommand } from './run-commands.ts';
@@ -8,7 +9,11 @@ import { trainCommand, type TrainOptions } from './train-command.ts';
 
 const program = new Command('resnorm')
   .description('Build, train, inspect and run Transformer language models; residual connections and layer normalization are first-class.')
-  .showHelpAfterError();
+  .option('--backend <name>', `compute backend (${BACKEND_CHOICES.join('|')}); auto = wasm when available`, 'auto')
+  .showHelpAfterError()
+  .hook('preAction', async () => {
+    await selectBackend(program.opts<{ backend: string }>().backend);
+  });
 
 addConfigFlags(
   program

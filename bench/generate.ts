@@ -1,0 +1,13 @@
+// Generation throughput with the KV cache, batch 1.
+
+import type { Backend } from '../src/backend/backend.ts';
+import { generate } from '../src/models/generate.ts';
+import { GPT } from '../src/models/gpt.ts';
+import { timeMs, type Row } from './report.ts';
+import type { StepCase } from './train-step.ts';
+
+export function benchGenerate(backend: Backend, c: StepCase, tokens: number): Row {
+  const model = GPT.create(c.config, { backend, seed: 0 });
+  const ms = timeMs(() => generate(model, [1], { maxNewTokens: tokens, seed: 1 }), 3, 1);
+  return { bench: `generate ${backend.name}`, case: `${c.name}, batch 1, ${tokens} tokens`, value: (tokens * 1000) / ms, unit: 'tokens/s' };
+}

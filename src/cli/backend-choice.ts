@@ -1,0 +1,30 @@
+// `--backend ref|wasm|auto`: picks the backend new tensors go to. 'auto' (the default) takes the
+// WebAssembly SIMD backend when this runtime can run it and says so when it falls back.
+
+import type { Backend } from '../backend/backend.ts';
+import { createRefBackend } from '../backend/ref/ref-backend.ts';
+import { setDefaultBackend } from '../tensor/backend-registry.ts';
+import { UserError } from './errors.ts';
+
+export const BACKEND_CHOICES = ['auto', 'wasm', 'ref'] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+
+export async function selectBackend(choice: string | undefined): Promise<Backend> {
+  const c = (choice ?? 'auto') as BackendChoice;
+  if (!BACKEND_CHOICES.includes(c)) throw new UserError(`--backend ${choice}: expected one of ${BACKEND_CHOICES.join(', ')}`);
+  let backend: Backend;
+  if (c === 'ref') {
+    backend = createRefBackend();
+  } else {
+    try {
+      const { createWasmBackend } = await import('../backend/wasm/index.ts');
+      backend = await createWasmBackend();
+    } catch (e) {
+      if (c === 'wasm') throw new UserError(`the wasm backend cannot run here: ${(e as Error).message}`);
+      console.error(`note: WebAssembly SIMD is not available here (${(e as Error).message.split('\n')[0]}); using the slower reference backend`);
+      backend = createRefBackend();
+    }
+  }
+  setDefaultBackend(backend);
+  return backend;
+}
