@@ -128,7 +128,10 @@ export class Trainer {
     while (this.step < maxIters) {
       const m = this.trainStep();
       await hooks.onStep?.(m);
-      if (this.step % this.config.evalInterval === 0 || this.step === maxIters) await hooks.onEval?.(this.evaluate());
+      if (this.step % this.config.evalInterval === 0 || this.step === maxIters) {
+        const e = this.evaluate(); // not inside `hooks.onEval?.(…)`: `?.` would skip evaluating it
+        await hooks.onEval?.(e);
+      }
       if (hooks.shouldStop?.()) return this.step < maxIters ? 'stopped' : 'done';
     }
     return 'done';
