@@ -10,3 +10,4 @@ export {
 } from './softmax';
 export { attentionForward, attentionBackward } from './attention';
 export { embeddingForward, embeddingBackward, dropoutForward, adamw } from './misc';
+export { peakLoop, PEAK_CHAINS } from './bench';
