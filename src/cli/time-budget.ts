@@ -15,7 +15,8 @@ export function chooseIterations(config: TrainConfig, vocabSize: number, data: {
   // Five evaluations, each 2 × evalIters forward-only batches (≈ a third of a step each).
   const evalIters = Math.min(config.evalIters, 8);
   const evalSec = 5 * ((2 * evalIters * stepSec) / 3);
-  const usable = budgetMinutes * 60 * 0.85 - evalSec;
+  // 25% margin: the machine may be busier during the run than while timing.
+  const usable = budgetMinutes * 60 * 0.75 - evalSec;
   const iters = Math.max(10, Math.min(config.maxIters, Math.floor(usable / stepSec)));
   const chosen: TrainConfig = {
     ...config,
