@@ -3,7 +3,7 @@
 export { heapBase, relaxedBuild } from './simd';
 export { matmul, matmulScratchBytes } from './matmul';
 export { unary, unaryBackward, affine, axpy, binary } from './elementwise';
-export { stridedCopy, reduce } from './layout';
+export { stridedCopy, reduce, fill32, zero } from './layout';
 export { layerNormForward, layerNormBackward, rmsNormForward, rmsNormBackward } from './norms';
 export {
   softmaxForward, softmaxBackward, logSoftmaxForward, logSoftmaxBackward, crossEntropyForward, crossEntropyBackward,

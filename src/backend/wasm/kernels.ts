@@ -7,6 +7,8 @@ export interface KernelExports {
   heapBase(): number;
   relaxedBuild(): number;
   matmulScratchBytes(): number;
+  fill32(p: Ptr, n: number, bits: number): void;
+  zero(p: Ptr, bytes: number): void;
   matmul(a: Ptr, b: Ptr, c: Ptr, batch: number, m: number, n: number, k: number, transA: number, transB: number,
     strideA: number, strideB: number, accumulate: number, scratch: Ptr): void;
   unary(op: number, x: Ptr, out: Ptr, n: number): void;

@@ -48,10 +48,8 @@ export class WasmBackend implements Backend {
   private scratchPtr = 0;
   private scratchBytes = 0;
   private buf: ArrayBufferLike;
-  private u8!: Uint8Array;
   private f32!: Float32Array;
   private i32!: Int32Array;
-  private f64!: Float64Array;
 
   constructor(
     private readonly k: KernelExports,
@@ -73,12 +71,10 @@ export class WasmBackend implements Backend {
 
   private refreshViews(): void {
     const b = this.memory.buffer;
-    if (this.u8 && b.byteLength === this.buf.byteLength) return;
+    if (this.f32 && b.byteLength === this.buf.byteLength) return;
     this.buf = b;
-    this.u8 = new Uint8Array(b);
     this.f32 = new Float32Array(b);
     this.i32 = new Int32Array(b);
-    this.f64 = new Float64Array(b);
   }
 
   /** A raw block outside the user-visible accounting (kernel scratch). */
@@ -151,7 +147,7 @@ export class WasmBackend implements Backend {
       const block = this.alloc_.alloc(bytes);
       ptr = block.ptr;
       this.refreshViews();
-      if (block.reused) this.u8.fill(0, ptr, ptr + bytes);
+      if (block.reused) this.k.zero(ptr, bytes);
     }
     const s = new WasmStorage(dtype, length, ptr, null, this);
     this.live.add(s);
@@ -194,7 +190,11 @@ export class WasmBackend implements Backend {
   }
 
   readSync(s: Storage): HostArray {
-    return this.hostView(this.st(s, 0, 'read source')).slice();
+    const w = this.st(s, 0, 'read source');
+    // new + set, not slice(): V8 copies out of shared memory ~10x faster this way.
+    const out = w.dtype === 'int32' ? new Int32Array(w.length) : new Float32Array(w.length);
+    out.set(this.hostView(w));
+    return out;
   }
 
   memoryStats(): MemoryStats {
@@ -203,7 +203,10 @@ export class WasmBackend implements Backend {
 
   // ---- data movement --------------------------------------------------------------------------
   fill(out: Storage, value: number): void {
-    this.hostView(this.st(out, 0, 'fill target')).fill(value);
+    const o = this.st(out, 0, 'fill target');
+    // The bit pattern of value as this dtype stores it (float32 rounding, or int32 truncation and wrap).
+    const bits = o.dtype === 'int32' ? new Int32Array([value])[0] : new Int32Array(new Float32Array([value]).buffer)[0];
+    this.k.fill32(o.ptr, o.length, bits);
   }
 
   cast(src: Storage, out: Storage): void {
