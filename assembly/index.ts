@@ -1,7 +1,7 @@
 // The WebAssembly kernels of resnorm's wasm backend (src/backend/wasm). Every pointer is a byte offset
 // into the one imported, shared linear memory; the TypeScript side allocates all buffers and scratch.
 export { heapBase, relaxedBuild } from './simd';
-export { matmul, matmulScratchBytes } from './matmul';
+export { matmul, matmulPart, matmulScratchBytes } from './matmul';
 export { unary, unaryBackward, affine, axpy, binary } from './elementwise';
 export { stridedCopy, reduce, fill32, zero } from './layout';
 export { layerNormForward, layerNormBackward, rmsNormForward, rmsNormBackward } from './norms';

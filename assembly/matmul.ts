@@ -135,50 +135,76 @@ function microKernel(pa: usize, pb: usize, kc: i32, c: usize, ldc: i32, rows: i3
   }
 }
 
-/**
- * C[b] (= or +=) op(A[b])·op(B[b]) for b < batch; A(i, p) = a[i·aRow + p·aCol] (aRow = k, aCol = 1
- * plain; aRow = 1, aCol = m transposed), B(p, j) likewise; strides in elements, pointers in bytes.
- */
-export function matmul(
-  a: usize, b: usize, c: usize, batch: i32, m: i32, n: i32, k: i32,
-  transA: bool, transB: bool, strideA: i32, strideB: i32, accumulate: bool, scratch: usize,
-): void {
-  const aRow = transA ? 1 : k;
-  const aCol = transA ? m : 1;
-  const bRow = transB ? 1 : n;
-  const bCol = transB ? k : 1;
+/** One product: C (m × n, row stride ldc) = or += A·B with A(i, p) = a[i·aRow + p·aCol], B(p, j) = b[p·bRow + j·bCol]. */
+function gemm(a: usize, aRow: i32, aCol: i32, b: usize, bRow: i32, bCol: i32, c: usize, ldc: i32, m: i32, n: i32, k: i32,
+  accumulate: bool, scratch: usize): void {
+  if (m <= 0 || n <= 0) return;
+  if (k == 0) {
+    if (!accumulate) for (let i = 0; i < m; i++) memory.fill(c + (<usize>(i * ldc) << 2), 0, <usize>n << 2);
+    return;
+  }
   const packedA = scratch;
   const packedB = scratch + (<usize>(MC * KC) << 2);
   const tmp = packedB + (<usize>(KC * NC) << 2);
-  for (let bi = 0; bi < batch; bi++) {
-    const a0 = a + (<usize>(bi * strideA) << 2);
-    const b0 = b + (<usize>(bi * strideB) << 2);
-    const c0 = c + (<usize>(bi * m * n) << 2);
-    if (k == 0) {
-      if (!accumulate) memory.fill(c0, 0, <usize>(m * n) << 2);
-      continue;
-    }
-    for (let jc = 0; jc < n; jc += NC) {
-      const nc = min<i32>(NC, n - jc);
-      for (let pc = 0; pc < k; pc += KC) {
-        const kc = min<i32>(KC, k - pc);
-        const add = accumulate || pc > 0;
-        packB(b0, bRow, bCol, pc, kc, jc, nc, packedB);
-        for (let ic = 0; ic < m; ic += MC) {
-          const mc = min<i32>(MC, m - ic);
-          packA(a0, aRow, aCol, ic, mc, pc, kc, packedA);
-          for (let jr = 0; jr < nc; jr += NR) {
-            const cols = min<i32>(NR, nc - jr);
-            const pb = packedB + (<usize>(jr * kc) << 2);
-            for (let ir = 0; ir < mc; ir += MR) {
-              const rows = min<i32>(MR, mc - ir);
-              const pa = packedA + (<usize>(ir * kc) << 2);
-              const cp = c0 + (<usize>((ic + ir) * n + jc + jr) << 2);
-              microKernel(pa, pb, kc, cp, n, rows, cols, add, tmp);
-            }
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = min<i32>(NC, n - jc);
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = min<i32>(KC, k - pc);
+      const add = accumulate || pc > 0;
+      packB(b, bRow, bCol, pc, kc, jc, nc, packedB);
+      for (let ic = 0; ic < m; ic += MC) {
+        const mc = min<i32>(MC, m - ic);
+        packA(a, aRow, aCol, ic, mc, pc, kc, packedA);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const cols = min<i32>(NR, nc - jr);
+          const pb = packedB + (<usize>(jr * kc) << 2);
+          for (let ir = 0; ir < mc; ir += MR) {
+            const rows = min<i32>(MR, mc - ir);
+            const pa = packedA + (<usize>(ir * kc) << 2);
+            const cp = c + (<usize>((ic + ir) * ldc + jc + jr) << 2);
+            microKernel(pa, pb, kc, cp, ldc, rows, cols, add, tmp);
           }
         }
       }
     }
   }
+}
+
+/**
+ * Thread `tid` of `threads`' share of C[b] (= or +=) op(A[b])·op(B[b]) for b < batch: whole batches
+ * when there are at least as many as threads, else a band of rows (a multiple of MR) of every batch.
+ * Each element of C is computed by one thread in the same order whatever the thread count, so the
+ * result is bit-identical for 1 or N threads. Pointers in bytes, strides in elements.
+ */
+export function matmulPart(
+  a: usize, b: usize, c: usize, batch: i32, m: i32, n: i32, k: i32,
+  transA: bool, transB: bool, strideA: i32, strideB: i32, accumulate: bool, scratch: usize, tid: i32, threads: i32,
+): void {
+  const aRow = transA ? 1 : k;
+  const aCol = transA ? m : 1;
+  const bRow = transB ? 1 : n;
+  const bCol = transB ? k : 1;
+  let b0 = 0, b1 = batch, i0 = 0, i1 = m;
+  if (batch >= threads) {
+    b0 = <i32>((<i64>batch * tid) / threads);
+    b1 = <i32>((<i64>batch * (tid + 1)) / threads);
+  } else {
+    const band = ((m + threads - 1) / threads + MR - 1) / MR * MR;
+    i0 = min<i32>(m, tid * band);
+    i1 = min<i32>(m, i0 + band);
+  }
+  for (let bi = b0; bi < b1; bi++) {
+    const ab = a + (<usize>(bi * strideA + i0 * aRow) << 2);
+    const bb = b + (<usize>(bi * strideB) << 2);
+    const cb = c + (<usize>(bi * m * n + i0 * n) << 2);
+    gemm(ab, aRow, aCol, bb, bRow, bCol, cb, n, i1 - i0, n, k, accumulate, scratch);
+  }
+}
+
+/** C[b] (= or +=) op(A[b])·op(B[b]) for b < batch, on one thread. */
+export function matmul(
+  a: usize, b: usize, c: usize, batch: i32, m: i32, n: i32, k: i32,
+  transA: bool, transB: bool, strideA: i32, strideB: i32, accumulate: bool, scratch: usize,
+): void {
+  matmulPart(a, b, c, batch, m, n, k, transA, transB, strideA, strideB, accumulate, scratch, 0, 1);
 }

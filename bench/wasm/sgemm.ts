@@ -1,7 +1,9 @@
 // sgemm GFLOP/s of the wasm backend next to this machine's WebAssembly 128-bit peak (independent
-// f32x4 multiply-add chains), one thread, for each SIMD build the runtime runs.
+// f32x4 multiply-add chains on one thread, times the thread count for the % column), on 1 thread and
+// on every core, for each SIMD build the runtime runs.
 // Run: node --import tsx bench/wasm/sgemm.ts   (bench/run.ts may import runSgemmBench)
 import type { MatmulArgs } from '../../src/backend/backend.ts';
+import { availableParallelism } from 'node:os';
 import { hasRelaxedSimd } from '../../src/backend/wasm/load.ts';
 import { loadWasmKernels, type SimdFlavour, type WasmKernels } from '../../src/backend/wasm/index.ts';
 
@@ -64,7 +66,9 @@ export async function runSgemmBench(): Promise<Row[]> {
   for (const kernels of flavours) {
     const peak = peakGflops(kernels);
     rows.push({ kernel: 'peak', shape: '12 f32x4 madd chains', flavour: kernels.flavour, threads: 1, gflops: peak, percentOfPeak: 100 });
-    const be = kernels.createBackend();
+    const threadCounts = [...new Set([1, availableParallelism()])];
+    for (const threads of threadCounts) {
+    const be = await kernels.createThreadedBackend({ threads });
     for (const { m, n, k, transA, transB, label } of SHAPES) {
       const a = be.alloc('float32', m * k);
       const b = be.alloc('float32', k * n);
@@ -75,8 +79,11 @@ export async function runSgemmBench(): Promise<Row[]> {
       const s = timeIt(() => be.matmul(a, b, c, args));
       const gflops = (2 * m * n * k) / s / 1e9;
       const t = `${transA ? 'T' : 'N'}${transB ? 'T' : 'N'}`;
-      rows.push({ kernel: 'sgemm', shape: `${m}×${n}×${k} ${t}${label ? ` (${label})` : ''}`, flavour: kernels.flavour, threads: 1, gflops, percentOfPeak: (100 * gflops) / peak });
+      const shape = `${m}×${n}×${k} ${t}${label ? ` (${label})` : ''}`;
+      rows.push({ kernel: 'sgemm', shape, flavour: kernels.flavour, threads, gflops, percentOfPeak: (100 * gflops) / (peak * threads) });
       for (const x of [a, b, c]) be.free(x);
+    }
+    await be.dispose();
     }
   }
   return rows;

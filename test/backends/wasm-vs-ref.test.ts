@@ -320,4 +320,36 @@ describe.each(flavours.map((k) => [k.flavour, k] as const))('wasm (%s) against r
       expect(() => wasm.embeddingForward(z, t, wasm.alloc('float32', 10), 2, 5)).toThrow('Embedding id 5 at position 1 is outside [0, 2)');
     });
   });
+
+  describe('threads', () => {
+    it('matmul split over 3 threads agrees with ref and is bit-identical to 1 thread', async () => {
+      const threaded = await kernels.createThreadedBackend({ threads: 3 });
+      try {
+        const cases: [number, number, number, number, number, number][] = [
+          // batch, m, n, k, strideA (0 = shared), strideB (0 = shared)
+          [1, 67, 31, 130, 1, 1],
+          [1, 7, 2053, 67, 1, 1],
+          [1, 130, 67, 300, 1, 1],
+          [2, 64, 64, 64, 1, 0],
+          [5, 33, 17, 67, 0, 1],
+        ];
+        for (const [batch, m, n, k, sa, sb] of cases) {
+          for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]]) {
+            for (const accumulate of [false, true]) {
+              const args: MatmulArgs = { batch, m, n, k, transA, transB, strideA: sa * m * k, strideB: sb * k * n, accumulate };
+              const ins = { a: { data: rand(batch * m * k, m) }, b: { data: rand(batch * k * n, n) } };
+              const outs = { c: { data: rand(batch * m * n, k) } };
+              const one = runOn(wasm, ins, outs, (st) => wasm.matmul(st.a, st.b, st.c, args));
+              const many = runOn(threaded, ins, outs, (st) => threaded.matmul(st.a, st.b, st.c, args));
+              const want = runOn(ref, ins, outs, (st) => ref.matmul(st.a, st.b, st.c, args));
+              expect(Array.from(many.c)).toEqual(Array.from(one.c));
+              expect(relError(many.c, want.c)).toBeLessThanOrEqual(TOL);
+            }
+          }
+        }
+      } finally {
+        await threaded.dispose();
+      }
+    });
+  });
 });

@@ -1,6 +1,7 @@
 // The backends every parametrised suite runs against. The reference backend is the oracle;
 // faster backends are added here as they land. The wasm kernels compile once (top-level await);
-// each suite's `make` then creates a fresh backend with its own memory, synchronously.
+// each suite's `make` then creates a fresh single-threaded backend with its own memory, synchronously;
+// the 2-thread backend (matmul split over worker_threads) is one shared instance.
 
 import type { Backend } from '../../src/backend/backend.ts';
 import { createRefBackend } from '../../src/backend/ref/ref-backend.ts';
@@ -12,8 +13,11 @@ export interface NamedBackend {
 }
 
 const wasmKernels = await loadWasmKernels();
+// One threaded backend, shared by the suites (its worker pool is started once; tests never free it).
+const wasmThreaded = await wasmKernels.createThreadedBackend({ threads: 2 });
 
 export const BACKENDS: NamedBackend[] = [
   { name: 'ref', make: createRefBackend },
   { name: `wasm (${wasmKernels.flavour})`, make: () => wasmKernels.createBackend() },
+  { name: `wasm (${wasmKernels.flavour}, 2 threads)`, make: () => wasmThreaded },
 ];

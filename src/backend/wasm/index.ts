@@ -10,6 +10,8 @@ export type { SimdFlavour } from './load.ts';
 export interface WasmBackendOptions {
   /** 'auto' (default): relaxed SIMD when the runtime has it; false: plain SIMD; true: relaxed or throw. */
   relaxed?: boolean | 'auto';
+  /** Threads matmul is split over (Node only for now): default 1; 'auto' = every core. */
+  threads?: number | 'auto';
   /** Upper bound of the linear memory in MiB (default and maximum 4096, wasm32's limit). */
   maxMemoryMiB?: number;
 }
@@ -25,8 +27,24 @@ export class WasmKernels {
     return this.compiled.flavour;
   }
 
+  /** A single-threaded backend, made synchronously. */
   createBackend(opts: Pick<WasmBackendOptions, 'maxMemoryMiB'> = {}): WasmBackend {
-    const mib = opts.maxMemoryMiB ?? 4096;
+    return this.makeBackend(opts.maxMemoryMiB, 1);
+  }
+
+  /** A backend whose matmuls run on `threads` threads (worker_threads sharing its memory; Node only). */
+  async createThreadedBackend(opts: Pick<WasmBackendOptions, 'maxMemoryMiB' | 'threads'> = {}): Promise<WasmBackend> {
+    const threads = await resolveThreads(opts.threads);
+    const be = this.makeBackend(opts.maxMemoryMiB, threads);
+    if (threads > 1) {
+      const { ThreadPool } = await import('./thread-pool.ts');
+      be.attachPool(await ThreadPool.start(threads, this.compiled.module, be.memory, be.ctrlPtr));
+    }
+    return be;
+  }
+
+  private makeBackend(maxMemoryMiB: number | undefined, threads: number): WasmBackend {
+    const mib = maxMemoryMiB ?? 4096;
     if (!(Number.isInteger(mib) && mib >= 1 && mib <= 4096)) {
       throw new Error(`maxMemoryMiB must be an integer in [1, 4096], got ${mib}.`);
     }
@@ -41,7 +59,7 @@ export class WasmKernels {
       );
     }
     const instance = new WebAssembly.Instance(this.compiled.module, { env: { memory } });
-    return new WasmBackend(instance.exports as unknown as KernelExports, memory, this.compiled.flavour, maximum * PAGE);
+    return new WasmBackend(instance.exports as unknown as KernelExports, memory, this.compiled.flavour, maximum * PAGE, threads);
   }
 }
 
@@ -49,7 +67,18 @@ export async function loadWasmKernels(opts: Pick<WasmBackendOptions, 'relaxed'> 
   return new WasmKernels(await compileKernels(opts.relaxed ?? 'auto'));
 }
 
-/** A WebAssembly SIMD backend (single-threaded for now). */
+async function resolveThreads(threads: number | 'auto' | undefined): Promise<number> {
+  if (threads === undefined || threads === 1) return 1;
+  const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+  if (!isNode) throw new Error('The wasm backend runs multi-threaded only under Node for now; pass threads: 1 in a browser.');
+  if (threads === 'auto') return (await import('node:os')).availableParallelism();
+  if (!(Number.isInteger(threads) && threads >= 1 && threads <= 256)) {
+    throw new Error(`threads must be an integer in [1, 256] or 'auto', got ${threads}.`);
+  }
+  return threads;
+}
+
+/** A WebAssembly SIMD backend; with threads > 1 its matmuls are split over worker threads (Node). */
 export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<WasmBackend> {
-  return (await loadWasmKernels(opts)).createBackend(opts);
+  return (await loadWasmKernels(opts)).createThreadedBackend(opts);
 }

@@ -11,6 +11,8 @@ export interface KernelExports {
   zero(p: Ptr, bytes: number): void;
   matmul(a: Ptr, b: Ptr, c: Ptr, batch: number, m: number, n: number, k: number, transA: number, transB: number,
     strideA: number, strideB: number, accumulate: number, scratch: Ptr): void;
+  matmulPart(a: Ptr, b: Ptr, c: Ptr, batch: number, m: number, n: number, k: number, transA: number, transB: number,
+    strideA: number, strideB: number, accumulate: number, scratch: Ptr, tid: number, threads: number): void;
   unary(op: number, x: Ptr, out: Ptr, n: number): void;
   unaryBackward(op: number, x: Ptr, dy: Ptr, dx: Ptr, n: number): void;
   affine(x: Ptr, out: Ptr, n: number, alpha: number, beta: number): void;

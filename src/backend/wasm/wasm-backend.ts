@@ -22,6 +22,7 @@ import type { KernelExports } from './kernels.ts';
 import type { SimdFlavour } from './load.ts';
 import { broadcastStrides, checkBroadcast, denseStrides, mergeDims, numel } from './shapes.ts';
 import { WasmStorage } from './storage.ts';
+import { CTRL_BYTES, JOB_MATMUL, type ThreadPool } from './thread-pool.ts';
 
 const UNARY_CODE: Record<UnaryOp, number> = {
   neg: 0, exp: 1, log: 2, sqrt: 3, tanh: 4, relu: 5, sigmoid: 6, gelu: 7, gelu_tanh: 8,
@@ -29,9 +30,12 @@ const UNARY_CODE: Record<UnaryOp, number> = {
 const BINARY_CODE: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3 };
 const EQUAL_CODE = 4;
 const REDUCE_CODE: Record<ReduceOp, number> = { sum: 0, max: 1, sumsq: 2 };
+/** Below this many multiply-adds a matmul runs on the calling thread: waking workers costs more. */
+const MATMUL_THREAD_MIN = 64 * 64 * 64;
 
 export interface WasmBackendInfo {
   flavour: SimdFlavour;
+  threads: number;
   /** Bytes of linear memory the allocator has handed out, free or live (flat over training steps). */
   reservedBytes: number;
   /** Total size of the linear memory. */
@@ -45,6 +49,10 @@ export class WasmBackend implements Backend {
   private liveBytes = 0;
   private peakBytes = 0;
   private readonly matmulScratch: number;
+  private readonly matmulScratchStride: number;
+  /** Control block the thread pool synchronises on (allocated even with one thread: 128 bytes). */
+  readonly ctrlPtr: number;
+  private pool: ThreadPool | null = null;
   private scratchPtr = 0;
   private scratchBytes = 0;
   private buf: ArrayBufferLike;
@@ -56,17 +64,34 @@ export class WasmBackend implements Backend {
     readonly memory: WebAssembly.Memory,
     readonly flavour: SimdFlavour,
     maxBytes: number,
+    /** Threads matmul is split over (the pool is attached by attachPool when > 1). */
+    readonly threads = 1,
   ) {
     this.alloc_ = new SizeClassAllocator(memory, k.heapBase(), maxBytes);
     this.buf = memory.buffer;
     this.refreshViews();
-    const bytes = k.matmulScratchBytes();
-    this.matmulScratch = this.alloc_.alloc(bytes).ptr;
+    // One matmul scratch (packed A and B panels) per thread, cache-line aligned and contiguous.
+    this.matmulScratchStride = Math.ceil(k.matmulScratchBytes() / 64) * 64;
+    this.matmulScratch = this.alloc_.alloc(this.matmulScratchStride * threads).ptr;
+    this.ctrlPtr = this.alloc_.alloc(CTRL_BYTES).ptr;
     this.ensureScratch(1 << 16);
   }
 
   info(): WasmBackendInfo {
-    return { flavour: this.flavour, reservedBytes: this.alloc_.reservedBytes, memoryBytes: this.memory.buffer.byteLength };
+    return { flavour: this.flavour, threads: this.threads, reservedBytes: this.alloc_.reservedBytes, memoryBytes: this.memory.buffer.byteLength };
+  }
+
+  /** Hands the backend its worker pool (index.ts starts it: that is async and Node-only). */
+  attachPool(pool: ThreadPool): void {
+    if (pool.threads !== this.threads) throw new Error(`A pool of ${pool.threads} threads cannot serve a backend made for ${this.threads}.`);
+    this.pool = pool;
+  }
+
+  /** Stops the worker threads, if any; the backend then runs on the calling thread only. */
+  async dispose(): Promise<void> {
+    const p = this.pool;
+    this.pool = null;
+    await p?.close();
   }
 
   private refreshViews(): void {
@@ -325,6 +350,15 @@ export class WasmBackend implements Backend {
     const pc = this.f(out, need.out, 'matmul C');
     const { batch, m, n, k, transA, transB, strideA, strideB, accumulate } = args;
     if (batch === 0 || m === 0 || n === 0) return;
+    const pool = this.pool;
+    if (pool && batch * m * n * k >= MATMUL_THREAD_MIN) {
+      const T = this.threads;
+      pool.post(JOB_MATMUL, [pa, pb, pc, batch, m, n, k, +transA, +transB, strideA, strideB, +accumulate, this.matmulScratch,
+        this.matmulScratchStride, T]);
+      this.k.matmulPart(pa, pb, pc, batch, m, n, k, +transA, +transB, strideA, strideB, +accumulate, this.matmulScratch, 0, T);
+      pool.join();
+      return;
+    }
     this.k.matmul(pa, pb, pc, batch, m, n, k, +transA, +transB, strideA, strideB, +accumulate, this.matmulScratch);
   }
 
