@@ -1,28 +1,68 @@
 // Scaled dot-product attention per head over (BH, T, D) float32, forward and backward. Like the
 // reference (the FlashAttention recipe, Dao et al. 2022) it keeps one row of T scores at a time and
-// recomputes probabilities in backward from the saved logsumexp; dot products and row updates are
-// f32x4, exp is the vectorised one.
-import { axpyRow, dot } from './simd';
+// recomputes probabilities in backward from the saved logsumexp. Kᵀ (and Vᵀ for backward) of the head
+// is copied once into scratch, so a row of scores is 16 keys per step of f32x4 multiply-adds with no
+// horizontal sums; row updates are f32x4 axpys; exp is the vectorised one.
+import { axpyRow, dot, madd } from './simd';
 import { rowMax, rowSumExp } from './softmax';
 
-/** s[j] = scale·q_t·k_j for j < keys. */
-@inline function scores(qt: usize, kh: usize, keys: i32, D: i32, scale: f32, s: usize): void {
-  for (let j = 0; j < keys; j++) store<f32>(s + (<usize>j << 2), scale * dot(qt, kh + (<usize>(j * D) << 2), D));
+/** Keys padded to a multiple of 16, so the score loop never needs a tail. */
+@inline function padded(T: i32): i32 {
+  return (T + 15) & ~15;
 }
 
-/** srow: T float32s of scratch. */
+/** dst (D × Tp, row stride Tp) = src (T × D)ᵀ, zero in the padding columns. */
+function transposeHead(src: usize, T: i32, D: i32, dst: usize, Tp: i32): void {
+  for (let d = 0; d < D; d++) {
+    const row = dst + (<usize>(d * Tp) << 2);
+    for (let j = 0; j < T; j++) store<f32>(row + (<usize>j << 2), load<f32>(src + (<usize>(j * D + d) << 2)));
+    for (let j = T; j < Tp; j++) store<f32>(row + (<usize>j << 2), 0);
+  }
+}
+
+/** s[j] = scale·Σ_d x[d]·Mᵀ[d, j] for j < keys rounded up to 16 (M = K for scores, V for dP). */
+function rowTimesT(x: usize, mt: usize, Tp: i32, keys: i32, D: i32, scale: f32, s: usize): void {
+  const vs = f32x4.splat(scale);
+  const stride = <usize>Tp << 2;
+  for (let j0 = 0; j0 < keys; j0 += 16) {
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    let p = mt + (<usize>j0 << 2);
+    for (let d = 0; d < D; d++) {
+      const xd = v128.load32_splat(x + (<usize>d << 2));
+      a0 = madd(xd, v128.load(p), a0);
+      a1 = madd(xd, v128.load(p, 16), a1);
+      a2 = madd(xd, v128.load(p, 32), a2);
+      a3 = madd(xd, v128.load(p, 48), a3);
+      p += stride;
+    }
+    const o = s + (<usize>j0 << 2);
+    v128.store(o, f32x4.mul(a0, vs));
+    v128.store(o, f32x4.mul(a1, vs), 16);
+    v128.store(o, f32x4.mul(a2, vs), 32);
+    v128.store(o, f32x4.mul(a3, vs), 48);
+  }
+}
+
+/** Scratch floats the kernels need: two padded rows (P and dP), Kᵀ and (backward) Vᵀ of one head. */
+export function attentionScratchFloats(T: i32, D: i32): i32 {
+  const Tp = padded(T);
+  return Tp * (2 + 2 * D);
+}
+
 export function attentionForward(q: usize, k: usize, v: usize, out: usize, lse: usize, BH: i32, T: i32, D: i32, scale: f32,
-  causal: bool, srow: usize): void {
+  causal: bool, scratch: usize): void {
+  const Tp = padded(T);
+  const srow = scratch;
+  const kt = scratch + (<usize>Tp << 2);
   const rowBytes = <usize>D << 2;
   for (let h = 0; h < BH; h++) {
     const base = <usize>(h * T * D) << 2;
-    const kh = k + base;
     const vh = v + base;
+    transposeHead(k + base, T, D, kt, Tp);
     for (let t = 0; t < T; t++) {
       const keys = causal ? t + 1 : T;
-      const qt = q + base + <usize>t * rowBytes;
       const ot = out + base + <usize>t * rowBytes;
-      scores(qt, kh, keys, D, scale, srow);
+      rowTimesT(q + base + <usize>t * rowBytes, kt, Tp, keys, D, scale, srow);
       const m = rowMax(srow, keys);
       const sum = rowSumExp(srow, keys, m, srow); // srow now holds unnormalised probabilities
       memory.fill(ot, 0, rowBytes);
@@ -35,18 +75,24 @@ export function attentionForward(q: usize, k: usize, v: usize, out: usize, lse: 
 }
 
 /**
- * With P = exp(S − lse) and Δ_t = dO_t·O_t: dV = Pᵀ·dO, dP = dO·Vᵀ, dS = P⊙(dP − Δ),
+ * With P = exp(S − lse) and Δ_t = Σ_j P_tj·dP_tj: dV = Pᵀ·dO, dP = dO·Vᵀ, dS = P⊙(dP − Δ),
  * dQ = scale·dS·K, dK = scale·dSᵀ·Q. dK and dV are accumulated in place after zeroing.
  */
 export function attentionBackward(q: usize, k: usize, v: usize, out: usize, lse: usize, dout: usize, dq: usize, dk: usize,
-  dv: usize, BH: i32, T: i32, D: i32, scale: f32, causal: bool, srow: usize): void {
+  dv: usize, BH: i32, T: i32, D: i32, scale: f32, causal: bool, scratch: usize): void {
+  const Tp = padded(T);
+  const srow = scratch;
+  const dprow = scratch + (<usize>Tp << 2);
+  const kt = dprow + (<usize>Tp << 2);
+  const vt = kt + (<usize>(Tp * D) << 2);
   const rowBytes = <usize>D << 2;
   for (let h = 0; h < BH; h++) {
     const base = <usize>(h * T * D) << 2;
     const kh = k + base;
-    const vh = v + base;
     const dkh = dk + base;
     const dvh = dv + base;
+    transposeHead(kh, T, D, kt, Tp);
+    transposeHead(v + base, T, D, vt, Tp);
     memory.fill(dkh, 0, <usize>T * rowBytes);
     memory.fill(dvh, 0, <usize>T * rowBytes);
     for (let t = 0; t < T; t++) {
@@ -55,15 +101,18 @@ export function attentionBackward(q: usize, k: usize, v: usize, out: usize, lse:
       const qt = q + ro;
       const got = dout + ro;
       const dqt = dq + ro;
-      scores(qt, kh, keys, D, scale, srow);
+      rowTimesT(qt, kt, Tp, keys, D, scale, srow);
       rowSumExp(srow, keys, load<f32>(lse + (<usize>(h * T + t) << 2)), srow); // srow = P_t
-      const delta = dot(got, out + ro, D);
+      rowTimesT(got, vt, Tp, keys, D, 1, dprow);
+      // Δ_t = Σ_j P_tj·dP_tj (= dO_t·O_t in exact arithmetic), summed from the same dP values that
+      // ds uses, so dS rows sum to zero and a single visible key (T = 1) gives exactly dS = 0.
+      const delta = dot(srow, dprow, keys);
       memory.fill(dqt, 0, rowBytes);
       for (let j = 0; j < keys; j++) {
         const p = load<f32>(srow + (<usize>j << 2));
         const jo = <usize>j * rowBytes;
         axpyRow(got, dvh + jo, D, p);
-        const ds = scale * p * (dot(got, vh + jo, D) - delta);
+        const ds = scale * p * (load<f32>(dprow + (<usize>j << 2)) - delta);
         axpyRow(kh + jo, dqt, D, ds);
         axpyRow(qt, dkh + jo, D, ds);
       }

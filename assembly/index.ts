@@ -8,6 +8,6 @@ export { layerNormForward, layerNormBackward, rmsNormForward, rmsNormBackward } 
 export {
   softmaxForward, softmaxBackward, logSoftmaxForward, logSoftmaxBackward, crossEntropyForward, crossEntropyBackward,
 } from './softmax';
-export { attentionForward, attentionBackward } from './attention';
+export { attentionForward, attentionBackward, attentionScratchFloats } from './attention';
 export { embeddingForward, embeddingBackward, dropoutForward, adamw } from './misc';
 export { peakLoop, PEAK_CHAINS } from './bench';

@@ -32,10 +32,11 @@ export interface KernelExports {
   crossEntropyForward(logits: Ptr, targets: Ptr, loss: Ptr, lse: Ptr, rows: number, V: number, ignoreIndex: number): number;
   crossEntropyBackward(logits: Ptr, targets: Ptr, lse: Ptr, dloss: Ptr, dlogits: Ptr, rows: number, V: number,
     ignoreIndex: number): number;
+  attentionScratchFloats(T: number, D: number): number;
   attentionForward(q: Ptr, k: Ptr, v: Ptr, out: Ptr, lse: Ptr, BH: number, T: number, D: number, scale: number,
-    causal: number, srow: Ptr): void;
+    causal: number, scratch: Ptr): void;
   attentionBackward(q: Ptr, k: Ptr, v: Ptr, out: Ptr, lse: Ptr, dout: Ptr, dq: Ptr, dk: Ptr, dv: Ptr, BH: number,
-    T: number, D: number, scale: number, causal: number, srow: Ptr): void;
+    T: number, D: number, scale: number, causal: number, scratch: Ptr): void;
   embeddingForward(weight: Ptr, ids: Ptr, out: Ptr, N: number, C: number, V: number): number;
   embeddingBackward(dout: Ptr, ids: Ptr, dweight: Ptr, N: number, C: number, V: number): number;
   dropoutForward(x: Ptr, out: Ptr, mask: Ptr, n: number, p: number, seed: number): void;

@@ -435,7 +435,7 @@ export class WasmBackend implements Backend {
     scale: number, causal: boolean): void {
     const n = BH * T * D;
     const args = [this.f(q, n, 'q'), this.f(k, n, 'k'), this.f(v, n, 'v'), this.f(out, n, 'out'), this.f(lse, BH * T, 'lse')] as const;
-    this.k.attentionForward(...args, BH, T, D, scale, +causal, this.ensureScratch(4 * T + 64));
+    this.k.attentionForward(...args, BH, T, D, scale, +causal, this.ensureScratch(4 * this.k.attentionScratchFloats(T, D) + 64));
   }
 
   attentionBackward(q: Storage, k: Storage, v: Storage, out: Storage, lse: Storage, dout: Storage, dq: Storage,
@@ -443,7 +443,7 @@ export class WasmBackend implements Backend {
     const n = BH * T * D;
     const args = [this.f(q, n, 'q'), this.f(k, n, 'k'), this.f(v, n, 'v'), this.f(out, n, 'out'), this.f(lse, BH * T, 'lse'),
       this.f(dout, n, 'dout'), this.f(dq, n, 'dq'), this.f(dk, n, 'dk'), this.f(dv, n, 'dv')] as const;
-    this.k.attentionBackward(...args, BH, T, D, scale, +causal, this.ensureScratch(4 * T + 64));
+    this.k.attentionBackward(...args, BH, T, D, scale, +causal, this.ensureScratch(4 * this.k.attentionScratchFloats(T, D) + 64));
   }
 
   private checkIds(bad: number, ids: Storage, V: number): void {
