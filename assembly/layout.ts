@@ -80,12 +80,21 @@ export function reduce(op: i32, x: usize, out: usize, outLen: i32, rank: i32, me
       if (io == 0) {
         const ap = acc + (<usize>j << 3);
         let s = load<f64>(ap);
-        if (op == SUM) {
-          for (let i = 0; i < inner; i++) s += <f64>load<f32>(xp + (<usize>i << 2));
-        } else if (op == SUMSQ) {
-          for (let i = 0; i < inner; i++) {
+        if (op == SUM || op == SUMSQ) {
+          // Two f64x2 accumulators over pairs of floats, then the odd tail.
+          let a0 = f64x2.splat(0), a1 = f64x2.splat(0);
+          let i = 0;
+          for (; i + 4 <= inner; i += 4) {
+            const v0 = f64x2.promote_low_f32x4(v128.load64_zero(xp + (<usize>i << 2)));
+            const v1 = f64x2.promote_low_f32x4(v128.load64_zero(xp + (<usize>i << 2), 8));
+            a0 = f64x2.add(a0, op == SUM ? v0 : f64x2.mul(v0, v0));
+            a1 = f64x2.add(a1, op == SUM ? v1 : f64x2.mul(v1, v1));
+          }
+          const a = f64x2.add(a0, a1);
+          s += f64x2.extract_lane(a, 0) + f64x2.extract_lane(a, 1);
+          for (; i < inner; i++) {
             const v = <f64>load<f32>(xp + (<usize>i << 2));
-            s += v * v;
+            s += op == SUM ? v : v * v;
           }
         } else {
           for (let i = 0; i < inner; i++) {
@@ -94,6 +103,20 @@ export function reduce(op: i32, x: usize, out: usize, outLen: i32, rank: i32, me
           }
         }
         store<f64>(ap, s);
+      } else if (op == SUM || op == SUMSQ) {
+        // A kept inner dim (a bias gradient: sum over rows): accumulate two columns per f64x2.
+        const a0 = acc + (<usize>j << 3);
+        let i = 0;
+        for (; i + 2 <= inner; i += 2) {
+          const v = f64x2.promote_low_f32x4(v128.load64_zero(xp + (<usize>i << 2)));
+          const ap = a0 + (<usize>i << 3);
+          v128.store(ap, f64x2.add(v128.load(ap), op == SUM ? v : f64x2.mul(v, v)));
+        }
+        if (i < inner) {
+          const v = <f64>load<f32>(xp + (<usize>i << 2));
+          const ap = a0 + (<usize>i << 3);
+          store<f64>(ap, load<f64>(ap) + (op == SUM ? v : v * v));
+        }
       } else {
         for (let i = 0; i < inner; i++) {
           const ap = acc + (<usize>(j + i) << 3);

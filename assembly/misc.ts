@@ -62,10 +62,43 @@ export function dropoutForward(x: usize, out: usize, mask: usize, n: i32, p: f64
   }
 }
 
-/** One AdamW step, PyTorch semantics, in float64 per element exactly as the reference backend. */
+/** Two float32s at p widened to f64x2, and an f64x2 rounded to two float32s stored at p. */
+@inline function load2(p: usize): v128 {
+  return f64x2.promote_low_f32x4(v128.load64_zero(p));
+}
+@inline function store2(p: usize, v: v128): void {
+  v128.store64_lane(p, f32x4.demote_f64x2_zero(v), 0);
+}
+/** An f64x2 rounded through float32 (what storing and reloading a float32 state does). */
+@inline function round32(v: v128): v128 {
+  return f64x2.promote_low_f32x4(f32x4.demote_f64x2_zero(v));
+}
+
+/**
+ * One AdamW step, PyTorch semantics, in float64 exactly as the reference backend computes it
+ * (two elements per f64x2 step: IEEE add, mul, div and sqrt round identically in every lane).
+ */
 export function adamw(param: usize, grad: usize, m: usize, v: usize, n: i32, lr: f64, beta1: f64, beta2: f64, eps: f64,
   weightDecay: f64, bc1: f64, bc2: f64): void {
-  for (let i = 0; i < n; i++) {
+  const vlr = f64x2.splat(lr), vlrwd = f64x2.splat(lr * weightDecay);
+  const vb1 = f64x2.splat(beta1), vb1c = f64x2.splat(1 - beta1);
+  const vb2 = f64x2.splat(beta2), vb2c = f64x2.splat(1 - beta2);
+  const vbc1 = f64x2.splat(bc1), vbc2 = f64x2.splat(bc2), veps = f64x2.splat(eps);
+  let i = 0;
+  for (; i + 2 <= n; i += 2) {
+    const o = <usize>i << 2;
+    const g = load2(grad + o);
+    const p = load2(param + o);
+    let theta = f64x2.sub(p, f64x2.mul(vlrwd, p));
+    const mi = round32(f64x2.add(f64x2.mul(vb1, load2(m + o)), f64x2.mul(vb1c, g)));
+    const vi = round32(f64x2.add(f64x2.mul(vb2, load2(v + o)), f64x2.mul(f64x2.mul(vb2c, g), g)));
+    store2(m + o, mi);
+    store2(v + o, vi);
+    const num = f64x2.mul(vlr, f64x2.div(mi, vbc1));
+    theta = f64x2.sub(theta, f64x2.div(num, f64x2.add(f64x2.sqrt(f64x2.div(vi, vbc2)), veps)));
+    store2(param + o, theta);
+  }
+  for (; i < n; i++) {
     const o = <usize>i << 2;
     const g = <f64>load<f32>(grad + o);
     const p = <f64>load<f32>(param + o);
