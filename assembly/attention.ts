@@ -119,3 +119,23 @@ export function attentionBackward(q: usize, k: usize, v: usize, out: usize, lse:
     }
   }
 }
+
+/** Thread tid's share of attentionForward: heads [BH·tid/threads, BH·(tid+1)/threads). */
+export function attentionForwardPart(q: usize, k: usize, v: usize, out: usize, lse: usize, BH: i32, T: i32, D: i32, scale: f32,
+  causal: bool, scratch0: usize, scratchStride: i32, tid: i32, threads: i32): void {
+  const h0 = <i32>((<i64>BH * tid) / threads);
+  const h1 = <i32>((<i64>BH * (tid + 1)) / threads);
+  const o = <usize>(h0 * T * D) << 2;
+  attentionForward(q + o, k + o, v + o, out + o, lse + (<usize>(h0 * T) << 2), h1 - h0, T, D, scale, causal,
+    scratch0 + <usize>tid * <usize>scratchStride);
+}
+
+/** Thread tid's share of attentionBackward: a contiguous range of heads, as in the forward. */
+export function attentionBackwardPart(q: usize, k: usize, v: usize, out: usize, lse: usize, dout: usize, dq: usize, dk: usize,
+  dv: usize, BH: i32, T: i32, D: i32, scale: f32, causal: bool, scratch0: usize, scratchStride: i32, tid: i32, threads: i32): void {
+  const h0 = <i32>((<i64>BH * tid) / threads);
+  const h1 = <i32>((<i64>BH * (tid + 1)) / threads);
+  const o = <usize>(h0 * T * D) << 2;
+  attentionBackward(q + o, k + o, v + o, out + o, lse + (<usize>(h0 * T) << 2), dout + o, dq + o, dk + o, dv + o, h1 - h0, T, D,
+    scale, causal, scratch0 + <usize>tid * <usize>scratchStride);
+}

@@ -315,3 +315,22 @@ export function binary(op: i32, a: usize, b: usize, out: usize, rank: i32, meta:
     }
   }
 }
+
+/** [i0, i1) of n elements for thread tid: chunks are multiples of 4, so the SIMD/tail split (and so every bit) matches one thread. */
+@inline function chunk(n: i32, tid: i32, threads: i32): i64 {
+  const size = ((n + threads - 1) / threads + 3) & ~3;
+  const i0 = min<i32>(n, tid * size);
+  return (<i64>i0 << 32) | <i64>(min<i32>(n, i0 + size) - i0);
+}
+
+export function unaryPart(op: i32, x: usize, out: usize, n: i32, tid: i32, threads: i32): void {
+  const c = chunk(n, tid, threads);
+  const o = <usize>(<i32>(c >> 32)) << 2;
+  unary(op, x + o, out + o, <i32>(c & 0xffffffff));
+}
+
+export function unaryBackwardPart(op: i32, x: usize, dy: usize, dx: usize, n: i32, tid: i32, threads: i32): void {
+  const c = chunk(n, tid, threads);
+  const o = <usize>(<i32>(c >> 32)) << 2;
+  unaryBackward(op, x + o, dy + o, dx + o, <i32>(c & 0xffffffff));
+}

@@ -2,12 +2,14 @@
 // into the one imported, shared linear memory; the TypeScript side allocates all buffers and scratch.
 export { heapBase, relaxedBuild } from './simd';
 export { matmul, matmulPart, matmulScratchBytes } from './matmul';
-export { unary, unaryBackward, affine, axpy, binary } from './elementwise';
+export { unary, unaryBackward, unaryPart, unaryBackwardPart, affine, axpy, binary } from './elementwise';
 export { stridedCopy, reduce, fill32, zero } from './layout';
 export { layerNormForward, layerNormBackward, rmsNormForward, rmsNormBackward } from './norms';
 export {
   softmaxForward, softmaxBackward, logSoftmaxForward, logSoftmaxBackward, crossEntropyForward, crossEntropyBackward,
 } from './softmax';
-export { attentionForward, attentionBackward, attentionScratchFloats } from './attention';
+export {
+  attentionForward, attentionBackward, attentionForwardPart, attentionBackwardPart, attentionScratchFloats,
+} from './attention';
 export { embeddingForward, embeddingBackward, dropoutForward, adamw } from './misc';
 export { peakLoop, PEAK_CHAINS } from './bench';

@@ -171,15 +171,17 @@ function gemm(a: usize, aRow: i32, aCol: i32, b: usize, bRow: i32, bCol: i32, c:
 }
 
 /**
- * Thread `tid` of `threads`' share of C[b] (= or +=) op(A[b])·op(B[b]) for b < batch: whole batches
+ * Thread `tid` of `threads`' share (its scratch at scratch0 + tid·scratchStride bytes) of C[b] (= or +=) op(A[b])·op(B[b]) for b < batch: whole batches
  * when there are at least as many as threads, else a band of rows (a multiple of MR) of every batch.
  * Each element of C is computed by one thread in the same order whatever the thread count, so the
  * result is bit-identical for 1 or N threads. Pointers in bytes, strides in elements.
  */
 export function matmulPart(
   a: usize, b: usize, c: usize, batch: i32, m: i32, n: i32, k: i32,
-  transA: bool, transB: bool, strideA: i32, strideB: i32, accumulate: bool, scratch: usize, tid: i32, threads: i32,
+  transA: bool, transB: bool, strideA: i32, strideB: i32, accumulate: bool, scratch0: usize, scratchStride: i32, tid: i32,
+  threads: i32,
 ): void {
+  const scratch = scratch0 + <usize>tid * <usize>scratchStride;
   const aRow = transA ? 1 : k;
   const aCol = transA ? m : 1;
   const bRow = transB ? 1 : n;
@@ -206,5 +208,5 @@ export function matmul(
   a: usize, b: usize, c: usize, batch: i32, m: i32, n: i32, k: i32,
   transA: bool, transB: bool, strideA: i32, strideB: i32, accumulate: bool, scratch: usize,
 ): void {
-  matmulPart(a, b, c, batch, m, n, k, transA, transB, strideA, strideB, accumulate, scratch, 0, 1);
+  matmulPart(a, b, c, batch, m, n, k, transA, transB, strideA, strideB, accumulate, scratch, 0, 0, 1);
 }

@@ -351,5 +351,37 @@ describe.each(flavours.map((k) => [k.flavour, k] as const))('wasm (%s) against r
         await threaded.dispose();
       }
     });
+
+    it('attention and GELU split over 3 threads agree with ref and are bit-identical to 1 thread', async () => {
+      const threaded = await kernels.createThreadedBackend({ threads: 3 });
+      const same = (call: (be: Backend, s: Record<string, Storage>) => void, ins: Record<string, Input>, outs: Record<string, number>) => {
+        const one = runOn(wasm, ins, outs, (st) => call(wasm, st));
+        const many = runOn(threaded, ins, outs, (st) => call(threaded, st));
+        const want = runOn(ref, ins, outs, (st) => call(ref, st));
+        for (const name of Object.keys(outs)) {
+          expect(Array.from(many[name]), name).toEqual(Array.from(one[name]));
+          expect(relError(many[name], want[name]), name).toBeLessThanOrEqual(TOL);
+        }
+      };
+      try {
+        for (const [BH, T, D] of [[5, 67, 13], [2, 64, 32], [7, 33, 8]]) {
+          const n = BH * T * D;
+          const ins = { q: { data: rand(n, 1, -2, 2) }, k: { data: rand(n, 2, -2, 2) }, v: { data: rand(n, 3) }, dout: { data: rand(n, 4) } };
+          same((be, st) => {
+            be.attentionForward(st.q, st.k, st.v, st.out, st.lse, BH, T, D, 0.3, true);
+            be.attentionBackward(st.q, st.k, st.v, st.out, st.lse, st.dout, st.dq, st.dk, st.dv, BH, T, D, 0.3, true);
+          }, ins, { out: n, lse: BH * T, dq: n, dk: n, dv: n });
+        }
+        for (const op of ['gelu', 'gelu_tanh', 'exp'] as UnaryOp[]) {
+          const n = 100_003;
+          same((be, st) => {
+            be.unary(op, st.x, st.y);
+            be.unaryBackward(op, st.x, st.dy, st.dx);
+          }, { x: { data: rand(n, 5, -5, 5) }, dy: { data: rand(n, 6) } }, { y: n, dx: n });
+        }
+      } finally {
+        await threaded.dispose();
+      }
+    });
   });
 });

@@ -12,8 +12,10 @@ export interface KernelExports {
   matmul(a: Ptr, b: Ptr, c: Ptr, batch: number, m: number, n: number, k: number, transA: number, transB: number,
     strideA: number, strideB: number, accumulate: number, scratch: Ptr): void;
   matmulPart(a: Ptr, b: Ptr, c: Ptr, batch: number, m: number, n: number, k: number, transA: number, transB: number,
-    strideA: number, strideB: number, accumulate: number, scratch: Ptr, tid: number, threads: number): void;
+    strideA: number, strideB: number, accumulate: number, scratch0: Ptr, scratchStride: number, tid: number, threads: number): void;
   unary(op: number, x: Ptr, out: Ptr, n: number): void;
+  unaryPart(op: number, x: Ptr, out: Ptr, n: number, tid: number, threads: number): void;
+  unaryBackwardPart(op: number, x: Ptr, dy: Ptr, dx: Ptr, n: number, tid: number, threads: number): void;
   unaryBackward(op: number, x: Ptr, dy: Ptr, dx: Ptr, n: number): void;
   affine(x: Ptr, out: Ptr, n: number, alpha: number, beta: number): void;
   axpy(src: Ptr, dst: Ptr, n: number, alpha: number): void;
@@ -35,6 +37,10 @@ export interface KernelExports {
   attentionScratchFloats(T: number, D: number): number;
   attentionForward(q: Ptr, k: Ptr, v: Ptr, out: Ptr, lse: Ptr, BH: number, T: number, D: number, scale: number,
     causal: number, scratch: Ptr): void;
+  attentionForwardPart(q: Ptr, k: Ptr, v: Ptr, out: Ptr, lse: Ptr, BH: number, T: number, D: number, scale: number,
+    causal: number, scratch0: Ptr, scratchStride: number, tid: number, threads: number): void;
+  attentionBackwardPart(q: Ptr, k: Ptr, v: Ptr, out: Ptr, lse: Ptr, dout: Ptr, dq: Ptr, dk: Ptr, dv: Ptr, BH: number,
+    T: number, D: number, scale: number, causal: number, scratch0: Ptr, scratchStride: number, tid: number, threads: number): void;
   attentionBackward(q: Ptr, k: Ptr, v: Ptr, out: Ptr, lse: Ptr, dout: Ptr, dq: Ptr, dk: Ptr, dv: Ptr, BH: number,
     T: number, D: number, scale: number, causal: number, scratch: Ptr): void;
   embeddingForward(weight: Ptr, ids: Ptr, out: Ptr, N: number, C: number, V: number): number;

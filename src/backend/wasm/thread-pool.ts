@@ -5,31 +5,35 @@
 // browsers forbid Atomics.wait on the main thread, so there the engine will have to run in a worker.
 import type { Worker as NodeWorker } from 'node:worker_threads';
 
-/** Control block layout (int32 slots). */
-export const CTRL = { generation: 0, kind: 1, done: 2, args: 3 } as const;
-export const CTRL_BYTES = 128;
-export const JOB_MATMUL = 0;
+/** The kernels a pool runs, by job number: each takes its arguments, then (tid, threads). */
+export const JOBS = ['matmulPart', 'attentionForwardPart', 'attentionBackwardPart', 'unaryPart', 'unaryBackwardPart'] as const;
+export type JobName = (typeof JOBS)[number];
+
+/** Control block: int32 slots generation, job, done, argument count; float64 arguments from byte 32. */
+export const CTRL = { generation: 0, job: 1, done: 2, nargs: 3 } as const;
+const ARGS_OFFSET = 32;
+const MAX_ARGS = 24;
+export const CTRL_BYTES = ARGS_OFFSET + 8 * MAX_ARGS;
 const JOB_EXIT = -1;
 
 // The worker's whole program, evaluated as CommonJS so no file has to be found or transpiled.
-// args: a, b, c, batch, m, n, k, transA, transB, strideA, strideB, accumulate, scratch0, scratchStride, threads
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
-const { module, memory, ctrl, tid } = workerData;
+const { module, memory, ctrl, tid, threads } = workerData;
 const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
-const ctl = new Int32Array(memory.buffer, ctrl, ${CTRL_BYTES / 4});
+const jobs = ${JSON.stringify(JOBS)}.map((name) => ex[name]);
+const ctl = new Int32Array(memory.buffer, ctrl, ${ARGS_OFFSET / 4});
+const args = new Float64Array(memory.buffer, ctrl + ${ARGS_OFFSET}, ${MAX_ARGS});
 parentPort.postMessage('ready');
 let gen = 0;
 for (;;) {
   Atomics.wait(ctl, ${CTRL.generation}, gen);
   gen = Atomics.load(ctl, ${CTRL.generation});
-  const kind = ctl[${CTRL.kind}];
-  if (kind === ${JOB_EXIT}) break;
-  if (kind === ${JOB_MATMUL}) {
-    const a = ${CTRL.args};
-    ex.matmulPart(ctl[a], ctl[a + 1], ctl[a + 2], ctl[a + 3], ctl[a + 4], ctl[a + 5], ctl[a + 6], ctl[a + 7], ctl[a + 8],
-      ctl[a + 9], ctl[a + 10], ctl[a + 11], (ctl[a + 12] >>> 0) + tid * ctl[a + 13], tid, ctl[a + 14]);
-  }
+  const job = ctl[${CTRL.job}];
+  if (job === ${JOB_EXIT}) break;
+  const a = Array.from(args.subarray(0, ctl[${CTRL.nargs}]));
+  a.push(tid, threads);
+  jobs[job](...a);
   Atomics.add(ctl, ${CTRL.done}, 1);
   Atomics.notify(ctl, ${CTRL.done});
 }
@@ -37,6 +41,7 @@ for (;;) {
 
 export class ThreadPool {
   private readonly ctl: Int32Array;
+  private readonly args: Float64Array;
 
   private constructor(
     readonly threads: number,
@@ -44,7 +49,8 @@ export class ThreadPool {
     ctrl: number,
     private readonly workers: NodeWorker[],
   ) {
-    this.ctl = new Int32Array(memory.buffer, ctrl, CTRL_BYTES / 4);
+    this.ctl = new Int32Array(memory.buffer, ctrl, ARGS_OFFSET / 4);
+    this.args = new Float64Array(memory.buffer, ctrl + ARGS_OFFSET, MAX_ARGS);
   }
 
   /** Starts threads − 1 workers (the calling thread is the last share) and waits until each is ready. */
@@ -53,7 +59,7 @@ export class ThreadPool {
     const workers: NodeWorker[] = [];
     const ready: Promise<void>[] = [];
     for (let tid = 1; tid < threads; tid++) {
-      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, ctrl, tid } });
+      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, ctrl, tid, threads } });
       ready.push(
         new Promise((resolve, reject) => {
           w.once('message', () => resolve());
@@ -68,10 +74,12 @@ export class ThreadPool {
   }
 
   /** Posts a job to the workers; returns at once (the caller runs share 0, then calls join). */
-  post(kind: number, args: readonly number[]): void {
+  post(job: JobName | typeof JOB_EXIT, args: readonly number[]): void {
+    if (args.length > MAX_ARGS) throw new Error(`A pool job takes at most ${MAX_ARGS} arguments, got ${args.length}.`);
     const c = this.ctl;
-    c[CTRL.kind] = kind;
-    for (let i = 0; i < args.length; i++) c[CTRL.args + i] = args[i];
+    c[CTRL.job] = job === JOB_EXIT ? JOB_EXIT : JOBS.indexOf(job);
+    c[CTRL.nargs] = args.length;
+    this.args.set(args);
     Atomics.store(c, CTRL.done, 0);
     Atomics.add(c, CTRL.generation, 1);
     Atomics.notify(c, CTRL.generation);

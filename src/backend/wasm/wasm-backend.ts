@@ -22,7 +22,7 @@ import type { KernelExports } from './kernels.ts';
 import type { SimdFlavour } from './load.ts';
 import { broadcastStrides, checkBroadcast, denseStrides, mergeDims, numel } from './shapes.ts';
 import { WasmStorage } from './storage.ts';
-import { CTRL_BYTES, JOB_MATMUL, type ThreadPool } from './thread-pool.ts';
+import { CTRL_BYTES, type JobName, type ThreadPool } from './thread-pool.ts';
 
 const UNARY_CODE: Record<UnaryOp, number> = {
   neg: 0, exp: 1, log: 2, sqrt: 3, tanh: 4, relu: 5, sigmoid: 6, gelu: 7, gelu_tanh: 8,
@@ -30,8 +30,9 @@ const UNARY_CODE: Record<UnaryOp, number> = {
 const BINARY_CODE: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3 };
 const EQUAL_CODE = 4;
 const REDUCE_CODE: Record<ReduceOp, number> = { sum: 0, max: 1, sumsq: 2 };
-/** Below this many multiply-adds a matmul runs on the calling thread: waking workers costs more. */
+/** Below this much work (multiply-adds, or elements) a kernel runs on the calling thread: waking workers costs more. */
 const MATMUL_THREAD_MIN = 64 * 64 * 64;
+const ELEMENTWISE_THREAD_MIN = 1 << 15;
 
 export interface WasmBackendInfo {
   flavour: SimdFlavour;
@@ -100,6 +101,28 @@ export class WasmBackend implements Backend {
     this.buf = b;
     this.f32 = new Float32Array(b);
     this.i32 = new Int32Array(b);
+  }
+
+  /**
+   * Runs a `*Part` kernel on every thread (share 0 here) when the pool exists and the work is big
+   * enough, else once on this thread as the single share.
+   */
+  private parallel(job: JobName, args: number[], work: number, minWork: number): void {
+    const pool = this.pool;
+    const fn = this.k[job] as (...a: number[]) => void;
+    if (!pool || work < minWork) {
+      fn(...args, 0, 1);
+      return;
+    }
+    pool.post(job, args);
+    fn(...args, 0, this.threads);
+    pool.join();
+  }
+
+  /** Per-thread scratch for attention (contiguous, one stride apart). */
+  private attentionScratch(T: number, D: number): [number, number] {
+    const stride = Math.ceil((4 * this.k.attentionScratchFloats(T, D)) / 64) * 64;
+    return [this.ensureScratch(stride * this.threads + 64), stride];
   }
 
   /** A raw block outside the user-visible accounting (kernel scratch). */
@@ -267,12 +290,14 @@ export class WasmBackend implements Backend {
   // ---- elementwise ----------------------------------------------------------------------------
   unary(op: UnaryOp, x: Storage, out: Storage): void {
     const o = this.st(out, 0, 'unary output');
-    this.k.unary(UNARY_CODE[op], this.f(x, o.length, 'unary input'), this.f(o, 0, 'unary output'), o.length);
+    const n = o.length;
+    this.parallel('unaryPart', [UNARY_CODE[op], this.f(x, n, 'unary input'), this.f(o, 0, 'unary output'), n], n, ELEMENTWISE_THREAD_MIN);
   }
 
   unaryBackward(op: UnaryOp, x: Storage, dy: Storage, dx: Storage): void {
     const n = this.st(dx, 0, 'dx').length;
-    this.k.unaryBackward(UNARY_CODE[op], this.f(x, n, 'x'), this.f(dy, n, 'dy'), this.f(dx, n, 'dx'), n);
+    this.parallel('unaryBackwardPart', [UNARY_CODE[op], this.f(x, n, 'x'), this.f(dy, n, 'dy'), this.f(dx, n, 'dx'), n], n,
+      ELEMENTWISE_THREAD_MIN);
   }
 
   affine(x: Storage, out: Storage, alpha: number, beta: number): void {
@@ -350,16 +375,8 @@ export class WasmBackend implements Backend {
     const pc = this.f(out, need.out, 'matmul C');
     const { batch, m, n, k, transA, transB, strideA, strideB, accumulate } = args;
     if (batch === 0 || m === 0 || n === 0) return;
-    const pool = this.pool;
-    if (pool && batch * m * n * k >= MATMUL_THREAD_MIN) {
-      const T = this.threads;
-      pool.post(JOB_MATMUL, [pa, pb, pc, batch, m, n, k, +transA, +transB, strideA, strideB, +accumulate, this.matmulScratch,
-        this.matmulScratchStride, T]);
-      this.k.matmulPart(pa, pb, pc, batch, m, n, k, +transA, +transB, strideA, strideB, +accumulate, this.matmulScratch, 0, T);
-      pool.join();
-      return;
-    }
-    this.k.matmul(pa, pb, pc, batch, m, n, k, +transA, +transB, strideA, strideB, +accumulate, this.matmulScratch);
+    this.parallel('matmulPart', [pa, pb, pc, batch, m, n, k, +transA, +transB, strideA, strideB, +accumulate,
+      this.matmulScratch, this.matmulScratchStride], batch * m * n * k, MATMUL_THREAD_MIN);
   }
 
   // ---- fused layers ---------------------------------------------------------------------------
@@ -435,7 +452,8 @@ export class WasmBackend implements Backend {
     scale: number, causal: boolean): void {
     const n = BH * T * D;
     const args = [this.f(q, n, 'q'), this.f(k, n, 'k'), this.f(v, n, 'v'), this.f(out, n, 'out'), this.f(lse, BH * T, 'lse')] as const;
-    this.k.attentionForward(...args, BH, T, D, scale, +causal, this.ensureScratch(4 * this.k.attentionScratchFloats(T, D) + 64));
+    const [scratch, stride] = this.attentionScratch(T, D);
+    this.parallel('attentionForwardPart', [...args, BH, T, D, scale, +causal, scratch, stride], BH * T * T * D, MATMUL_THREAD_MIN);
   }
 
   attentionBackward(q: Storage, k: Storage, v: Storage, out: Storage, lse: Storage, dout: Storage, dq: Storage,
@@ -443,7 +461,8 @@ export class WasmBackend implements Backend {
     const n = BH * T * D;
     const args = [this.f(q, n, 'q'), this.f(k, n, 'k'), this.f(v, n, 'v'), this.f(out, n, 'out'), this.f(lse, BH * T, 'lse'),
       this.f(dout, n, 'dout'), this.f(dq, n, 'dq'), this.f(dk, n, 'dk'), this.f(dv, n, 'dv')] as const;
-    this.k.attentionBackward(...args, BH, T, D, scale, +causal, this.ensureScratch(4 * this.k.attentionScratchFloats(T, D) + 64));
+    const [scratch, stride] = this.attentionScratch(T, D);
+    this.parallel('attentionBackwardPart', [...args, BH, T, D, scale, +causal, scratch, stride], BH * T * T * D, MATMUL_THREAD_MIN);
   }
 
   private checkIds(bad: number, ids: Storage, V: number): void {
