@@ -1,14 +1,14 @@
 // Packed, cache-blocked, register-tiled sgemm (the Goto/BLIS loop nest, Goto & van de Geijn 2008):
 // B is packed into kc×NR column strips that stay in L2/L3, A into MR×kc row strips that stay in L1/L2,
-// and a 4×8 micro-kernel keeps its 8 f32x4 accumulators in registers. Packing reads A and B through
+// and a 6×8 micro-kernel keeps its 12 f32x4 accumulators in registers (15 of the 16 vector registers). Packing reads A and B through
 // (row, col) strides, so all four transpose cases share one micro-kernel, and edge tiles are
 // zero-padded so the micro-kernel never branches.
 import { madd } from './simd';
 
-const MR: i32 = 4;
+const MR: i32 = 6;
 const NR: i32 = 8;
 export const KC: i32 = 256;
-export const MC: i32 = 128;
+export const MC: i32 = 120; // a multiple of MR: packed A strips are always whole
 export const NC: i32 = 2048;
 
 /** Bytes of scratch matmul needs: packed A block, packed B panel, one spilled C tile. */
@@ -31,11 +31,16 @@ function packA(a: usize, aRow: i32, aCol: i32, i0: i32, mc: i32, p0: i32, kc: i3
         store<f32>(q, load<f32>(o + stride), 4);
         store<f32>(q, load<f32>(o + 2 * stride), 8);
         store<f32>(q, load<f32>(o + 3 * stride), 12);
+        store<f32>(q, load<f32>(o + 4 * stride), 16);
+        store<f32>(q, load<f32>(o + 5 * stride), 20);
       }
     } else if (rows == MR && aRow == 1) {
-      // transA: A(i, p) = a[p·m + i], so an MR-row slice of column p is 4 contiguous floats.
+      // transA: A(i, p) = a[p·m + i], so an MR-row slice of column p is 6 contiguous floats.
       for (let p = 0; p < kc; p++) {
-        v128.store(strip + (<usize>(p * MR) << 2), v128.load(a + (<usize>((p0 + p) * aCol + i0 + s) << 2)));
+        const src = a + (<usize>((p0 + p) * aCol + i0 + s) << 2);
+        const q = strip + (<usize>(p * MR) << 2);
+        v128.store(q, v128.load(src));
+        store<u64>(q, load<u64>(src, 16), 16);
       }
     } else {
       for (let p = 0; p < kc; p++) {
@@ -71,12 +76,14 @@ function packB(b: usize, bRow: i32, bCol: i32, p0: i32, kc: i32, j0: i32, nc: i3
   }
 }
 
-/** C tile (rows × cols, row stride ldc floats) = or += packed A strip · packed B strip. */
+/** C tile (rows × cols, row stride ldc floats) = or += packed A strip · packed B strip; 12 f32x4 accumulators. */
 function microKernel(pa: usize, pb: usize, kc: i32, c: usize, ldc: i32, rows: i32, cols: i32, add: bool, tmp: usize): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
   for (let p = 0; p < kc; p++) {
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
@@ -92,7 +99,13 @@ function microKernel(pa: usize, pb: usize, kc: i32, c: usize, ldc: i32, rows: i3
     a = v128.load32_splat(pa, 12);
     c30 = madd(a, b0, c30);
     c31 = madd(a, b1, c31);
-    pa += 16;
+    a = v128.load32_splat(pa, 16);
+    c40 = madd(a, b0, c40);
+    c41 = madd(a, b1, c41);
+    a = v128.load32_splat(pa, 20);
+    c50 = madd(a, b0, c50);
+    c51 = madd(a, b1, c51);
+    pa += 24;
     pb += 32;
   }
   const ld = <usize>ldc << 2;
@@ -106,6 +119,10 @@ function microKernel(pa: usize, pb: usize, kc: i32, c: usize, ldc: i32, rows: i3
       c21 = f32x4.add(c21, v128.load(c + 2 * ld, 16));
       c30 = f32x4.add(c30, v128.load(c + 3 * ld));
       c31 = f32x4.add(c31, v128.load(c + 3 * ld, 16));
+      c40 = f32x4.add(c40, v128.load(c + 4 * ld));
+      c41 = f32x4.add(c41, v128.load(c + 4 * ld, 16));
+      c50 = f32x4.add(c50, v128.load(c + 5 * ld));
+      c51 = f32x4.add(c51, v128.load(c + 5 * ld, 16));
     }
     v128.store(c, c00);
     v128.store(c, c01, 16);
@@ -115,6 +132,10 @@ function microKernel(pa: usize, pb: usize, kc: i32, c: usize, ldc: i32, rows: i3
     v128.store(c + 2 * ld, c21, 16);
     v128.store(c + 3 * ld, c30);
     v128.store(c + 3 * ld, c31, 16);
+    v128.store(c + 4 * ld, c40);
+    v128.store(c + 4 * ld, c41, 16);
+    v128.store(c + 5 * ld, c50);
+    v128.store(c + 5 * ld, c51, 16);
     return;
   }
   // Edge tile: spill the accumulators and copy the part that lies inside C.
@@ -126,6 +147,10 @@ function microKernel(pa: usize, pb: usize, kc: i32, c: usize, ldc: i32, rows: i3
   v128.store(tmp, c21, 80);
   v128.store(tmp, c30, 96);
   v128.store(tmp, c31, 112);
+  v128.store(tmp, c40, 128);
+  v128.store(tmp, c41, 144);
+  v128.store(tmp, c50, 160);
+  v128.store(tmp, c51, 176);
   for (let r = 0; r < rows; r++) {
     for (let j = 0; j < cols; j++) {
       const dst = c + <usize>r * ld + (<usize>j << 2);

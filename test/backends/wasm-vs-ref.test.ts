@@ -1,5 +1,5 @@
 // Every wasm kernel against the reference backend on awkward shapes: 1, primes, sizes that are not
-// multiples of the SIMD width (4) or of the sgemm tiles (4×8 registers, 128×256×2048 blocks), T = 1,
+// multiples of the SIMD width (4) or of the sgemm tiles (6×8 registers, 120×256×2048 blocks), T = 1,
 // batch 1, all four transpose cases, accumulate, stride-0 batches. Run for both builds (plain and
 // relaxed SIMD) where the runtime has both. Float32 bound: max|wasm − ref| ≤ 1e-5·max|ref|.
 import { describe, expect, it } from 'vitest';
@@ -45,7 +45,7 @@ describe.each(flavours.map((k) => [k.flavour, k] as const))('wasm (%s) against r
   describe('matmul', () => {
     const cases: [number, number, number][] = [];
     for (const m of SIZES) for (const n of SIZES) for (const k of [1, 13, 67]) cases.push([m, n, k]);
-    // Past the blocking: k > KC = 256, m > MC = 128, n > NC = 2048.
+    // Past the blocking: k > KC = 256, m > MC = 120, n > NC = 2048.
     cases.push([129, 33, 300], [5, 2053, 3], [130, 257, 513]);
     for (const transA of [false, true]) {
       for (const transB of [false, true]) {
