@@ -53,6 +53,19 @@ function packA(a: usize, aRow: i32, aCol: i32, i0: i32, mc: i32, p0: i32, kc: i3
   }
 }
 
+/** Rows r0..r3 (4 floats each) stored transposed at q, q + NR·4, q + 2·NR·4, q + 3·NR·4 bytes. */
+@inline function transpose4(r0: v128, r1: v128, r2: v128, r3: v128, q: usize): void {
+  const a = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
+  const b = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+  const c = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+  const d = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+  const row = <usize>NR << 2;
+  v128.store(q, v128.shuffle<f32>(a, b, 0, 1, 4, 5));
+  v128.store(q + row, v128.shuffle<f32>(a, b, 2, 3, 6, 7));
+  v128.store(q + 2 * row, v128.shuffle<f32>(c, d, 0, 1, 4, 5));
+  v128.store(q + 3 * row, v128.shuffle<f32>(c, d, 2, 3, 6, 7));
+}
+
 /** dst[(s·kc + p)·NR + c] = B(p0 + p, j0 + s·NR + c), zero past the last column. */
 function packB(b: usize, bRow: i32, bCol: i32, p0: i32, kc: i32, j0: i32, nc: i32, dst: usize): void {
   for (let s = 0; s < nc; s += NR) {
@@ -64,6 +77,22 @@ function packB(b: usize, bRow: i32, bCol: i32, p0: i32, kc: i32, j0: i32, nc: i3
         const q = strip + (<usize>(p * NR) << 2);
         v128.store(q, v128.load(src));
         v128.store(q, v128.load(src, 16), 16);
+      }
+    } else if (cols == NR && bRow == 1) {
+      // transB: column j of B is row j of b, contiguous in p. Read 4 p's from each of the 8 columns and
+      // transpose two 4×4 blocks in registers, instead of 32 strided scalar loads.
+      const stride = <usize>bCol << 2;
+      let p = 0;
+      for (; p + 4 <= kc; p += 4) {
+        const src = b + (<usize>((j0 + s) * bCol + p0 + p) << 2);
+        const q = strip + (<usize>(p * NR) << 2);
+        transpose4(v128.load(src), v128.load(src + stride), v128.load(src + 2 * stride), v128.load(src + 3 * stride), q);
+        transpose4(v128.load(src + 4 * stride), v128.load(src + 5 * stride), v128.load(src + 6 * stride), v128.load(src + 7 * stride), q + 16);
+      }
+      for (; p < kc; p++) {
+        for (let c = 0; c < NR; c++) {
+          store<f32>(strip + (<usize>(p * NR + c) << 2), load<f32>(b + (<usize>((j0 + s + c) * bCol + p0 + p) << 2)));
+        }
       }
     } else {
       for (let p = 0; p < kc; p++) {
