@@ -9,7 +9,10 @@ import { UserError } from './errors.ts';
 export const BACKEND_CHOICES = ['auto', 'wasm', 'ref'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
-export async function selectBackend(choice: string | undefined): Promise<Backend> {
+/** `threads`: a count, or undefined for every core ('auto'); only the wasm backend uses threads. */
+export async function selectBackend(choice: string | undefined, threads?: string): Promise<Backend> {
+  const nThreads = threads === undefined || threads === 'auto' ? 'auto' : Number(threads);
+  if (nThreads !== 'auto' && !(Number.isInteger(nThreads) && nThreads >= 1)) throw new UserError(`--threads must be a positive integer or 'auto', got '${threads}'`);
   const c = (choice ?? 'auto') as BackendChoice;
   if (!BACKEND_CHOICES.includes(c)) throw new UserError(`--backend ${choice}: expected one of ${BACKEND_CHOICES.join(', ')}`);
   let backend: Backend;
@@ -18,7 +21,7 @@ export async function selectBackend(choice: string | undefined): Promise<Backend
   } else {
     try {
       const { createWasmBackend } = await import('../backend/wasm/index.ts');
-      backend = await createWasmBackend();
+      backend = await createWasmBackend({ threads: nThreads });
     } catch (e) {
       if (c === 'wasm') throw new UserError(`the wasm backend cannot run here: ${(e as Error).message}`);
       console.error(`note: WebAssembly SIMD is not available here (${(e as Error).message.split('\n')[0]}); using the slower reference backend`);

@@ -10,9 +10,11 @@ import { trainCommand, type TrainOptions } from './train-command.ts';
 const program = new Command('resnorm')
   .description('Build, train, inspect and run Transformer language models; residual connections and layer normalization are first-class.')
   .option('--backend <name>', `compute backend (${BACKEND_CHOICES.join('|')}); auto = wasm when available`, 'auto')
+  .option('--threads <n>', 'threads for the wasm backend (default: all cores); a fixed count gives bit-identical runs')
   .showHelpAfterError()
   .hook('preAction', async () => {
-    await selectBackend(program.opts<{ backend: string }>().backend);
+    const o = program.opts<{ backend: string; threads?: string }>();
+    await selectBackend(o.backend, o.threads);
   });
 
 addConfigFlags(
