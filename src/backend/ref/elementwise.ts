@@ -2,6 +2,7 @@
 // the broadcasting binary ops. Every value passes through a JS number (float64) on its way.
 import type { BinaryOp, HostArray, UnaryOp } from '../backend.ts';
 import { erf } from './erf.ts';
+import { broadcastStrides } from '../kernel-shapes.ts';
 
 const SQRT_HALF = Math.SQRT1_2;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
@@ -118,16 +119,6 @@ function binaryValue(op: BinaryOp, a: number, b: number): number {
   }
 }
 
-/** Element strides of a dense row-major shape, with 0 where the dim has size 1 (it broadcasts). */
-export function broadcastStrides(shape: readonly number[]): number[] {
-  const strides = new Array<number>(shape.length);
-  let s = 1;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    strides[d] = shape[d] === 1 ? 0 : s;
-    s *= shape[d];
-  }
-  return strides;
-}
 
 /**
  * Calls visit(ia, ib) for every index of outShape in row-major order, with the element offsets of

@@ -1,6 +1,7 @@
 // Reductions for the reference backend: sum, max and sum of squares over any set of axes, with the
 // output laid out as the input shape with those axes removed.
 import type { HostArray, ReduceOp } from '../backend.ts';
+import { reducedDims } from '../kernel-shapes.ts';
 
 /**
  * Reduces x (of `shape`) over `axes` (sorted, unique). out[j] combines every x whose kept-axes index
@@ -9,14 +10,7 @@ import type { HostArray, ReduceOp } from '../backend.ts';
  */
 export function reduce(op: ReduceOp, x: HostArray, shape: readonly number[], axes: readonly number[], out: HostArray): void {
   const rank = shape.length;
-  const reduced = new Array<boolean>(rank).fill(false);
-  for (let i = 0; i < axes.length; i++) {
-    const ax = axes[i];
-    if (!Number.isInteger(ax) || ax < 0 || ax >= rank || (i > 0 && ax <= axes[i - 1])) {
-      throw new Error(`reduce axes [${axes}] must be sorted, unique and lie in [0, ${rank}) for shape [${shape}].`);
-    }
-    reduced[ax] = true;
-  }
+  const reduced = reducedDims(shape, axes);
   // Strides of each input dim in the output: 0 for reduced dims, row-major over the kept ones.
   const outStrides = new Array<number>(rank).fill(0);
   let outLen = 1;

@@ -7,16 +7,7 @@ export function numel(shape: readonly number[]): number {
   return n;
 }
 
-/** Element strides of a dense row-major shape, 0 where the dim has size 1 (it broadcasts). */
-export function broadcastStrides(shape: readonly number[]): number[] {
-  const strides = new Array<number>(shape.length);
-  let s = 1;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    strides[d] = shape[d] === 1 ? 0 : s;
-    s *= shape[d];
-  }
-  return strides;
-}
+export { broadcastStrides } from '../kernel-shapes.ts';
 
 /** Dense row-major element strides. */
 export function denseStrides(shape: readonly number[]): number[] {

@@ -20,6 +20,7 @@ import { matmulExtents } from '../ref/matmul.ts';
 import { SizeClassAllocator } from './allocator.ts';
 import type { KernelExports } from './kernels.ts';
 import type { SimdFlavour } from './load.ts';
+import { reducedDims } from '../kernel-shapes.ts';
 import { broadcastStrides, checkBroadcast, denseStrides, mergeDims, numel } from './shapes.ts';
 import { WasmStorage } from './storage.ts';
 import { CTRL_BYTES, type JobName, type ThreadPool } from './thread-pool.ts';
@@ -336,14 +337,7 @@ export class WasmBackend implements Backend {
   // ---- reductions -----------------------------------------------------------------------------
   reduce(op: ReduceOp, x: Storage, shape: readonly number[], axes: readonly number[], out: Storage): void {
     const rank = shape.length;
-    const reduced = new Array<boolean>(rank).fill(false);
-    for (let i = 0; i < axes.length; i++) {
-      const ax = axes[i];
-      if (!Number.isInteger(ax) || ax < 0 || ax >= rank || (i > 0 && ax <= axes[i - 1])) {
-        throw new Error(`reduce axes [${axes}] must be sorted, unique and lie in [0, ${rank}) for shape [${shape}].`);
-      }
-      reduced[ax] = true;
-    }
+    const reduced = reducedDims(shape, axes);
     const kept = shape.filter((_, d) => !reduced[d]);
     const outLen = numel(kept);
     const px = this.f(x, numel(shape), 'reduce input');
