@@ -3,7 +3,7 @@
 import type { Backend } from '../src/backend/backend.ts';
 import { timeMs, type Row } from './report.ts';
 
-export function benchMatmul(backend: Backend, sizes: readonly number[], reference: Record<string, number> | null): Row[] {
+export function benchMatmul(backend: Backend, sizes: readonly number[], reference: Record<string, number> | null, label = backend.name): Row[] {
   return sizes.map((n) => {
     const a = backend.alloc('float32', n * n);
     const b = backend.alloc('float32', n * n);
@@ -15,6 +15,6 @@ export function benchMatmul(backend: Backend, sizes: readonly number[], referenc
     const ms = timeMs(() => backend.matmul(a, b, c, { batch: 1, m: n, n, k: n, transA: false, transB: false, strideA: 0, strideB: 0, accumulate: false }), reps, 1);
     [a, b, c].forEach((s) => backend.free(s));
     const ref = reference?.[String(n)];
-    return { bench: `matmul ${backend.name}`, case: `${n}x${n}x${n}`, value: flops / (ms * 1e6), unit: 'GFLOP/s', ...(ref ? { reference: { name: 'numpy', value: ref } } : {}) };
+    return { bench: `matmul ${label}`, case: `${n}x${n}x${n}`, value: flops / (ms * 1e6), unit: 'GFLOP/s', ...(ref ? { reference: { name: 'numpy', value: ref } } : {}) };
   });
 }

@@ -15,7 +15,7 @@ export interface StepCase {
 
 export const DEFAULT_STEP_CASE: StepCase = { name: 'default (L4 C128 T64 B12)', config: { ...DEFAULT_GPT_CONFIG, vocabSize: 65 }, batch: 12 };
 
-export function benchTrainStep(backend: Backend, c: StepCase, reps: number, referenceMs: number | null): Row[] {
+export function benchTrainStep(backend: Backend, c: StepCase, reps: number, referenceMs: number | null, label = backend.name): Row[] {
   const model = GPT.create(c.config, { backend, seed: 0 });
   const opt = new AdamW(model.store!);
   const rng = new Rng(0);
@@ -34,7 +34,7 @@ export function benchTrainStep(backend: Backend, c: StepCase, reps: number, refe
   const tokens = c.batch * T;
   const ref = referenceMs !== null ? { reference: { name: 'pytorch', value: (tokens * 1000) / referenceMs } } : {};
   return [
-    { bench: `train step ${backend.name}`, case: c.name, value: ms, unit: 'ms/step', ...(referenceMs !== null ? { reference: { name: 'pytorch', value: referenceMs } } : {}) },
-    { bench: `train step ${backend.name}`, case: c.name, value: (tokens * 1000) / ms, unit: 'tokens/s', ...ref },
+    { bench: `train step ${label}`, case: c.name, value: ms, unit: 'ms/step', ...(referenceMs !== null ? { reference: { name: 'pytorch', value: referenceMs } } : {}) },
+    { bench: `train step ${label}`, case: c.name, value: (tokens * 1000) / ms, unit: 'tokens/s', ...ref },
   ];
 }
