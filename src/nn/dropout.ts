@@ -1,6 +1,6 @@
 // Dropout layer: draws a fresh seed per call from the model's generator, active only in training mode.
 
-import { dropout } from '../tensor/ops/embedding.ts';
+import { dropout } from '../tensor/ops/dropout.ts';
 import type { Rng } from '../tensor/rng.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { Module } from './module.ts';

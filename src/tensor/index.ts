@@ -14,3 +14,4 @@ export * from './ops/norms.ts';
 export * from './ops/softmax.ts';
 export * from './ops/attention.ts';
 export * from './ops/embedding.ts';
+export * from './ops/dropout.ts';

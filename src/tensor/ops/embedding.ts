@@ -1,4 +1,4 @@
-// Embedding lookup (a gather of rows) with a scatter-add backward, and inverted dropout.
+// Embedding lookup: a gather of rows, with a scatter-add backward.
 
 import { record } from '../autograd.ts';
 import { fmt, ShapeError } from '../shape.ts';
@@ -24,23 +24,5 @@ export function embedding(weight: Tensor, ids: Tensor): Tensor {
     const dw = alloc(weight, weight.shape);
     weight.backend.embeddingBackward(g.storage, ids.storage, dw.storage, ids.size, C);
     return [dw];
-  });
-}
-
-/**
- * Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1 − p).
- * The mask depends only on (seed, element index), so every backend draws the same one.
- */
-export function dropout(x: Tensor, p: number, seed: number): Tensor {
-  checkFloat('dropout', x);
-  if (!(p >= 0 && p < 1)) throw new ShapeError(`dropout: p must be in [0, 1), got ${p}`);
-  if (p === 0) return x;
-  const out = alloc(x, x.shape);
-  const mask = alloc(x, x.shape);
-  x.backend.dropoutForward(x.storage, out.storage, mask.storage, p, seed >>> 0);
-  return record(out, 'dropout', [x], (g) => {
-    const dx = alloc(x, x.shape);
-    x.backend.binary('mul', g.storage, g.shape, mask.storage, mask.shape, dx.storage, x.shape);
-    return [dx];
   });
 }
