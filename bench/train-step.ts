@@ -3,8 +3,8 @@
 import type { Backend } from '../src/backend/backend.ts';
 import { GPT, DEFAULT_GPT_CONFIG, type GPTConfig } from '../src/models/gpt.ts';
 import { AdamW } from '../src/optim/adamw.ts';
-import { clipGradNorm } from '../src/optim/clip.ts';
-import { backward, Rng, stepScope, tensor } from '../src/tensor/index.ts';
+import { optimizationStep } from '../src/train/step.ts';
+import { Rng } from '../src/tensor/index.ts';
 import { timeMs, type Row } from './report.ts';
 
 export interface StepCase {
@@ -21,15 +21,7 @@ export function benchTrainStep(backend: Backend, c: StepCase, reps: number, refe
   const rng = new Rng(0);
   const T = c.config.blockSize;
   const ids = Int32Array.from({ length: c.batch * T }, () => rng.int(c.config.vocabSize));
-  const step = () =>
-    stepScope(() => {
-      const x = tensor(ids, [c.batch, T], { backend });
-      const { loss } = model.forward(x, x);
-      model.store!.zeroGrad();
-      backward(loss!);
-      clipGradNorm(model.store!, 1);
-      opt.update();
-    });
+  const step = () => optimizationStep(model, opt, ids, ids, c.batch, T, { gradClip: 1 });
   const ms = timeMs(step, reps, 1);
   const tokens = c.batch * T;
   const ref = referenceMs !== null ? { reference: { name: 'pytorch', value: (tokens * 1000) / referenceMs } } : {};

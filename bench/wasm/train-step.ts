@@ -6,8 +6,7 @@ import { createRefBackend } from '../../src/backend/ref/ref-backend.ts';
 import { loadWasmKernels } from '../../src/backend/wasm/index.ts';
 import { DEFAULT_GPT_CONFIG, GPT } from '../../src/models/gpt.ts';
 import { AdamW } from '../../src/optim/adamw.ts';
-import { clipGradNorm } from '../../src/optim/clip.ts';
-import { backward, stepScope, tensor } from '../../src/tensor/index.ts';
+import { optimizationStep } from '../../src/train/step.ts';
 
 const B = 12;
 const T = DEFAULT_GPT_CONFIG.blockSize;
@@ -33,15 +32,7 @@ export async function trainStepMs(be: Backend, steps: number): Promise<number> {
   const opt = new AdamW(model.store!);
   const ids = Int32Array.from({ length: B * T }, (_, i) => (i * 31) % DEFAULT_GPT_CONFIG.vocabSize);
   const tgt = Int32Array.from({ length: B * T }, (_, i) => (i * 17 + 3) % DEFAULT_GPT_CONFIG.vocabSize);
-  const step = () =>
-    stepScope(() => {
-      const { loss } = model.forward(tensor(ids, [B, T], { backend: be }), tensor(tgt, [B, T], { backend: be }));
-      model.store!.zeroGrad();
-      backward(loss!);
-      clipGradNorm(model.store!, 1);
-      opt.update();
-      return loss!.item();
-    });
+  const step = () => optimizationStep(model, opt, ids, tgt, B, T, { gradClip: 1 }).loss;
   for (let i = 0; i < 3; i++) step(); // warm-up: let V8 tier up
   const t0 = performance.now();
   for (let i = 0; i < steps; i++) step();

@@ -5,14 +5,13 @@
 import { sampleBatch } from '../data/corpus.ts';
 import type { GPT } from '../models/gpt.ts';
 import { AdamW } from '../optim/adamw.ts';
-import { clipGradNorm } from '../optim/clip.ts';
 import { learningRate, type LrSchedule } from '../optim/schedule.ts';
-import { backward } from '../tensor/autograd.ts';
-import { stepScope } from '../tensor/arena.ts';
 import { Rng, type RngState } from '../tensor/rng.ts';
-import { tensor } from '../tensor/tensor.ts';
 import type { TrainConfig } from './config.ts';
 import { estimateLoss } from './evaluate.ts';
+import { optimizationStep } from './step.ts';
+
+export { NonFiniteLossError } from './step.ts';
 
 export interface StepMetrics {
   step: number;
@@ -44,16 +43,6 @@ export interface TrainerHooks {
   onEval?: (m: EvalMetrics) => void | Promise<void>;
   /** Checked after each step: true stops the loop cleanly (the caller then saves). */
   shouldStop?: () => boolean;
-}
-
-export class NonFiniteLossError extends Error {
-  override name = 'NonFiniteLossError';
-  constructor(
-    readonly step: number,
-    readonly value: number,
-  ) {
-    super(`the training loss became ${value} at step ${step}; the last good checkpoint is kept. Try a lower --lr, --grad-clip 1, or --placement pre`);
-  }
 }
 
 export class Trainer {
@@ -95,20 +84,9 @@ export class Trainer {
     const t0 = performance.now();
     const { batchSize: B, gradClip } = this.config;
     const T = this.model.config.blockSize;
-    const backend = this.model.backend;
     const lr = learningRate(this.step, this.schedule);
     const { x, y } = sampleBatch(this.data.train, B, T, this.dataRng, 'training split');
-    const { loss, gradNorm } = stepScope(() => {
-      const out = this.model.forward(tensor(x, [B, T], { backend }), tensor(y, [B, T], { backend }));
-      const loss = out.loss!.item();
-      if (!Number.isFinite(loss)) throw new NonFiniteLossError(this.step, loss);
-      this.model.store!.zeroGrad();
-      backward(out.loss!);
-      const gradNorm = gradClip > 0 ? clipGradNorm(this.model.store!, gradClip) : Number.NaN;
-      if (!Number.isFinite(gradNorm) && gradClip > 0) throw new NonFiniteLossError(this.step, gradNorm);
-      this.opt.update(lr);
-      return { loss, gradNorm };
-    });
+    const { loss, gradNorm } = optimizationStep(this.model, this.opt, x, y, B, T, { gradClip, lr, step: this.step });
     this.step++;
     return { step: this.step, trainLoss: loss, lr, gradNorm, ms: performance.now() - t0 };
   }

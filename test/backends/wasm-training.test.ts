@@ -7,8 +7,8 @@ import { createRefBackend } from '../../src/backend/ref/ref-backend.ts';
 import { loadWasmKernels } from '../../src/backend/wasm/index.ts';
 import { DEFAULT_GPT_CONFIG, GPT, type GPTConfig } from '../../src/models/gpt.ts';
 import { AdamW } from '../../src/optim/adamw.ts';
-import { clipGradNorm } from '../../src/optim/clip.ts';
-import { backward, Rng, stepScope, tensor } from '../../src/tensor/index.ts';
+import { optimizationStep } from '../../src/train/step.ts';
+import { Rng } from '../../src/tensor/index.ts';
 import { relError } from '../helpers/compare.ts';
 
 const kernels = await loadWasmKernels();
@@ -22,18 +22,9 @@ async function train(backend: Backend, steps: number, after?: (step: number) => 
   const rng = new Rng(9);
   const losses: number[] = [];
   for (let s = 0; s < steps; s++) {
-    losses.push(
-      stepScope(() => {
-        const ids = Int32Array.from({ length: B * T }, () => rng.int(cfg.vocabSize));
-        const tg = Int32Array.from({ length: B * T }, () => rng.int(cfg.vocabSize));
-        const { loss } = model.forward(tensor(ids, [B, T], { backend }), tensor(tg, [B, T], { backend }));
-        model.store!.zeroGrad();
-        backward(loss!);
-        clipGradNorm(model.store!, 1);
-        opt.update();
-        return loss!.item();
-      }),
-    );
+    const ids = Int32Array.from({ length: B * T }, () => rng.int(cfg.vocabSize));
+    const tg = Int32Array.from({ length: B * T }, () => rng.int(cfg.vocabSize));
+    losses.push(optimizationStep(model, opt, ids, tg, B, T, { gradClip: 1 }).loss);
     after?.(s);
   }
   return { losses, params: (await backend.read(model.store!.data)) as Float32Array };

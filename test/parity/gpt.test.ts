@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { GPT, type GPTConfig } from '../../src/models/gpt.ts';
 import type { HostTensor } from '../../src/nn/parameter-store.ts';
 import { AdamW } from '../../src/optim/adamw.ts';
-import { clipGradNorm } from '../../src/optim/clip.ts';
+import { optimizationStep } from '../../src/train/step.ts';
 import { backward, stepScope, tensor } from '../../src/tensor/index.ts';
 import { BACKENDS } from '../helpers/backends.ts';
 import { relError } from '../helpers/compare.ts';
@@ -91,17 +91,9 @@ describe.each(BACKENDS)('GPT parity with PyTorch on $name', ({ make }) => {
     const expectedNorm = get(fx, 'traj.grad_norm').data as Float32Array;
     for (let step = 0; step < traj.steps; step++) {
       const n = B * T;
-      const { lossValue, norm } = stepScope(() => {
-        const { loss } = model.forward(
-          tensor((idx.data as Int32Array).subarray(step * n, (step + 1) * n), [B, T], { backend }),
-          tensor((tgt.data as Int32Array).subarray(step * n, (step + 1) * n), [B, T], { backend }),
-        );
-        model.store!.zeroGrad();
-        backward(loss!);
-        const norm = clipGradNorm(model.store!, traj.clip_grad_norm);
-        opt.update();
-        return { lossValue: loss!.item(), norm };
-      });
+      const x = (idx.data as Int32Array).subarray(step * n, (step + 1) * n);
+      const y = (tgt.data as Int32Array).subarray(step * n, (step + 1) * n);
+      const { loss: lossValue, gradNorm: norm } = optimizationStep(model, opt, x, y, B, T, { gradClip: traj.clip_grad_norm });
       expect(relError([lossValue], [expectedLoss[step]]), `loss at step ${step}`).toBeLessThanOrEqual(1e-4);
       expect(relError([norm], [expectedNorm[step]]), `grad norm at step ${step}`).toBeLessThanOrEqual(1e-4);
     }

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { createRefBackend } from '../../src/backend/ref/ref-backend.ts';
 import { GPT, DEFAULT_GPT_CONFIG, type GPTConfig } from '../../src/models/gpt.ts';
 import { AdamW } from '../../src/optim/adamw.ts';
-import { clipGradNorm } from '../../src/optim/clip.ts';
+import { optimizationStep } from '../../src/train/step.ts';
 import * as F from '../../src/tensor/index.ts';
 import { backward, Rng, stepScope, tensor } from '../../src/tensor/index.ts';
 
@@ -16,18 +16,9 @@ function trainSteps(model: GPT, steps: number, seed: number, after?: (step: numb
   const rng = new Rng(seed);
   const losses: number[] = [];
   for (let s = 0; s < steps; s++) {
-    losses.push(
-      stepScope(() => {
-        const ids = Int32Array.from({ length: 2 * 8 }, () => rng.int(11));
-        const tg = Int32Array.from({ length: 2 * 8 }, () => rng.int(11));
-        const { loss } = model.forward(tensor(ids, [2, 8], { backend: model.backend }), tensor(tg, [2, 8], { backend: model.backend }));
-        model.store!.zeroGrad();
-        backward(loss!);
-        clipGradNorm(model.store!, 1);
-        opt.update();
-        return loss!.item();
-      }),
-    );
+    const ids = Int32Array.from({ length: 2 * 8 }, () => rng.int(11));
+    const tg = Int32Array.from({ length: 2 * 8 }, () => rng.int(11));
+    losses.push(optimizationStep(model, opt, ids, tg, 2, 8, { gradClip: 1 }).loss);
     after?.(s);
   }
   return losses;
