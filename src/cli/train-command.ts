@@ -57,6 +57,7 @@ export async function trainCommand(opts: TrainOptions): Promise<void> {
   let config: TrainConfig;
   let dir: string;
   let tokenizer: Tokenizer | null = null;
+  let fileConfig: Record<string, unknown> = {};
   const resumed = opts.resume ? readRun(opts.resume) : null;
   if (resumed) {
     const bad = Object.keys(overrides).filter((k) => !RESUMABLE_OVERRIDES.has(k));
@@ -67,7 +68,8 @@ export async function trainCommand(opts: TrainOptions): Promise<void> {
     dir = resumed.dir;
     tokenizer = resumed.tokenizer;
   } else {
-    config = parseTrainConfig({ ...(opts.config ? readConfigFile(opts.config) : {}), ...overrides }, opts.config ?? 'flags');
+    fileConfig = opts.config ? readConfigFile(opts.config) : {};
+    config = parseTrainConfig({ ...fileConfig, ...overrides }, opts.config ?? 'flags');
     dir = opts.out ?? timestampDir();
     if (existsSync(join(dir, 'state.json'))) throw new UserError(`${dir} already holds a run; pass --resume ${dir} to continue it, or another --out`);
   }
@@ -86,7 +88,7 @@ export async function trainCommand(opts: TrainOptions): Promise<void> {
   const data = splitTrainVal(ids, config.valFraction);
   console.log(`tokenizer: ${tokenizer.kind}, ${tokenizer.vocabSize} tokens; ${data.train.length.toLocaleString('en-US')} train / ${data.val.length.toLocaleString('en-US')} validation tokens`);
 
-  const explicitIters = overrides.maxIters !== undefined || (opts.config !== undefined && 'maxIters' in readConfigFile(opts.config));
+  const explicitIters = 'maxIters' in overrides || 'maxIters' in fileConfig;
   if (!resumed && opts.budgetMinutes !== undefined && !explicitIters) {
     const budget = Number(opts.budgetMinutes);
     if (!(budget > 0)) throw new UserError(`--budget-minutes must be a positive number, got ${opts.budgetMinutes}`);
