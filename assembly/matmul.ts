@@ -3,6 +3,7 @@
 // and a 6×8 micro-kernel keeps its 12 f32x4 accumulators in registers (15 of the 16 vector registers). Packing reads A and B through
 // (row, col) strides, so all four transpose cases share one micro-kernel, and edge tiles are
 // zero-padded so the micro-kernel never branches.
+import { GEMV_CHUNK, gemv, gemvFits } from './gemv';
 import { madd } from './simd';
 
 const MR: i32 = 6;
@@ -241,6 +242,23 @@ export function matmulPart(
   const bRow = transB ? 1 : n;
   const bCol = transB ? k : 1;
   let b0 = 0, b1 = batch, i0 = 0, i1 = m;
+  if (gemvFits(m, transA, transB)) {
+    // Few rows: no packing. Whole batches per thread, or else chunks of columns of every batch.
+    let j0 = 0, j1 = n;
+    if (batch >= threads) {
+      b0 = <i32>((<i64>batch * tid) / threads);
+      b1 = <i32>((<i64>batch * (tid + 1)) / threads);
+    } else {
+      const chunk = ((n + threads - 1) / threads + GEMV_CHUNK - 1) / GEMV_CHUNK * GEMV_CHUNK;
+      j0 = min<i32>(n, tid * chunk);
+      j1 = min<i32>(n, j0 + chunk);
+    }
+    for (let bi = b0; bi < b1; bi++) {
+      gemv(a + (<usize>(bi * strideA) << 2), aRow, aCol, b + (<usize>(bi * strideB) << 2), transB, c + (<usize>(bi * m * n) << 2),
+        m, n, k, j0, j1, accumulate);
+    }
+    return;
+  }
   if (batch >= threads) {
     b0 = <i32>((<i64>batch * tid) / threads);
     b1 = <i32>((<i64>batch * (tid + 1)) / threads);

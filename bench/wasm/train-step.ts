@@ -7,25 +7,10 @@ import { loadWasmKernels } from '../../src/backend/wasm/index.ts';
 import { DEFAULT_GPT_CONFIG, GPT } from '../../src/models/gpt.ts';
 import { AdamW } from '../../src/optim/adamw.ts';
 import { optimizationStep } from '../../src/train/step.ts';
+import { timed } from './timed.ts';
 
 const B = 12;
 const T = DEFAULT_GPT_CONFIG.blockSize;
-
-/** Wraps every method of `be` to add its wall time into `times` (by method name). */
-function timed(be: Backend, times: Map<string, number>): Backend {
-  return new Proxy(be, {
-    get(target, prop, recv) {
-      const v = Reflect.get(target, prop, recv) as unknown;
-      if (typeof v !== 'function' || typeof prop !== 'string') return v;
-      return (...args: unknown[]) => {
-        const t0 = performance.now();
-        const r = (v as (...a: unknown[]) => unknown).apply(target, args);
-        times.set(prop, (times.get(prop) ?? 0) + performance.now() - t0);
-        return r;
-      };
-    },
-  });
-}
 
 export async function trainStepMs(be: Backend, steps: number): Promise<number> {
   const model = GPT.create(DEFAULT_GPT_CONFIG, { backend: be });

@@ -57,6 +57,20 @@ describe.each(flavours.map((k) => [k.flavour, k] as const))('wasm (%s) against r
         });
       }
     }
+    it('few rows of A (the unpacked path generation takes), every transpose case, accumulate', () => {
+      for (const m of [1, 2, 3, 4]) {
+        for (const n of [1, 5, 16, 17, 37]) {
+          for (const k of [1, 3, 13, 67]) {
+            for (const [transA, transB, accumulate] of [[false, true, false], [false, false, true], [true, false, false], [true, true, true]]) {
+              const args: MatmulArgs = { batch: 2, m, n, k, transA, transB, strideA: m * k, strideB: 0, accumulate };
+              agree({ a: { data: rand(2 * m * k, m + n) }, b: { data: rand(k * n, k) } }, { c: { data: rand(2 * m * n, 9) } }, (be, s) =>
+                be.matmul(s.a, s.b, s.c, args),
+              );
+            }
+          }
+        }
+      }
+    });
     it('accumulate adds to C', () => {
       for (const [m, n, k, tA, tB] of [[7, 13, 31, false, true], [67, 31, 13, true, false], [4, 8, 256, false, false]] as const) {
         const args: MatmulArgs = { batch: 1, m, n, k, transA: tA, transB: tB, strideA: 0, strideB: 0, accumulate: true };
@@ -332,6 +346,10 @@ describe.each(flavours.map((k) => [k.flavour, k] as const))('wasm (%s) against r
           [1, 130, 67, 300, 1, 1],
           [2, 64, 64, 64, 1, 0],
           [5, 33, 17, 67, 0, 1],
+          // Few rows (no packing): columns split between threads, or whole batches.
+          [1, 1, 2053, 131, 1, 1],
+          [2, 3, 1031, 97, 1, 0],
+          [3, 4, 300, 257, 1, 0],
         ];
         for (const [batch, m, n, k, sa, sb] of cases) {
           for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]]) {
