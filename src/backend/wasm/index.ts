@@ -2,6 +2,7 @@
 // Each backend owns one shared WebAssembly.Memory that all its tensors live in.
 import { compileKernels, type CompiledKernels, type SimdFlavour } from './load.ts';
 import type { KernelExports } from './kernels.ts';
+import type { ThreadPool } from './thread-pool.ts';
 import { WasmBackend } from './wasm-backend.ts';
 
 export { WasmBackend, type WasmBackendInfo } from './wasm-backend.ts';
@@ -10,10 +11,15 @@ export type { SimdFlavour } from './load.ts';
 export interface WasmBackendOptions {
   /** 'auto' (default): relaxed SIMD when the runtime has it; false: plain SIMD; true: relaxed or throw. */
   relaxed?: boolean | 'auto';
-  /** Threads matmul is split over (Node only for now): default 1; 'auto' = every core. */
+  /**
+   * Threads the kernels are split over: default 1; 'auto' = every core. worker_threads in Node, Web Workers
+   * in a browser, where the backend must itself run in a worker (src/worker/).
+   */
   threads?: number | 'auto';
   /** Upper bound of the linear memory in MiB (default and maximum 4096, wasm32's limit). */
   maxMemoryMiB?: number;
+  /** Folder the .wasm builds are fetched from (default: beside load.ts), for bundles that move this module. */
+  kernelsUrl?: string | URL;
 }
 
 const PAGE = 65536;
@@ -32,13 +38,19 @@ export class WasmKernels {
     return this.makeBackend(opts.maxMemoryMiB, 1);
   }
 
-  /** A backend whose matmuls run on `threads` threads (worker_threads sharing its memory; Node only). */
+  /** A backend whose kernels run on `threads` threads sharing its memory (worker_threads or Web Workers). */
   async createThreadedBackend(opts: Pick<WasmBackendOptions, 'maxMemoryMiB' | 'threads'> = {}): Promise<WasmBackend> {
     const threads = await resolveThreads(opts.threads);
     const be = this.makeBackend(opts.maxMemoryMiB, threads);
     if (threads > 1) {
-      const { ThreadPool } = await import('./thread-pool.ts');
-      be.attachPool(await ThreadPool.start(threads, this.compiled.module, be.memory, be.ctrlPtr));
+      if (isNode()) {
+        const { ThreadPool } = await import('./thread-pool.ts');
+        be.attachPool(await ThreadPool.start(threads, this.compiled.module, be.memory, be.ctrlPtr));
+      } else {
+        const { WebThreadPool } = await import('./web/web-thread-pool.ts');
+        const pool = await WebThreadPool.start(threads, this.compiled.module, be.memory, be.ctrlPtr);
+        be.attachPool(pool as unknown as ThreadPool); // same public surface (it implements Pick<ThreadPool, …>)
+      }
     }
     return be;
   }
@@ -63,22 +75,28 @@ export class WasmKernels {
   }
 }
 
-export async function loadWasmKernels(opts: Pick<WasmBackendOptions, 'relaxed'> = {}): Promise<WasmKernels> {
-  return new WasmKernels(await compileKernels(opts.relaxed ?? 'auto'));
+export async function loadWasmKernels(opts: Pick<WasmBackendOptions, 'relaxed' | 'kernelsUrl'> = {}): Promise<WasmKernels> {
+  return new WasmKernels(await compileKernels(opts.relaxed ?? 'auto', opts.kernelsUrl));
+}
+
+function isNode(): boolean {
+  return typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 }
 
 async function resolveThreads(threads: number | 'auto' | undefined): Promise<number> {
   if (threads === undefined || threads === 1) return 1;
-  const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
-  if (!isNode) throw new Error('The wasm backend runs multi-threaded only under Node for now; pass threads: 1 in a browser.');
-  if (threads === 'auto') return (await import('node:os')).availableParallelism();
+  if (threads === 'auto') {
+    if (isNode()) return (await import('node:os')).availableParallelism();
+    // A page's main thread cannot block on its workers: one thread there, every core inside a worker.
+    return typeof (globalThis as { document?: unknown }).document !== 'undefined' ? 1 : Math.max(1, navigator.hardwareConcurrency || 1);
+  }
   if (!(Number.isInteger(threads) && threads >= 1 && threads <= 256)) {
     throw new Error(`threads must be an integer in [1, 256] or 'auto', got ${threads}.`);
   }
   return threads;
 }
 
-/** A WebAssembly SIMD backend; with threads > 1 its matmuls are split over worker threads (Node). */
+/** A WebAssembly SIMD backend; with threads > 1 its kernels are split over worker threads. */
 export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<WasmBackend> {
   return (await loadWasmKernels(opts)).createThreadedBackend(opts);
 }

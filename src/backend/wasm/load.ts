@@ -39,8 +39,13 @@ export async function hasRelaxedSimd(): Promise<boolean> {
   return WebAssembly.validate(RELAXED_PROBE);
 }
 
-async function wasmBytes(file: string): Promise<Uint8Array<ArrayBuffer>> {
-  const url = new URL(`./${file}`, import.meta.url);
+async function wasmBytes(flavour: SimdFlavour, base?: string | URL): Promise<Uint8Array<ArrayBuffer>> {
+  const file = flavour === 'relaxed' ? 'kernels-relaxed.wasm' : 'kernels-simd.wasm';
+  // Literal `new URL('./x.wasm', import.meta.url)` so that bundlers see (and copy) the assets.
+  const beside = flavour === 'relaxed' ? new URL('./kernels-relaxed.wasm', import.meta.url) : new URL('./kernels-simd.wasm', import.meta.url);
+  const dir = base === undefined ? null : new URL(base, globalThis.location?.href);
+  if (dir && !dir.pathname.endsWith('/')) dir.pathname += '/';
+  const url = dir ? new URL(file, dir) : beside;
   if (url.protocol === 'file:') {
     const { readFile } = await import('node:fs/promises');
     try {
@@ -63,9 +68,10 @@ export interface CompiledKernels {
 
 /**
  * Compiles the best build this runtime runs. `relaxed`: 'auto' picks relaxed SIMD when available;
- * false forces plain SIMD; true demands relaxed SIMD and throws without it.
+ * false forces plain SIMD; true demands relaxed SIMD and throws without it. `kernelsUrl`: the folder
+ * the .wasm files are fetched from (default: beside this module).
  */
-export async function compileKernels(relaxed: boolean | 'auto' = 'auto'): Promise<CompiledKernels> {
+export async function compileKernels(relaxed: boolean | 'auto' = 'auto', kernelsUrl?: string | URL): Promise<CompiledKernels> {
   if (!hasSimd()) {
     throw new Error('This JavaScript runtime has no WebAssembly SIMD, which the wasm backend needs; use the ref backend.');
   }
@@ -77,6 +83,6 @@ export async function compileKernels(relaxed: boolean | 'auto' = 'auto'): Promis
     }
     if (ok) flavour = 'relaxed';
   }
-  const bytes = await wasmBytes(flavour === 'relaxed' ? 'kernels-relaxed.wasm' : 'kernels-simd.wasm');
+  const bytes = await wasmBytes(flavour, kernelsUrl);
   return { module: await WebAssembly.compile(bytes), flavour };
 }

@@ -11,13 +11,13 @@ export type JobName = (typeof JOBS)[number];
 
 /** Control block: int32 slots generation, job, done, argument count; float64 arguments from byte 32. */
 export const CTRL = { generation: 0, job: 1, done: 2, nargs: 3 } as const;
-const ARGS_OFFSET = 32;
-const MAX_ARGS = 24;
+export const ARGS_OFFSET = 32;
+export const MAX_ARGS = 24;
 export const CTRL_BYTES = ARGS_OFFSET + 8 * MAX_ARGS;
-const JOB_EXIT = -1;
+export const JOB_EXIT = -1;
 
 // The worker's whole program, evaluated as CommonJS so no file has to be found or transpiled.
-const WORKER_SOURCE = `
+export const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { module, memory, ctrl, tid, threads } = workerData;
 const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
