@@ -11,11 +11,11 @@ import { rowMax, rowSumExp } from './softmax';
   return (T + 15) & ~15;
 }
 
-/** dst (D × Tp, row stride Tp) = src (T × D)ᵀ, zero in the padding columns. */
-function transposeHead(src: usize, T: i32, D: i32, dst: usize, Tp: i32): void {
+/** dst (D × Tp, row stride Tp) = src (T × D, rows srcRow floats apart)ᵀ, zero in the padding columns. */
+function transposeHead(src: usize, T: i32, D: i32, dst: usize, Tp: i32, srcRow: i32 = D): void {
   for (let d = 0; d < D; d++) {
     const row = dst + (<usize>(d * Tp) << 2);
-    for (let j = 0; j < T; j++) store<f32>(row + (<usize>j << 2), load<f32>(src + (<usize>(j * D + d) << 2)));
+    for (let j = 0; j < T; j++) store<f32>(row + (<usize>j << 2), load<f32>(src + (<usize>(j * srcRow + d) << 2)));
     for (let j = T; j < Tp; j++) store<f32>(row + (<usize>j << 2), 0);
   }
 }
@@ -138,4 +138,57 @@ export function attentionBackwardPart(q: usize, k: usize, v: usize, out: usize, 
   const o = <usize>(h0 * T * D) << 2;
   attentionBackward(q + o, k + o, v + o, out + o, lse + (<usize>(h0 * T) << 2), dout + o, dq + o, dk + o, dv + o, h1 - h0, T, D,
     scale, causal, scratch0 + <usize>tid * <usize>scratchStride);
+}
+
+/** Below this many queries, scores are direct dot products: transposing K costs more than it saves. */
+const DIRECT_QUERIES: i32 = 4;
+
+/**
+ * Inference attention over strided operands (Backend.attentionInference), for the (b, h) pairs
+ * [bh0, bh1): Tq queries that are the last of Tk positions, query t seeing keys j ≤ Tk − Tq + t when
+ * causal. Layouts are (batch, head, row) strides in floats; rows of D are contiguous. No lse.
+ */
+function attentionInferenceRange(q: usize, qb: i32, qh: i32, qr: i32, k: usize, v: usize, kb: i32, kh: i32, kr: i32, out: usize,
+  ob: i32, oh: i32, or: i32, H: i32, Tq: i32, Tk: i32, D: i32, scale: f32, causal: bool, scratch: usize, bh0: i32, bh1: i32): void {
+  const Tp = padded(Tk);
+  const srow = scratch;
+  const kt = scratch + (<usize>Tp << 2);
+  const rowBytes = <usize>D << 2;
+  const kvRow = <usize>kr << 2;
+  const direct = Tq < DIRECT_QUERIES;
+  for (let bh = bh0; bh < bh1; bh++) {
+    const b = bh / H, h = bh % H;
+    const qbase = q + (<usize>(b * qb + h * qh) << 2);
+    const kbase = k + (<usize>(b * kb + h * kh) << 2);
+    const vbase = v + (<usize>(b * kb + h * kh) << 2);
+    const obase = out + (<usize>(b * ob + h * oh) << 2);
+    if (!direct) transposeHead(kbase, Tk, D, kt, Tp, kr);
+    for (let t = 0; t < Tq; t++) {
+      const keys = causal ? Tk - Tq + t + 1 : Tk;
+      const qt = qbase + (<usize>(t * qr) << 2);
+      if (direct) {
+        for (let j = 0; j < keys; j++) store<f32>(srow + (<usize>j << 2), scale * dot(qt, kbase + <usize>j * kvRow, D));
+      } else {
+        rowTimesT(qt, kt, Tp, keys, D, scale, srow);
+      }
+      const m = rowMax(srow, keys);
+      const sum = rowSumExp(srow, keys, m, srow);
+      const ot = obase + (<usize>(t * or) << 2);
+      memory.fill(ot, 0, rowBytes);
+      for (let j = 0; j < keys; j++) axpyRow(vbase + <usize>j * kvRow, ot, D, load<f32>(srow + (<usize>j << 2)));
+      const inv = <f32>(1 / <f64>sum);
+      for (let d = 0; d < D; d++) store<f32>(ot + (<usize>d << 2), load<f32>(ot + (<usize>d << 2)) * inv);
+    }
+  }
+}
+
+/** Thread tid's share of attentionInference: a contiguous range of the B·H (batch, head) pairs. */
+export function attentionInferencePart(q: usize, qb: i32, qh: i32, qr: i32, k: usize, v: usize, kb: i32, kh: i32, kr: i32,
+  out: usize, ob: i32, oh: i32, or: i32, B: i32, H: i32, Tq: i32, Tk: i32, D: i32, scale: f32, causal: bool, scratch0: usize,
+  scratchStride: i32, tid: i32, threads: i32): void {
+  const BH = B * H;
+  const bh0 = <i32>((<i64>BH * tid) / threads);
+  const bh1 = <i32>((<i64>BH * (tid + 1)) / threads);
+  attentionInferenceRange(q, qb, qh, qr, k, v, kb, kh, kr, out, ob, oh, or, H, Tq, Tk, D, scale, causal,
+    scratch0 + <usize>tid * <usize>scratchStride, bh0, bh1);
 }

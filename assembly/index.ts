@@ -9,7 +9,7 @@ export {
   softmaxForward, softmaxBackward, logSoftmaxForward, logSoftmaxBackward, crossEntropyForward, crossEntropyBackward,
 } from './softmax';
 export {
-  attentionForward, attentionBackward, attentionForwardPart, attentionBackwardPart, attentionScratchFloats,
+  attentionForward, attentionBackward, attentionForwardPart, attentionBackwardPart, attentionScratchFloats, attentionInferencePart,
 } from './attention';
 export { embeddingForward, embeddingBackward, dropoutForward, adamw } from './misc';
 export { peakLoop, PEAK_CHAINS } from './bench';

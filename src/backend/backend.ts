@@ -69,6 +69,17 @@ export interface AdamWArgs {
   biasCorrection2: number;
 }
 
+/**
+ * A strided (B, H, T, D) operand whose rows of D stay contiguous: element (b, h, t, d) lies at
+ * b·batch + h·head + t·row + d. It lets attention read q from a packed (B, T, 3·H·D) projection,
+ * write out as (B, T, H·D), and read keys and values from a (B, H, maxT, D) cache, with no copies.
+ */
+export interface HeadLayout {
+  batch: number;
+  head: number;
+  row: number;
+}
+
 export interface Backend {
   readonly name: string;
 
@@ -235,6 +246,27 @@ export interface Backend {
     dv: Storage,
     BH: number,
     T: number,
+    D: number,
+    scale: number,
+    causal: boolean,
+  ): void;
+  /**
+   * Inference-only attention (no lse, no backward) of Tq queries against Tk ≥ Tq keys and values,
+   * the queries being the last Tq positions: query t sees keys j ≤ Tk − Tq + t when causal, all Tk
+   * otherwise. A decode step with a KV cache is Tq = 1 against the Tk positions cached so far.
+   */
+  attentionInference(
+    q: Storage,
+    qLayout: HeadLayout,
+    k: Storage,
+    v: Storage,
+    kvLayout: HeadLayout,
+    out: Storage,
+    outLayout: HeadLayout,
+    B: number,
+    H: number,
+    Tq: number,
+    Tk: number,
     D: number,
     scale: number,
     causal: boolean,

@@ -25,3 +25,38 @@ export function reducedDims(shape: readonly number[], axes: readonly number[]): 
   }
   return reduced;
 }
+
+interface Layout {
+  batch: number;
+  head: number;
+  row: number;
+}
+
+function isIndex(v: number): boolean {
+  return Number.isInteger(v) && v >= 0;
+}
+
+/** Elements a strided (B, H, T, D) operand spans: its last element's index + 1. */
+function headExtent(name: string, l: Layout, B: number, H: number, T: number, D: number): number {
+  if (!(isIndex(l.batch) && isIndex(l.head) && isIndex(l.row))) {
+    throw new Error(`attentionInference: the ${name} layout's strides must be non-negative integers, got ${JSON.stringify(l)}.`);
+  }
+  if (B === 0 || H === 0 || T === 0 || D === 0) return 0;
+  return (B - 1) * l.batch + (H - 1) * l.head + (T - 1) * l.row + D;
+}
+
+/**
+ * Checks attentionInference's sizes (1 ≤ Tq ≤ Tk, layouts of non-negative integers) and returns the
+ * elements each operand must hold, so every backend rejects the same calls before its kernel runs.
+ */
+export function attentionInferenceExtents(qLayout: Layout, kvLayout: Layout, outLayout: Layout, B: number, H: number, Tq: number,
+  Tk: number, D: number): { q: number; kv: number; out: number } {
+  if (!(Number.isInteger(Tq) && Number.isInteger(Tk) && Tq >= 1 && Tq <= Tk)) {
+    throw new Error(`attentionInference needs 1 ≤ Tq ≤ Tk (the queries are the last Tq of Tk positions), got Tq = ${Tq}, Tk = ${Tk}.`);
+  }
+  return {
+    q: headExtent('q', qLayout, B, H, Tq, D),
+    kv: headExtent('k/v', kvLayout, B, H, Tk, D),
+    out: headExtent('out', outLayout, B, H, Tq, D),
+  };
+}

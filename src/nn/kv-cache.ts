@@ -1,8 +1,8 @@
 // Key/value cache for autoregressive generation: each layer keeps the keys and values of the tokens
 // seen so far in (B, H, maxT, D) buffers, so a new token costs one position's work, not T positions'.
+// cachedAttention (tensor/ops/attention.ts) writes the new positions and reads the cache in place.
 
 import type { Backend } from '../backend/backend.ts';
-import { stridesOf } from '../tensor/shape.ts';
 import { zeros, type Tensor } from '../tensor/tensor.ts';
 
 export interface LayerCache {
@@ -34,21 +34,6 @@ export class KVCache {
 
   layer(i: number): LayerCache {
     return { ...this.layers[i], start: this.length };
-  }
-
-  /** Copies new keys/values (B, H, Tn, D) into positions [start, start + Tn) of a layer's buffers. */
-  static write(cache: LayerCache, k: Tensor, v: Tensor): void {
-    const [B, H, Tn, D] = k.shape;
-    const maxT = cache.k.shape[2];
-    if (cache.start + Tn > maxT) throw new Error(`KV cache overflow: ${cache.start} + ${Tn} positions exceed its ${maxT}`);
-    const dst = stridesOf(cache.k.shape);
-    const src = stridesOf(k.shape);
-    for (const [from, to] of [
-      [k, cache.k],
-      [v, cache.v],
-    ] as const) {
-      from.backend.stridedCopy(from.storage, 0, src, to.storage, cache.start * dst[2], dst, [B, H, Tn, D]);
-    }
   }
 
   reset(): void {

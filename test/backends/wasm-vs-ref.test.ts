@@ -264,6 +264,42 @@ describe.each(flavours.map((k) => [k.flavour, k] as const))('wasm (%s) against r
         }
       }
     });
+    it('inference attention: the last Tq of Tk positions, q packed as (B, Tq, 3C), k and v in a (B, H, maxT, D) cache', () => {
+      // [B, H, Tq, Tk, D, maxT]: Tq < 4 takes the direct-dot path, Tq ≥ 4 the transposed-K one.
+      const cases = [[1, 1, 1, 1, 1, 1], [1, 4, 1, 37, 32, 64], [2, 3, 2, 9, 5, 12], [1, 2, 3, 3, 8, 5], [2, 2, 5, 17, 13, 20],
+        [1, 3, 7, 67, 8, 70], [1, 1, 16, 16, 32, 16]];
+      for (const [B, H, Tq, Tk, D, maxT] of cases) {
+        for (const causal of [true, false]) {
+          const C = H * D;
+          const layouts = { q: { batch: Tq * 3 * C, head: D, row: 3 * C }, kv: { batch: H * maxT * D, head: maxT * D, row: D }, out: { batch: Tq * C, head: D, row: C } };
+          const ins = { q: { data: rand(B * Tq * 3 * C, 1, -2, 2) }, k: { data: rand(B * H * maxT * D, 2, -2, 2) }, v: { data: rand(B * H * maxT * D, 3) } };
+          agree(ins, { out: B * Tq * C }, (be, s) =>
+            be.attentionInference(s.q, layouts.q, s.k, s.v, layouts.kv, s.out, layouts.out, B, H, Tq, Tk, D, 1 / Math.sqrt(D), causal),
+          );
+        }
+      }
+    });
+    it("ref's inference attention on dense operands with Tq = Tk is its training forward", () => {
+      const [BH, T, D] = [3, 11, 7];
+      const n = BH * T * D;
+      const dense = { batch: 0, head: T * D, row: D };
+      const ins = { q: { data: rand(n, 1, -2, 2) }, k: { data: rand(n, 2, -2, 2) }, v: { data: rand(n, 3) } };
+      for (const causal of [true, false]) {
+        const a = runOn(ref, ins, { out: n, lse: BH * T }, (s) => ref.attentionForward(s.q, s.k, s.v, s.out, s.lse, BH, T, D, 0.4, causal));
+        const b = runOn(ref, ins, { out: n }, (s) => ref.attentionInference(s.q, dense, s.k, s.v, dense, s.out, dense, 1, BH, T, T, D, 0.4, causal));
+        expect(Array.from(b.out)).toEqual(Array.from(a.out));
+      }
+    });
+    it('inference attention rejects Tq > Tk and operands too short for their layout', () => {
+      const x = wasm.alloc('float32', 8);
+      const l = { batch: 0, head: 4, row: 2 };
+      for (const be of [wasm, ref]) {
+        const y = be === wasm ? x : ref.alloc('float32', 8);
+        expect(() => be.attentionInference(y, l, y, y, l, y, l, 1, 2, 2, 1, 2, 1, true)).toThrow(/1 ≤ Tq ≤ Tk/);
+        expect(() => be.attentionInference(y, l, y, y, l, y, l, 1, 2, 2, 3, 2, 1, true)).toThrow(/needs 10 elements|holds 8/);
+      }
+      wasm.free(x);
+    });
     it('embedding gather and scatter-add with repeated ids', () => {
       for (const [N, V, C] of [[1, 1, 1], [9, 5, 7], [13, 67, 32]]) {
         const ids = { dtype: 'int32' as const, data: randInts(N, N, V) };
@@ -370,7 +406,7 @@ describe.each(flavours.map((k) => [k.flavour, k] as const))('wasm (%s) against r
       }
     });
 
-    it('attention and GELU split over 3 threads agree with ref and are bit-identical to 1 thread', async () => {
+    it('attention (training and inference) and GELU split over 3 threads agree with ref and are bit-identical to 1 thread', async () => {
       const threaded = await kernels.createThreadedBackend({ threads: 3 });
       const same = (call: (be: Backend, s: Record<string, Storage>) => void, ins: Record<string, Input>, outs: Record<string, number>) => {
         const one = runOn(wasm, ins, outs, (st) => call(wasm, st));
@@ -389,6 +425,15 @@ describe.each(flavours.map((k) => [k.flavour, k] as const))('wasm (%s) against r
             be.attentionForward(st.q, st.k, st.v, st.out, st.lse, BH, T, D, 0.3, true);
             be.attentionBackward(st.q, st.k, st.v, st.out, st.lse, st.dout, st.dq, st.dk, st.dv, BH, T, D, 0.3, true);
           }, ins, { out: n, lse: BH * T, dq: n, dk: n, dv: n });
+        }
+        for (const [B, H, Tq, Tk, D] of [[2, 6, 16, 67, 32], [4, 16, 1, 64, 64]]) {
+          const C = H * D;
+          const q = { batch: Tq * 3 * C, head: D, row: 3 * C };
+          const kv = { batch: H * Tk * D, head: Tk * D, row: D };
+          const o = { batch: Tq * C, head: D, row: C };
+          same((be, st) => be.attentionInference(st.q, q, st.k, st.v, kv, st.out, o, B, H, Tq, Tk, D, 0.2, true),
+            { q: { data: rand(B * Tq * 3 * C, 1, -2, 2) }, k: { data: rand(B * Tk * C, 2, -2, 2) }, v: { data: rand(B * Tk * C, 3) } },
+            { out: B * Tq * C });
         }
         for (const op of ['gelu', 'gelu_tanh', 'exp'] as UnaryOp[]) {
           const n = 100_003;

@@ -1,6 +1,7 @@
-// Generation: KV-cached logits equal uncached ones, sampling filters behave, runs are seeded.
+// Generation: KV-cached logits equal uncached ones (ref and wasm), sampling filters behave, runs are seeded.
 
 import { describe, expect, it } from 'vitest';
+import { loadWasmKernels } from '../../src/backend/wasm/index.ts';
 import { DEFAULT_GPT_CONFIG, GPT, type GPTConfig } from '../../src/models/gpt.ts';
 import { generate, sampleFromLogits } from '../../src/models/generate.ts';
 import { KVCache } from '../../src/nn/kv-cache.ts';
@@ -9,19 +10,27 @@ import { relError } from '../helpers/compare.ts';
 
 const cfg: GPTConfig = { ...DEFAULT_GPT_CONFIG, vocabSize: 13, blockSize: 12, nLayer: 2, nHead: 2, nEmbd: 16 };
 
+const wasm = (await loadWasmKernels()).createBackend();
+
 describe('generation', () => {
-  it.each(['learned', 'sinusoidal'] as const)('KV-cached logits match a full forward pass (%s positions, pre and post LN)', (positional) => {
+  it.each([
+    ['learned', 'ref'],
+    ['sinusoidal', 'ref'],
+    ['learned', 'wasm'],
+  ] as const)('KV-cached logits match a full forward pass (%s positions, %s backend, pre and post LN)', (positional, backendName) => {
+    const backend = backendName === 'wasm' ? wasm : undefined;
     for (const placement of ['pre', 'post'] as const) {
-      const model = GPT.create({ ...cfg, positional, placement }, { seed: 3 }).eval();
+      const model = GPT.create({ ...cfg, positional, placement }, { seed: 3, backend }).eval();
       const ids = [1, 5, 2, 7, 7, 0, 12, 3, 4];
-      const full = noGrad(() => stepScope(() => model.forward(tensor(Int32Array.from(ids), [1, ids.length])).logits.toArraySync()));
+      const full = noGrad(() => stepScope(() => model.forward(tensor(Int32Array.from(ids), [1, ids.length], { backend: model.backend })).logits.toArraySync()));
       const cache = new KVCache(model.backend, cfg.nLayer, 1, cfg.nHead, cfg.blockSize, cfg.nEmbd / cfg.nHead);
       const prefix = 4;
       const parts: number[] = [];
       noGrad(() => {
-        for (const chunk of [ids.slice(0, prefix), ...ids.slice(prefix).map((i) => [i])]) {
+        // The prompt, single tokens, and a chunk of two after the prompt.
+        for (const chunk of [ids.slice(0, prefix), [ids[4]], ids.slice(5, 7), [ids[7]], [ids[8]]]) {
           stepScope(() => {
-            const l = model.forward(tensor(Int32Array.from(chunk), [1, chunk.length]), null, cache).logits.toArraySync();
+            const l = model.forward(tensor(Int32Array.from(chunk), [1, chunk.length], { backend: model.backend }), null, cache).logits.toArraySync();
             cache.length += chunk.length;
             parts.push(...l);
           });

@@ -1,6 +1,7 @@
 // Scaled dot-product attention per head for the reference backend, q, k, v, out laid out (BH, T, D).
 // Forward saves each query row's logsumexp; backward recomputes the probabilities from it, one row of
 // T scores at a time, so no (T, T) matrix is ever kept (the FlashAttention recipe, Dao et al. 2022).
+import type { HeadLayout } from '../backend.ts';
 import type { FloatArray } from './storage.ts';
 
 /** s[j] = scale·q_t·k_j for the keys query t may see (j ≤ t when causal); returns how many. */
@@ -58,6 +59,60 @@ export function attentionForward(
       const oo = base + t * D;
       for (let d = 0; d < D; d++) out[oo + d] = acc[d] / sum;
       lse[h * T + t] = m + Math.log(sum);
+    }
+  }
+}
+
+/**
+ * Inference attention over strided operands (see Backend.attentionInference): the Tq queries are the
+ * last Tq of Tk positions, so query t sees keys j ≤ Tk − Tq + t when causal. Same float64 recipe as
+ * attentionForward, with no lse.
+ */
+export function attentionInference(
+  q: FloatArray,
+  qL: HeadLayout,
+  k: FloatArray,
+  v: FloatArray,
+  kvL: HeadLayout,
+  out: FloatArray,
+  oL: HeadLayout,
+  B: number,
+  H: number,
+  Tq: number,
+  Tk: number,
+  D: number,
+  scale: number,
+  causal: boolean,
+): void {
+  const s = new Float64Array(Tk);
+  const acc = new Float64Array(D);
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < H; h++) {
+      const qh = b * qL.batch + h * qL.head;
+      const kh = b * kvL.batch + h * kvL.head;
+      const oh = b * oL.batch + h * oL.head;
+      for (let t = 0; t < Tq; t++) {
+        const keys = causal ? Tk - Tq + t + 1 : Tk;
+        const qo = qh + t * qL.row;
+        let m = -Infinity;
+        for (let j = 0; j < keys; j++) {
+          const ko = kh + j * kvL.row;
+          let dot = 0;
+          for (let d = 0; d < D; d++) dot += q[qo + d] * k[ko + d];
+          s[j] = scale * dot;
+          if (s[j] > m) m = s[j];
+        }
+        let sum = 0;
+        acc.fill(0);
+        for (let j = 0; j < keys; j++) {
+          const p = Math.exp(s[j] - m);
+          sum += p;
+          const vo = kh + j * kvL.row;
+          for (let d = 0; d < D; d++) acc[d] += p * v[vo + d];
+        }
+        const oo = oh + t * oL.row;
+        for (let d = 0; d < D; d++) out[oo + d] = acc[d] / sum;
+      }
     }
   }
 }

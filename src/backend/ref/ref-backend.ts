@@ -7,6 +7,7 @@ import {
   type Backend,
   type BinaryOp,
   type DType,
+  type HeadLayout,
   type HostArray,
   type MatmulArgs,
   type MemoryStats,
@@ -15,7 +16,7 @@ import {
   type UnaryOp,
 } from '../backend.ts';
 import { adamw } from './adamw.ts';
-import { attentionBackward, attentionForward } from './attention.ts';
+import { attentionBackward, attentionForward, attentionInference } from './attention.ts';
 import { crossEntropyBackward, crossEntropyForward } from './cross-entropy.ts';
 import { dropoutForward } from './dropout.ts';
 import * as ew from './elementwise.ts';
@@ -25,6 +26,7 @@ import { matmul, matmulExtents } from './matmul.ts';
 import { layerNormBackward, layerNormForward, rmsNormBackward, rmsNormForward } from './norms.ts';
 import { reduce } from './reduce.ts';
 import { logSoftmaxBackward, logSoftmaxForward, softmaxBackward, softmaxForward } from './softmax.ts';
+import { attentionInferenceExtents } from '../kernel-shapes.ts';
 import { RefStorage, arr, floats, ints, newArray, type FloatArray } from './storage.ts';
 
 function numel(shape: readonly number[]): number {
@@ -251,6 +253,13 @@ export class RefBackend implements Backend {
     const n = BH * T * D;
     attentionForward(floats(q, n, 'q'), floats(k, n, 'k'), floats(v, n, 'v'), floats(out, n, 'out'),
       floats(lse, BH * T, 'lse'), BH, T, D, scale, causal);
+  }
+
+  attentionInference(q: Storage, qLayout: HeadLayout, k: Storage, v: Storage, kvLayout: HeadLayout, out: Storage,
+    outLayout: HeadLayout, B: number, H: number, Tq: number, Tk: number, D: number, scale: number, causal: boolean): void {
+    const need = attentionInferenceExtents(qLayout, kvLayout, outLayout, B, H, Tq, Tk, D);
+    attentionInference(floats(q, need.q, 'q'), qLayout, floats(k, need.kv, 'k'), floats(v, need.kv, 'v'), kvLayout,
+      floats(out, need.out, 'out'), outLayout, B, H, Tq, Tk, D, scale, causal);
   }
 
   attentionBackward(q: Storage, k: Storage, v: Storage, out: Storage, lse: Storage, dout: Storage, dq: Storage,

@@ -43,6 +43,9 @@ export interface KernelExports {
     T: number, D: number, scale: number, causal: number, scratch0: Ptr, scratchStride: number, tid: number, threads: number): void;
   attentionBackward(q: Ptr, k: Ptr, v: Ptr, out: Ptr, lse: Ptr, dout: Ptr, dq: Ptr, dk: Ptr, dv: Ptr, BH: number,
     T: number, D: number, scale: number, causal: number, scratch: Ptr): void;
+  attentionInferencePart(q: Ptr, qb: number, qh: number, qr: number, k: Ptr, v: Ptr, kb: number, kh: number, kr: number, out: Ptr,
+    ob: number, oh: number, or: number, B: number, H: number, Tq: number, Tk: number, D: number, scale: number, causal: number,
+    scratch0: Ptr, scratchStride: number, tid: number, threads: number): void;
   embeddingForward(weight: Ptr, ids: Ptr, out: Ptr, N: number, C: number, V: number): number;
   embeddingBackward(dout: Ptr, ids: Ptr, dweight: Ptr, N: number, C: number, V: number): number;
   dropoutForward(x: Ptr, out: Ptr, mask: Ptr, n: number, p: number, seed: number): void;

@@ -6,7 +6,9 @@
 import type { Worker as NodeWorker } from 'node:worker_threads';
 
 /** The kernels a pool runs, by job number: each takes its arguments, then (tid, threads). */
-export const JOBS = ['matmulPart', 'attentionForwardPart', 'attentionBackwardPart', 'unaryPart', 'unaryBackwardPart'] as const;
+export const JOBS = [
+  'matmulPart', 'attentionForwardPart', 'attentionBackwardPart', 'unaryPart', 'unaryBackwardPart', 'attentionInferencePart',
+] as const;
 export type JobName = (typeof JOBS)[number];
 
 /** Control block: int32 slots generation, job, done, argument count; float64 arguments from byte 32. */

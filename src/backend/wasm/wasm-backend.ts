@@ -8,6 +8,7 @@ import {
   type Backend,
   type BinaryOp,
   type DType,
+  type HeadLayout,
   type HostArray,
   type MatmulArgs,
   type MemoryStats,
@@ -20,7 +21,7 @@ import { matmulExtents } from '../ref/matmul.ts';
 import { SizeClassAllocator } from './allocator.ts';
 import type { KernelExports } from './kernels.ts';
 import type { SimdFlavour } from './load.ts';
-import { reducedDims } from '../kernel-shapes.ts';
+import { attentionInferenceExtents, reducedDims } from '../kernel-shapes.ts';
 import { broadcastStrides, checkBroadcast, denseStrides, mergeDims, numel } from './shapes.ts';
 import { WasmStorage } from './storage.ts';
 import { CTRL_BYTES, type JobName, type ThreadPool } from './thread-pool.ts';
@@ -457,6 +458,20 @@ export class WasmBackend implements Backend {
       this.f(dout, n, 'dout'), this.f(dq, n, 'dq'), this.f(dk, n, 'dk'), this.f(dv, n, 'dv')] as const;
     const [scratch, stride] = this.attentionScratch(T, D);
     this.parallel('attentionBackwardPart', [...args, BH, T, D, scale, +causal, scratch, stride], BH * T * T * D, MATMUL_THREAD_MIN);
+  }
+
+  attentionInference(q: Storage, qLayout: HeadLayout, k: Storage, v: Storage, kvLayout: HeadLayout, out: Storage,
+    outLayout: HeadLayout, B: number, H: number, Tq: number, Tk: number, D: number, scale: number, causal: boolean): void {
+    const need = attentionInferenceExtents(qLayout, kvLayout, outLayout, B, H, Tq, Tk, D);
+    const pq = this.f(q, need.q, 'q');
+    const pk = this.f(k, need.kv, 'k');
+    const pv = this.f(v, need.kv, 'v');
+    const po = this.f(out, need.out, 'out');
+    if (B * H * D === 0) return;
+    const [scratch, stride] = this.attentionScratch(Tk, D);
+    this.parallel('attentionInferencePart', [pq, qLayout.batch, qLayout.head, qLayout.row, pk, pv, kvLayout.batch, kvLayout.head,
+      kvLayout.row, po, outLayout.batch, outLayout.head, outLayout.row, B, H, Tq, Tk, D, scale, +causal, scratch, stride],
+    B * H * Tq * Tk * D, MATMUL_THREAD_MIN);
   }
 
   private checkIds(bad: number, ids: Storage, V: number): void {
