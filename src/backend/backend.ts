@@ -35,6 +35,9 @@ export type BinaryOp = 'add' | 'sub' | 'mul' | 'div';
 
 export type ReduceOp = 'sum' | 'max' | 'sumsq';
 
+/** What a new buffer holds: zeros, or (for outputs a kernel overwrites entirely) anything. */
+export type AllocInit = 'zeros' | 'uninit';
+
 /** Accounting the engine uses to prove that memory does not grow over training steps. */
 export interface MemoryStats {
   liveBuffers: number;
@@ -84,8 +87,11 @@ export interface Backend {
   readonly name: string;
 
   // ---- memory -------------------------------------------------------------------------------
-  /** A new zero-filled buffer. */
-  alloc(dtype: DType, length: number): Storage;
+  /**
+   * A new buffer, zero-filled unless init is 'uninit': then its contents are unspecified (a backend
+   * may skip zeroing a reused block), for outputs the next kernel writes entirely.
+   */
+  alloc(dtype: DType, length: number, init?: AllocInit): Storage;
   /** A view of `length` elements of `base` starting at element `offset`; shares memory. */
   view(base: Storage, offset: number, length: number): Storage;
   /** Releases a buffer (views are released with nothing to do). Using it afterwards is a bug. */

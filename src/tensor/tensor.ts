@@ -2,7 +2,7 @@
 // Tensors are always dense and row-major; ops that change layout (permute, slice) copy.
 // Values leave the backend only through an explicit read (`toArray`, or `toArraySync` on CPU backends).
 
-import type { Backend, DType, HostArray, Storage } from '../backend/backend.ts';
+import type { AllocInit, Backend, DType, HostArray, Storage } from '../backend/backend.ts';
 import { BufferRef, currentArena } from './arena.ts';
 import { getDefaultBackend } from './backend-registry.ts';
 import { checkShape, fmt, ShapeError, sizeOf, type Shape } from './shape.ts';
@@ -84,18 +84,24 @@ export class Tensor {
 
 /** A new zero-filled tensor, owned by the current step arena if one is open. */
 export function zeros(shape: Shape, opts: TensorOptions = {}): Tensor {
-  checkShape(shape, 'zeros');
+  return allocTensor(shape, opts, 'zeros');
+}
+
+/** A new tensor whose contents are unspecified (a backend may skip zeroing): for outputs a kernel overwrites entirely. */
+export function empty(shape: Shape, opts: TensorOptions = {}): Tensor {
+  return allocTensor(shape, opts, 'uninit');
+}
+
+function allocTensor(shape: Shape, opts: TensorOptions, init: AllocInit): Tensor {
+  checkShape(shape, init === 'zeros' ? 'zeros' : 'empty');
   const backend = opts.backend ?? getDefaultBackend();
   const dtype = opts.dtype ?? 'float32';
-  const buf = new BufferRef(backend, backend.alloc(dtype, sizeOf(shape)), false);
+  const buf = new BufferRef(backend, backend.alloc(dtype, sizeOf(shape), init), false);
   currentArena()?.track(buf);
   const t = new Tensor(buf, [...shape], dtype);
   t.requiresGrad = opts.requiresGrad ?? false;
   return t;
 }
-
-/** Same as zeros: every backend zero-fills on allocation, so "empty" costs nothing more. */
-export const empty = zeros;
 
 export function full(shape: Shape, value: number, opts: TensorOptions = {}): Tensor {
   const t = zeros(shape, opts);

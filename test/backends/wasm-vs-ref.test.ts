@@ -344,6 +344,19 @@ describe.each(flavours.map((k) => [k.flavour, k] as const))('wasm (%s) against r
       wasm.free(v);
       wasm.free(b);
     });
+    it("'uninit' reuses a block without zeroing it, or fills it with NaN when poisoned", () => {
+      const be = kernels.createBackend();
+      const a = be.alloc('float32', 10);
+      be.write(a, rand(10, 1));
+      be.free(a);
+      const b = be.alloc('float32', 10, 'uninit');
+      expect(Array.from(be.readSync(b))).toEqual(Array.from(rand(10, 1)));
+      be.free(b);
+      be.poisonUninit = true;
+      const c = be.alloc('float32', 10, 'uninit');
+      expect(Array.from(be.readSync(c)).every(Number.isNaN)).toBe(true);
+      be.free(c);
+    });
     it('accounts live and peak bytes like ref', () => {
       const be = kernels.createBackend();
       const a = be.alloc('float32', 100);

@@ -15,9 +15,12 @@ export interface NamedBackend {
 const wasmKernels = await loadWasmKernels();
 // One threaded backend, shared by the suites (its worker pool is started once; tests never free it).
 const wasmThreaded = await wasmKernels.createThreadedBackend({ threads: 2 });
+// 'uninit' outputs start as NaN, so an op whose kernel leaves part of its output unwritten fails.
+wasmThreaded.poisonUninit = true;
+const poisoned = <T extends { poisonUninit: boolean }>(be: T): T => Object.assign(be, { poisonUninit: true });
 
 export const BACKENDS: NamedBackend[] = [
   { name: 'ref', make: createRefBackend },
-  { name: `wasm (${wasmKernels.flavour})`, make: () => wasmKernels.createBackend() },
+  { name: `wasm (${wasmKernels.flavour})`, make: () => poisoned(wasmKernels.createBackend()) },
   { name: `wasm (${wasmKernels.flavour}, 2 threads)`, make: () => wasmThreaded },
 ];

@@ -10,7 +10,7 @@ import { relError } from '../helpers/compare.ts';
 
 const cfg: GPTConfig = { ...DEFAULT_GPT_CONFIG, vocabSize: 13, blockSize: 12, nLayer: 2, nHead: 2, nEmbd: 16 };
 
-const wasm = (await loadWasmKernels()).createBackend();
+const wasm = Object.assign((await loadWasmKernels()).createBackend(), { poisonUninit: true });
 
 describe('generation', () => {
   it.each([

@@ -5,6 +5,7 @@
 import {
   BYTES_PER_ELEMENT,
   type AdamWArgs,
+  type AllocInit,
   type Backend,
   type BinaryOp,
   type DType,
@@ -56,6 +57,11 @@ export class WasmBackend implements Backend {
   /** Control block the thread pool synchronises on (allocated even with one thread: 128 bytes). */
   readonly ctrlPtr: number;
   private pool: ThreadPool | null = null;
+  /**
+   * Fill 'uninit' buffers with NaN instead of leaving old data (tests set it), so a kernel that
+   * leaves part of an output unwritten shows up as NaN rather than as a stale, plausible number.
+   */
+  poisonUninit = false;
   private scratchPtr = 0;
   private scratchBytes = 0;
   private buf: ArrayBufferLike;
@@ -183,7 +189,7 @@ export class WasmBackend implements Backend {
   }
 
   // ---- memory ---------------------------------------------------------------------------------
-  alloc(dtype: DType, length: number): Storage {
+  alloc(dtype: DType, length: number, init: AllocInit = 'zeros'): Storage {
     if (!Number.isInteger(length) || length < 0) throw new Error(`alloc needs a non-negative integer length, got ${length}.`);
     if (dtype === 'float64') {
       throw new Error(
@@ -197,7 +203,11 @@ export class WasmBackend implements Backend {
       const block = this.alloc_.alloc(bytes);
       ptr = block.ptr;
       this.refreshViews();
-      if (block.reused) this.k.zero(ptr, bytes);
+      if (init === 'zeros') {
+        if (block.reused) this.k.zero(ptr, bytes);
+      } else if (this.poisonUninit) {
+        this.k.fill32(ptr, bytes >> 2, 0x7fc00000); // NaN
+      }
     }
     const s = new WasmStorage(dtype, length, ptr, null, this);
     this.live.add(s);

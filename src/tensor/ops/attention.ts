@@ -5,7 +5,7 @@
 import { isGradEnabled, record } from '../autograd.ts';
 import { fmt, sameShape, ShapeError, stridesOf } from '../shape.ts';
 import type { Tensor } from '../tensor.ts';
-import { alloc, checkInputs } from './common.ts';
+import { allocOut, checkInputs } from './common.ts';
 
 export function attention(q: Tensor, k: Tensor, v: Tensor, causal = true): Tensor {
   checkInputs('attention', q, k, v);
@@ -15,13 +15,13 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, causal = true): Tenso
   const [B, H, T, D] = q.shape;
   const BH = B * H;
   const scale = 1 / Math.sqrt(D);
-  const out = alloc(q, q.shape);
-  const lse = alloc(q, [B, H, T]);
+  const out = allocOut(q, q.shape);
+  const lse = allocOut(q, [B, H, T]);
   q.backend.attentionForward(q.storage, k.storage, v.storage, out.storage, lse.storage, BH, T, D, scale, causal);
   return record(out, 'attention', [q, k, v], (g) => {
-    const dq = alloc(q, q.shape);
-    const dk = alloc(q, q.shape);
-    const dv = alloc(q, q.shape);
+    const dq = allocOut(q, q.shape);
+    const dk = allocOut(q, q.shape);
+    const dv = allocOut(q, q.shape);
     q.backend.attentionBackward(q.storage, k.storage, v.storage, out.storage, lse.storage, g.storage, dq.storage, dk.storage, dv.storage, BH, T, D, scale, causal);
     return [dq, dk, dv];
   });
@@ -52,7 +52,7 @@ export function cachedAttention(qkv: Tensor, kCache: Tensor, vCache: Tensor, sta
   const dst = stridesOf(kCache.shape);
   be.stridedCopy(qkv.storage, C, src, kCache.storage, start * D, dst, [B, H, T, D]);
   be.stridedCopy(qkv.storage, 2 * C, src, vCache.storage, start * D, dst, [B, H, T, D]);
-  const out = alloc(qkv, [B, T, C]);
+  const out = allocOut(qkv, [B, T, C]);
   be.attentionInference(qkv.storage, { batch: T * C3, head: D, row: C3 }, kCache.storage, vCache.storage,
     { batch: H * maxT * D, head: maxT * D, row: D }, out.storage, { batch: T * C, head: D, row: C }, B, H, T, start + T, D,
     1 / Math.sqrt(D), true);

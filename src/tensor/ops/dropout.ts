@@ -3,7 +3,7 @@
 import { record } from '../autograd.ts';
 import { ShapeError } from '../shape.ts';
 import type { Tensor } from '../tensor.ts';
-import { alloc, checkFloat } from './common.ts';
+import { allocOut, checkFloat } from './common.ts';
 
 /**
  * Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1 − p).
@@ -13,11 +13,11 @@ export function dropout(x: Tensor, p: number, seed: number): Tensor {
   checkFloat('dropout', x);
   if (!(p >= 0 && p < 1)) throw new ShapeError(`dropout: p must be in [0, 1), got ${p}`);
   if (p === 0) return x;
-  const out = alloc(x, x.shape);
-  const mask = alloc(x, x.shape);
+  const out = allocOut(x, x.shape);
+  const mask = allocOut(x, x.shape);
   x.backend.dropoutForward(x.storage, out.storage, mask.storage, p, seed >>> 0);
   return record(out, 'dropout', [x], (g) => {
-    const dx = alloc(x, x.shape);
+    const dx = allocOut(x, x.shape);
     x.backend.binary('mul', g.storage, g.shape, mask.storage, mask.shape, dx.storage, x.shape);
     return [dx];
   });

@@ -4,13 +4,13 @@ import type { BinaryOp, UnaryOp } from '../../backend/backend.ts';
 import { record } from '../autograd.ts';
 import { broadcastShapes, padShape } from '../shape.ts';
 import type { Tensor } from '../tensor.ts';
-import { alloc, checkFloat, checkInputs } from './common.ts';
+import { allocOut, checkFloat, checkInputs } from './common.ts';
 import { sumTo } from './layout.ts';
 
 function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   checkInputs(op, a, b);
   const shape = broadcastShapes(a.shape, b.shape, op);
-  const out = alloc(a, shape);
+  const out = allocOut(a, shape);
   a.backend.binary(op, a.storage, padShape(a.shape, shape.length), b.storage, padShape(b.shape, shape.length), out.storage, shape);
   return out;
 }
@@ -44,10 +44,10 @@ export function div(a: Tensor, b: Tensor): Tensor {
 
 function unaryOp(op: UnaryOp, x: Tensor): Tensor {
   checkFloat(op, x);
-  const out = alloc(x, x.shape);
+  const out = allocOut(x, x.shape);
   x.backend.unary(op, x.storage, out.storage);
   return record(out, op, [x], (g) => {
-    const dx = alloc(x, x.shape);
+    const dx = allocOut(x, x.shape);
     x.backend.unaryBackward(op, x.storage, g.storage, dx.storage);
     return [dx];
   });
@@ -71,7 +71,7 @@ export function gelu(x: Tensor, approximate: GeluApproximation = 'none'): Tensor
 /** alpha·x + beta. */
 export function scale(x: Tensor, alpha: number, beta = 0): Tensor {
   checkFloat('scale', x);
-  const out = alloc(x, x.shape);
+  const out = allocOut(x, x.shape);
   x.backend.affine(x.storage, out.storage, alpha, beta);
   return record(out, 'scale', [x], (g) => [scale(g, alpha)]);
 }

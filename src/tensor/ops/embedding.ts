@@ -3,7 +3,7 @@
 import { record } from '../autograd.ts';
 import { fmt, ShapeError } from '../shape.ts';
 import type { Tensor } from '../tensor.ts';
-import { alloc, checkFloat, checkSameBackend } from './common.ts';
+import { alloc, allocOut, checkFloat, checkSameBackend } from './common.ts';
 
 /** weight (V, C) gathered at int32 ids of any shape → (...ids.shape, C). */
 export function embedding(weight: Tensor, ids: Tensor): Tensor {
@@ -18,7 +18,7 @@ export function embedding(weight: Tensor, ids: Tensor): Tensor {
       if (a[i] < 0 || a[i] >= V) throw new ShapeError(`embedding: id ${a[i]} at position ${i} is outside the table's ${V} rows`);
     }
   }
-  const out = alloc(weight, [...ids.shape, C]);
+  const out = allocOut(weight, [...ids.shape, C]);
   weight.backend.embeddingForward(weight.storage, ids.storage, out.storage, ids.size, C);
   return record(out, 'embedding', [weight], (g) => {
     const dw = alloc(weight, weight.shape);

@@ -4,7 +4,7 @@
 import { record } from '../autograd.ts';
 import { fmt, normalizeAxis, padShape, ShapeError, sizeOf, stridesOf, type Shape } from '../shape.ts';
 import { viewAs, type Tensor } from '../tensor.ts';
-import { alloc, checkSameBackend, checkSameDtype } from './common.ts';
+import { alloc, allocOut, checkSameBackend, checkSameDtype } from './common.ts';
 import { sum } from './reduce.ts';
 
 export function reshape(x: Tensor, shape: Shape): Tensor {
@@ -29,7 +29,7 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
   }
   const inStrides = stridesOf(x.shape);
   const outShape = perm.map((p) => x.shape[p]);
-  const out = alloc(x, outShape);
+  const out = allocOut(x, outShape);
   x.backend.stridedCopy(x.storage, 0, perm.map((p) => inStrides[p]), out.storage, 0, stridesOf(outShape), outShape);
   const inverse = new Array<number>(perm.length);
   perm.forEach((p, i) => (inverse[p] = i));
@@ -53,7 +53,7 @@ export function slice(x: Tensor, axis: number, start: number, end: number): Tens
   const outShape = [...x.shape];
   outShape[ax] = end - start;
   const strides = stridesOf(x.shape);
-  const out = alloc(x, outShape);
+  const out = allocOut(x, outShape);
   x.backend.stridedCopy(x.storage, start * strides[ax], strides, out.storage, 0, stridesOf(outShape), outShape);
   return record(out, 'slice', [x], (g) => {
     const dx = alloc(g, x.shape);
@@ -74,7 +74,7 @@ export function concat(ts: readonly Tensor[], axis: number): Tensor {
   }
   const outShape = [...ts[0].shape];
   outShape[ax] = ts.reduce((n, t) => n + t.shape[ax], 0);
-  const out = alloc(ts[0], outShape);
+  const out = allocOut(ts[0], outShape);
   const outStrides = stridesOf(outShape);
   let offset = 0;
   const starts: number[] = [];
@@ -94,7 +94,7 @@ export function expand(x: Tensor, shape: Shape): Tensor {
     throw new ShapeError(`expand: cannot broadcast ${fmt(x.shape)} to ${fmt(shape)}`);
   }
   const inStrides = stridesOf(padded).map((s, i) => (padded[i] === 1 ? 0 : s));
-  const out = alloc(x, shape);
+  const out = allocOut(x, shape);
   x.backend.stridedCopy(x.storage, 0, inStrides, out.storage, 0, stridesOf(shape), shape);
   return record(out, 'expand', [x], (g) => [sumTo(g, x.shape)]);
 }

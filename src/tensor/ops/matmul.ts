@@ -6,12 +6,12 @@ import type { MatmulArgs } from '../../backend/backend.ts';
 import { record } from '../autograd.ts';
 import { broadcastShapes, fmt, padShape, ShapeError, sizeOf } from '../shape.ts';
 import { viewAs, type Tensor } from '../tensor.ts';
-import { alloc, checkInputs } from './common.ts';
+import { allocOut, checkInputs } from './common.ts';
 import { add } from './elementwise.ts';
 import { expand, reshape, sumTo } from './layout.ts';
 
 function run(a: Tensor, b: Tensor, outShape: readonly number[], args: Partial<MatmulArgs> & Pick<MatmulArgs, 'm' | 'n' | 'k'>): Tensor {
-  const out = alloc(a, outShape);
+  const out = allocOut(a, outShape);
   a.backend.matmul(a.storage, b.storage, out.storage, {
     batch: 1,
     transA: false,

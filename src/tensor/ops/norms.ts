@@ -5,7 +5,7 @@
 import { record } from '../autograd.ts';
 import { fmt, ShapeError } from '../shape.ts';
 import type { Tensor } from '../tensor.ts';
-import { alloc, checkInputs } from './common.ts';
+import { allocOut, checkInputs } from './common.ts';
 
 function checkAffine(op: string, x: Tensor, p: Tensor | null, what: string): void {
   const C = x.shape[x.rank - 1];
@@ -22,15 +22,15 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
   checkAffine('layerNorm', x, bias, 'bias');
   const C = x.shape[x.rank - 1];
   const rows = x.size / C;
-  const out = alloc(x, x.shape);
-  const mean = alloc(x, [rows]);
-  const rstd = alloc(x, [rows]);
+  const out = allocOut(x, x.shape);
+  const mean = allocOut(x, [rows]);
+  const rstd = allocOut(x, [rows]);
   x.backend.layerNormForward(x.storage, weight?.storage ?? null, bias?.storage ?? null, out.storage, mean.storage, rstd.storage, rows, C, eps);
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   return record(out, 'layerNorm', inputs, (g) => {
-    const dx = alloc(x, x.shape);
-    const dw = weight ? alloc(weight, weight.shape) : null;
-    const db = bias ? alloc(bias, bias.shape) : null;
+    const dx = allocOut(x, x.shape);
+    const dw = weight ? allocOut(weight, weight.shape) : null;
+    const db = bias ? allocOut(bias, bias.shape) : null;
     x.backend.layerNormBackward(g.storage, x.storage, weight?.storage ?? null, mean.storage, rstd.storage, dx.storage, dw?.storage ?? null, db?.storage ?? null, rows, C);
     return [dx, ...(dw ? [dw] : []), ...(db ? [db] : [])];
   });
@@ -43,12 +43,12 @@ export function rmsNorm(x: Tensor, weight: Tensor | null, eps = 1e-5): Tensor {
   checkAffine('rmsNorm', x, weight, 'weight');
   const C = x.shape[x.rank - 1];
   const rows = x.size / C;
-  const out = alloc(x, x.shape);
-  const rrms = alloc(x, [rows]);
+  const out = allocOut(x, x.shape);
+  const rrms = allocOut(x, [rows]);
   x.backend.rmsNormForward(x.storage, weight?.storage ?? null, out.storage, rrms.storage, rows, C, eps);
   return record(out, 'rmsNorm', weight ? [x, weight] : [x], (g) => {
-    const dx = alloc(x, x.shape);
-    const dw = weight ? alloc(weight, weight.shape) : null;
+    const dx = allocOut(x, x.shape);
+    const dw = weight ? allocOut(weight, weight.shape) : null;
     x.backend.rmsNormBackward(g.storage, x.storage, weight?.storage ?? null, rrms.storage, dx.storage, dw?.storage ?? null, rows, C);
     return dw ? [dx, dw] : [dx];
   });

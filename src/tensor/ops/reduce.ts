@@ -5,7 +5,7 @@ import { record } from '../autograd.ts';
 import { normalizeAxes, ShapeError } from '../shape.ts';
 import { viewAs, type Tensor } from '../tensor.ts';
 import type { ReduceOp } from '../../backend/backend.ts';
-import { alloc, checkFloat } from './common.ts';
+import { allocOut, checkFloat } from './common.ts';
 import { expand } from './layout.ts';
 import { mul, scale } from './elementwise.ts';
 
@@ -15,7 +15,7 @@ function reduceRaw(op: ReduceOp, x: Tensor, axes: readonly number[] | undefined,
   if (axes !== undefined && axes.length === 0) throw new ShapeError(`${name}: the axis list is empty; omit it to reduce over all axes`);
   const keptShape = x.shape.map((d, i) => (ax.includes(i) ? 1 : d));
   const outShape = keepdim ? keptShape : x.shape.filter((_, i) => !ax.includes(i));
-  const out = alloc(x, outShape);
+  const out = allocOut(x, outShape);
   x.backend.reduce(op, x.storage, x.shape, ax, out.storage);
   return { out, keptShape, count: ax.reduce((n, a) => n * x.shape[a], 1) };
 }
@@ -35,7 +35,7 @@ export function mean(x: Tensor, axes?: readonly number[], keepdim = false): Tens
 export function max(x: Tensor, axes?: readonly number[], keepdim = false): Tensor {
   const { out, keptShape } = reduceRaw('max', x, axes, keepdim, 'max');
   return record(out, 'max', [x], (g) => {
-    const mask = alloc(x, x.shape);
+    const mask = allocOut(x, x.shape);
     x.backend.equal(x.storage, x.shape, out.storage, keptShape, mask.storage);
     return [mul(expand(viewAs(g, keptShape), x.shape), mask)];
   });

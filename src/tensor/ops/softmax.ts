@@ -4,18 +4,18 @@
 import { record } from '../autograd.ts';
 import { fmt, ShapeError } from '../shape.ts';
 import type { Tensor } from '../tensor.ts';
-import { alloc, checkInputs, checkSameBackend } from './common.ts';
+import { allocOut, checkInputs, checkSameBackend } from './common.ts';
 
 function lastAxisOp(kind: 'softmax' | 'logSoftmax', x: Tensor): Tensor {
   checkInputs(kind, x);
   if (x.rank < 1) throw new ShapeError(`${kind}: input must have at least one dimension`);
   const C = x.shape[x.rank - 1];
   const rows = x.size / C;
-  const out = alloc(x, x.shape);
+  const out = allocOut(x, x.shape);
   const fwd = kind === 'softmax' ? x.backend.softmaxForward : x.backend.logSoftmaxForward;
   fwd.call(x.backend, x.storage, out.storage, rows, C);
   return record(out, kind, [x], (g) => {
-    const dx = alloc(x, x.shape);
+    const dx = allocOut(x, x.shape);
     const bwd = kind === 'softmax' ? x.backend.softmaxBackward : x.backend.logSoftmaxBackward;
     bwd.call(x.backend, out.storage, g.storage, dx.storage, rows, C);
     return [dx];
@@ -48,11 +48,11 @@ export function crossEntropy(logits: Tensor, targets: Tensor, ignoreIndex = IGNO
       }
     }
   }
-  const loss = alloc(logits, []);
-  const lse = alloc(logits, [rows]);
+  const loss = allocOut(logits, []);
+  const lse = allocOut(logits, [rows]);
   logits.backend.crossEntropyForward(logits.storage, targets.storage, loss.storage, lse.storage, rows, V, ignoreIndex);
   return record(loss, 'crossEntropy', [logits], (g) => {
-    const dlogits = alloc(logits, logits.shape);
+    const dlogits = allocOut(logits, logits.shape);
     logits.backend.crossEntropyBackward(logits.storage, targets.storage, lse.storage, g.storage, dlogits.storage, rows, V, ignoreIndex);
     return [dlogits];
   });
