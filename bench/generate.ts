@@ -6,8 +6,15 @@ import { GPT } from '../src/models/gpt.ts';
 import { timeMs, type Row } from './report.ts';
 import type { StepCase } from './train-step.ts';
 
-export function benchGenerate(backend: Backend, c: StepCase, tokens: number): Row {
+export function benchGenerate(backend: Backend, c: StepCase, tokens: number, label: string, reference?: Row): Row {
   const model = GPT.create(c.config, { backend, seed: 0 });
   const ms = timeMs(() => generate(model, [1], { maxNewTokens: tokens, seed: 1 }), 3, 1);
-  return { bench: `generate ${backend.name}`, case: `${c.name}, batch 1, ${tokens} tokens`, value: (tokens * 1000) / ms, unit: 'tokens/s' };
+  return {
+    section: 'generate',
+    bench: `generate ${label}`,
+    case: `${c.name}, batch 1, ${tokens} tokens`,
+    value: (tokens * 1000) / ms,
+    unit: 'tokens/s',
+    ...(reference ? { reference: { name: reference.bench.replace(/^generate /, ''), value: reference.value } } : {}),
+  };
 }

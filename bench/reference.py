@@ -2,6 +2,7 @@
 """PyTorch / NumPy side of `npm run bench`: measures the same work as the TypeScript benchmark, on the
 same machine, in the same run. Reads one JSON request from argv[1], prints one JSON answer."""
 import json
+import resource
 import sys
 import time
 
@@ -23,15 +24,54 @@ def median_ms(fn, reps, warmup=2):
     return ts[len(ts) // 2]
 
 
+def blas_library():
+    """The BLAS NumPy actually loaded (Debian picks it through update-alternatives)."""
+    try:
+        with open("/proc/self/maps") as f:
+            libs = {line.split("/")[-1].strip() for line in f if "blas" in line.lower()}
+        return ", ".join(sorted(libs)) or "unknown"
+    except OSError:
+        return "unknown"
+
+
 def matmul(req):
+    """GFLOP/s of C = op(A)·op(B) per shape; BLAS threads come from OPENBLAS_NUM_THREADS set by the caller."""
     out = {}
-    for n in req["sizes"]:
-        a = np.random.rand(n, n).astype(np.float32)
-        b = np.random.rand(n, n).astype(np.float32)
-        reps = max(3, int(2e8 / (2 * n ** 3)))
+    for s in req["shapes"]:
+        m, n, k = s["m"], s["n"], s["k"]
+        a = np.random.rand(k, m).astype(np.float32).T if s["transA"] else np.random.rand(m, k).astype(np.float32)
+        b = np.random.rand(n, k).astype(np.float32).T if s["transB"] else np.random.rand(k, n).astype(np.float32)
+        flops = 2 * m * n * k
+        reps = max(5, min(200, int(3e9 / flops)))
         ms = median_ms(lambda: a @ b, reps)
-        out[str(n)] = 2 * n ** 3 / (ms * 1e6)
-    return out
+        out[s["key"]] = flops / (ms * 1e6)
+    return {"gflops": out, "blas": blas_library()}
+
+
+def attention(req):
+    """Explicit causal attention (q·kᵀ, mask, softmax, ·v) forward + backward, per thread count."""
+    B, H, T, D = req["B"], req["H"], req["T"], req["D"]
+    torch.manual_seed(0)
+    q, k, v = (torch.randn(B, H, T, D, requires_grad=True) for _ in range(3))
+    dout = torch.randn(B, H, T, D)
+    mask = torch.ones(T, T, dtype=torch.bool).tril()
+
+    def step():
+        for t in (q, k, v):
+            t.grad = None
+        att = (q @ k.transpose(-2, -1)) * (D ** -0.5)
+        att = att.masked_fill(~mask, float("-inf")).softmax(-1)
+        (att @ v).backward(dout)
+
+    return per_threads(req, step)
+
+
+def per_threads(req, step):
+    out = {}
+    for threads in req["threadCounts"]:
+        torch.set_num_threads(threads)
+        out[str(threads)] = median_ms(step, req.get("reps", 10), req.get("warmup", 2))
+    return {"ms": out, "maxRssMiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
 class Block(nn.Module):
@@ -72,10 +112,8 @@ class GPT(nn.Module):
 
 
 def train_step(req):
+    """One full step (forward, backward, clipping, AdamW), timed at each of req["threadCounts"]."""
     c = req["config"]
-    threads = req.get("threads")
-    if threads:
-        torch.set_num_threads(threads)
     torch.manual_seed(0)
     m = GPT(c["vocabSize"], c["blockSize"], c["nLayer"], c["nHead"], c["nEmbd"])
     opt = torch.optim.AdamW(m.parameters(), lr=1e-3, betas=(0.9, 0.99), weight_decay=0.1)
@@ -89,10 +127,10 @@ def train_step(req):
         torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
         opt.step()
 
-    return {"ms": median_ms(step, req.get("reps", 10)), "threads": torch.get_num_threads()}
+    return per_threads(req, step)
 
 
 if __name__ == "__main__":
     req = json.loads(sys.argv[1])
-    fn = {"matmul": matmul, "train_step": train_step}[req["kind"]]
+    fn = {"matmul": matmul, "attention": attention, "train_step": train_step}[req["kind"]]
     print(json.dumps(fn(req)))

@@ -5,35 +5,72 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface Row {
+  /** Table section (sgemm, layernorm, attention, train step, generate, memory). */
+  section?: string;
   bench: string;
   case: string;
   value: number;
   unit: string;
   /** The same quantity from the reference implementation, measured in this run (if available). */
   reference?: { name: string; value: number };
+  /** Times are better lower; the ratio column then shows reference/value, so > 1 always means ahead. */
+  lowerIsBetter?: boolean;
   note?: string;
 }
 
-function fmtNum(v: number): string {
+/** A goal of issue 5, judged on figures measured in this run. */
+export interface Goal {
+  goal: string;
+  /** null when a figure it needs could not be measured here (no python3-torch, one core, ...). */
+  met: boolean | null;
+  figures: string;
+}
+
+export function fmtNum(v: number): string {
   if (!Number.isFinite(v)) return String(v);
   return Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(3);
 }
 
+/** How far ahead of its reference a row is: > 1 ahead, < 1 behind, whatever the unit. */
+export function speedRatio(r: Row): number | null {
+  if (!r.reference) return null;
+  return r.lowerIsBetter ? r.reference.value / r.value : r.value / r.reference.value;
+}
+
 export function printTable(rows: readonly Row[]): void {
-  const lines = rows.map((r) => [
-    r.bench,
-    r.case,
-    `${fmtNum(r.value)} ${r.unit}`,
-    r.reference ? `${fmtNum(r.reference.value)} ${r.unit} (${r.reference.name})` : '—',
-    r.reference ? `${(r.value / r.reference.value).toFixed(3)}x` : '',
-    r.note ?? '',
-  ]);
-  const head = ['bench', 'case', 'resnorm', 'reference', 'ratio', 'note'];
+  const lines = rows.map((r) => {
+    const ratio = speedRatio(r);
+    return [
+      r.bench,
+      r.case,
+      `${fmtNum(r.value)} ${r.unit}`,
+      r.reference ? `${fmtNum(r.reference.value)} ${r.unit} (${r.reference.name})` : '—',
+      ratio !== null ? `${ratio.toFixed(2)}x` : '',
+      r.note ?? '',
+    ];
+  });
+  const head = ['bench', 'case', 'resnorm', 'reference (same run)', 'vs ref', 'note'];
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const show = (cols: string[]) => console.log(cols.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
-  show(head);
-  show(widths.map((w) => '-'.repeat(w)));
-  lines.forEach(show);
+  let section: string | undefined;
+  rows.forEach((r, i) => {
+    if (i === 0 || r.section !== section) {
+      section = r.section;
+      console.log(`\n== ${section ?? ''}`);
+      show(head);
+      show(widths.map((w) => '-'.repeat(w)));
+    }
+    show(lines[i]);
+  });
+}
+
+export function printGoals(goals: readonly Goal[]): void {
+  console.log('\n== issue 5 goals (this run, this machine)');
+  const width = Math.max(...goals.map((g) => g.goal.length));
+  for (const g of goals) {
+    const verdict = g.met === null ? 'NOT MEASURED' : g.met ? 'MET' : 'NOT MET';
+    console.log(`${g.goal.padEnd(width)}  ${verdict.padEnd(12)}  ${g.figures}`);
+  }
 }
 
 export function saveResults(name: string, rows: readonly Row[], extra: Record<string, unknown> = {}): string {
@@ -55,4 +92,28 @@ export function timeMs(fn: () => void, reps: number, warmup = 2): number {
   }
   times.sort((a, b) => a - b);
   return times[Math.floor(times.length / 2)];
+}
+
+/**
+ * Median ms per call of `fn`: warms up for `warmMs`, then times batches of calls (each batch at
+ * least ~1 ms so the timer's resolution does not matter) until `budgetMs` has passed.
+ */
+export function timeBudgetMs(fn: () => void, budgetMs: number, warmMs = Math.min(200, budgetMs / 2)): number {
+  const w0 = performance.now();
+  let calls = 0;
+  while (calls < 2 || performance.now() - w0 < warmMs) {
+    fn();
+    calls++;
+  }
+  const perCall = (performance.now() - w0) / calls;
+  const batch = Math.max(1, Math.ceil(1 / perCall));
+  const samples: number[] = [];
+  const t0 = performance.now();
+  while (samples.length < 3 || performance.now() - t0 < budgetMs) {
+    const s = performance.now();
+    for (let i = 0; i < batch; i++) fn();
+    samples.push((performance.now() - s) / batch);
+  }
+  samples.sort((a, b) => a - b);
+  return samples[Math.floor(samples.length / 2)];
 }

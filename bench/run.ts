@@ -1,21 +1,42 @@
-// `npm run bench`: speed figures of every backend beside a reference measured in the same run
-// (NumPy / PyTorch through bench/reference.py when python3-torch is installed). Writes bench/results/bench.json.
-// `--quick` takes fewer repetitions and skips the large model.
+// `npm run bench [-- --quick]`: every speed figure of issue 5 beside a reference measured in the same
+// run (NumPy/OpenBLAS and PyTorch through bench/reference.py when python3-torch is installed, a memory
+// copy for LayerNorm, the measured SIMD peak for sgemm), then the issue's goals judged on those figures.
+// Writes bench/results/bench.json (bench-quick.json with --quick: fewer repetitions, same rows).
 
-import type { Backend } from '../src/backend/backend.ts';
+import { availableParallelism, loadavg } from 'node:os';
+import type { WasmBackend } from '../src/backend/wasm/index.ts';
 import { createRefBackend } from '../src/backend/ref/ref-backend.ts';
-import { DEFAULT_GPT_CONFIG } from '../src/models/gpt.ts';
+import { benchAttention, torchAttention, type AttentionCase } from './attention.ts';
 import { benchGenerate } from './generate.ts';
-import { benchMatmul } from './matmul.ts';
-import { runPythonReference } from './python-reference.ts';
-import { printTable, saveResults, type Row } from './report.ts';
-import { benchTrainStep, DEFAULT_STEP_CASE, type StepCase } from './train-step.ts';
+import { judgeGoals } from './goals.ts';
+import { benchLayerNorm } from './layernorm.ts';
+import { benchRefMatmul, benchSgemm, type SgemmResult } from './matmul.ts';
+import { runMemoryStability } from './memory-stability.ts';
+import { profileTrainStep } from './profile.ts';
+import { findTorchPython } from './python-reference.ts';
+import { printGoals, printTable, saveResults, type Row } from './report.ts';
+import { benchTrainStep, DEFAULT_STEP_CASE, LARGE_STEP_CASE, torchTrainStep } from './train-step.ts';
 
 const quick = process.argv.includes('--quick');
+const cores = availableParallelism();
+const threadCounts = [...new Set([1, cores])];
 const rows: Row[] = [];
-const LARGE: StepCase = { name: 'large (L6 C384 T256 B8)', config: { ...DEFAULT_GPT_CONFIG, vocabSize: 65, nLayer: 6, nHead: 6, nEmbd: 384, blockSize: 256 }, batch: 8 };
+const seconds: Record<string, number> = {};
+const rssAfter: Record<string, number> = {};
+const t00 = performance.now();
 
-async function wasmBackend(threads: number | 'auto'): Promise<Backend | null> {
+/** Runs one section, printing how long it took (the run has a time budget: ~4 min quick, ~15 full). */
+async function section<T>(name: string, fn: () => T | Promise<T>): Promise<T> {
+  const t0 = performance.now();
+  process.stdout.write(`${name}... `);
+  const r = await fn();
+  seconds[name] = (performance.now() - t0) / 1000;
+  rssAfter[name] = process.memoryUsage().rss / 2 ** 20;
+  console.log(`${seconds[name].toFixed(0)} s (RSS now ${rssAfter[name].toFixed(0)} MiB)`);
+  return r;
+}
+
+async function wasmBackend(threads: number): Promise<WasmBackend | null> {
   try {
     const { createWasmBackend } = await import('../src/backend/wasm/index.ts');
     return await createWasmBackend({ threads });
@@ -27,25 +48,110 @@ async function wasmBackend(threads: number | 'auto'): Promise<Backend | null> {
 
 const ref = createRefBackend();
 const wasm = await wasmBackend(1);
-const cores = (await import('node:os')).availableParallelism();
-const wasmAll = cores > 1 ? await wasmBackend('auto') : null;
-const sizes = [64, 256, 768, 1024];
-const numpy = runPythonReference<Record<string, number>>({ kind: 'matmul', sizes });
-if (!numpy) console.log('(python3-torch not found: figures are printed without a reference; apt-get install python3-torch)');
-rows.push(...benchMatmul(ref, [64, 256], numpy));
-if (wasm) rows.push(...benchMatmul(wasm, sizes, numpy));
-if (wasmAll) rows.push(...benchMatmul(wasmAll, sizes, numpy, `wasm ${cores} threads`));
+const wasmAll = cores > 1 ? await wasmBackend(cores) : null;
+const wasms = [wasm, wasmAll].filter((b): b is WasmBackend => b !== null).map((be) => ({ be, label: `${be.threads} thread${be.threads > 1 ? 's' : ''}` }));
+const hasTorch = findTorchPython() !== null;
+const loadAtStart = loadavg()[0];
+console.log(`resnorm bench${quick ? ' --quick' : ''}: ${cores} cores (load average ${loadAtStart.toFixed(1)}), wasm ${wasm?.flavour ?? 'unavailable'}, ` +
+  `reference ${hasTorch ? 'NumPy/PyTorch (bench/reference.py)' : 'absent: apt-get install python3-torch libopenblas0-pthread'}`);
 
-const cases = quick ? [DEFAULT_STEP_CASE] : [DEFAULT_STEP_CASE, LARGE];
-for (const c of cases) {
-  const torch = runPythonReference<{ ms: number; threads: number }>({ kind: 'train_step', config: c.config, batch: c.batch, reps: c === LARGE ? 3 : 10 });
-  if (c === DEFAULT_STEP_CASE) rows.push(...benchTrainStep(ref, c, quick ? 1 : 3, torch?.ms ?? null));
-  if (wasm) rows.push(...benchTrainStep(wasm, c, c === LARGE ? 2 : quick ? 3 : 10, torch?.ms ?? null));
-  if (wasmAll) rows.push(...benchTrainStep(wasmAll, c, c === LARGE ? 2 : quick ? 3 : 10, torch?.ms ?? null, `wasm ${cores} threads`));
+const sgemm: SgemmResult | null = wasm ? await section('sgemm', () => benchSgemm(wasm.flavour)) : null;
+if (sgemm) rows.push(...sgemm.rows);
+rows.push(...(await section('matmul ref', () => benchRefMatmul(ref, [64, 256]))));
+
+const normShapes = [
+  { name: 'default', rows: DEFAULT_STEP_CASE.batch * DEFAULT_STEP_CASE.config.blockSize, C: DEFAULT_STEP_CASE.config.nEmbd },
+  { name: 'large', rows: LARGE_STEP_CASE.batch * LARGE_STEP_CASE.config.blockSize, C: LARGE_STEP_CASE.config.nEmbd },
+];
+const layerNorm = await section('layernorm', () => wasms.flatMap(({ be, label }) => benchLayerNorm(be, normShapes, quick ? 300 : 1000, label)));
+rows.push(...layerNorm);
+
+const attnCases: AttentionCase[] = [DEFAULT_STEP_CASE, LARGE_STEP_CASE].map((c) => ({
+  name: c.name.split(' ')[0], B: c.batch, H: c.config.nHead, T: c.config.blockSize, D: c.config.nEmbd / c.config.nHead,
+}));
+await section('attention', () => {
+  for (const c of attnCases) {
+    const torch = torchAttention(c, threadCounts, quick ? 5 : 20);
+    for (const { be, label } of wasms) rows.push(benchAttention(be, c, quick ? 500 : 2000, `wasm ${label}`, torch));
+  }
+});
+
+// Fresh wasm backends per config, so each one's peak live memory is that config's training step alone
+// (and the large step's ~GiB of linear memory is dropped before the next bench).
+const trainDefault: Row[] = [];
+const trainMemory: Row[] = [];
+const torchPeakRss = new Map<string, number>();
+await section('train step', async () => {
+  for (const c of [DEFAULT_STEP_CASE, LARGE_STEP_CASE]) {
+    const isLarge = c === LARGE_STEP_CASE;
+    const reps = isLarge ? (quick ? 1 : 3) : quick ? 5 : 20;
+    const torch = torchTrainStep(c, threadCounts, reps, isLarge && quick ? 1 : 2);
+    if (torch) torchPeakRss.set(c.name, torch.maxRssMiB);
+    const out: Row[] = [];
+    if (!isLarge) out.push(...benchTrainStep(ref, c, quick ? 1 : 2, torch, 'ref'));
+    for (const threads of threadCounts) {
+      const be = await wasmBackend(threads);
+      if (!be) continue;
+      out.push(...benchTrainStep(be, c, reps, torch, `wasm ${threads} thread${threads > 1 ? 's' : ''}`));
+      if (threads === 1) {
+        trainMemory.push({ section: 'memory', bench: 'peak live wasm memory, train step', case: `${c.name}, wasm 1 thread`,
+          value: be.memoryStats().peakBytes / 2 ** 20, unit: 'MiB', note: `linear memory grown to ${(be.info().memoryBytes / 2 ** 20).toFixed(0)} MiB` });
+      }
+      await be.dispose();
+    }
+    if (!isLarge) trainDefault.push(...out);
+    rows.push(...out);
+  }
+});
+
+if (wasm) rows.push(...(await section('profile', () => profileTrainStep(wasm, DEFAULT_STEP_CASE, quick ? 3 : 10, 'wasm 1 thread'))));
+
+const generated: Row[] = await section('generate', () => {
+  const r = benchGenerate(ref, DEFAULT_STEP_CASE, quick ? 50 : 100, 'ref');
+  return [r, ...wasms.map(({ be, label }) => benchGenerate(be, DEFAULT_STEP_CASE, 500, `wasm ${label}`, r))];
+});
+rows.push(...generated);
+
+const [memory, peakDefault, peakLarge] = await section('memory', () => [
+  runMemoryStability(1000, cores),
+  runMemoryStability(quick ? 5 : 20, cores, 'default'),
+  runMemoryStability(2, cores, 'large'),
+]);
+if (memory) {
+  const at = (step: number) => memory.samples.find((s) => s.step === step)!;
+  const [a, b] = [at(100), at(1000)];
+  const m = { section: 'memory', case: `${memory.model}, wasm ${memory.threads} threads, fresh process`, unit: 'MiB', lowerIsBetter: true };
+  const vs100 = (x: number) => ({ reference: { name: 'after 100', value: x } });
+  const drift = `${b.rssMiB >= a.rssMiB ? '+' : ''}${((100 * (b.rssMiB - a.rssMiB)) / a.rssMiB).toFixed(1)}% (goal: within 2%)`;
+  rows.push(
+    { ...m, bench: 'RSS after 100 steps', value: a.rssMiB },
+    { ...m, bench: 'RSS after 1000 steps', value: b.rssMiB, ...vs100(a.rssMiB), note: drift },
+    { ...m, bench: 'V8 heap reserved (heapTotal), step 1000', value: b.heapTotalMiB, ...vs100(a.heapTotalMiB) },
+    { ...m, bench: 'JS heap live after GC, step 1000', value: b.heapUsedMiB, ...vs100(a.heapUsedMiB) },
+    { ...m, bench: 'wasm memory handed out, step 1000', value: b.wasmReservedMiB, ...vs100(a.wasmReservedMiB) },
+    { ...m, bench: 'peak RSS, memory-stability process', value: memory.peakRssMiB },
+  );
 }
-rows.push(benchGenerate(ref, DEFAULT_STEP_CASE, 100));
-if (wasm) rows.push(benchGenerate(wasm, DEFAULT_STEP_CASE, 500));
+for (const p of [peakDefault, peakLarge]) {
+  const torch = p && torchPeakRss.get(p.model);
+  if (p) {
+    rows.push({ section: 'memory', bench: 'peak RSS, training only this model', case: `${p.model}, wasm ${p.threads} threads, fresh process`,
+      value: p.peakRssMiB, unit: 'MiB', lowerIsBetter: true, ...(torch ? { reference: { name: 'pytorch process', value: torch } } : {}) });
+  }
+}
+rows.push(...trainMemory);
+rows.push({ section: 'memory', bench: 'peak RSS, this bench process', case: 'all the benches above', note: 'includes wasm memories of finished benches not yet collected', value: process.resourceUsage().maxRSS / 1024, unit: 'MiB' });
 
-rows.push({ bench: 'memory', case: 'peak resident set of this process', value: process.resourceUsage().maxRSS / 1024, unit: 'MiB' });
+await Promise.all(wasms.map(({ be }) => be.dispose()));
 printTable(rows);
-console.log(`\nwritten: ${saveResults('bench', rows)}`);
+const goals = judgeGoals({ cores, sgemm, layerNorm, trainDefault, generate: generated, memory });
+if (sgemm?.blas) console.log(`\nNumPy's BLAS in this run: ${sgemm.blas}`);
+printGoals(goals);
+const file = saveResults(quick ? 'bench-quick' : 'bench', rows, {
+  quick, cores, flavour: wasm?.flavour, blas: sgemm?.blas, goals, loadAverage: { start: loadAtStart, end: loadavg()[0] }, sgemmAllBuilds: sgemm?.raw, memory, seconds, rssAfterSectionMiB: rssAfter,
+  totalSeconds: (performance.now() - t00) / 1000,
+});
+const loadAtEnd = loadavg()[0];
+const shared = Math.max(loadAtStart, loadAtEnd) > cores ? ` (above ${cores}: other work shared these cores; figures are low and noisy)` : '';
+console.log(`\n${((performance.now() - t00) / 1000).toFixed(0)} s in all; 1-minute load average ${loadAtStart.toFixed(1)} at the start, ` +
+  `${loadAtEnd.toFixed(1)} at the end${shared}; written: ${file}`);

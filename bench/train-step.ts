@@ -1,10 +1,12 @@
-// Time of one full training step (forward, backward, clipping, AdamW) of a GPT, and tokens/s.
+// Time of one full training step (forward, backward, clipping, AdamW) of a GPT, and tokens/s, beside
+// the same model and batch in PyTorch (bench/reference.py) at its best thread setting.
 
 import type { Backend } from '../src/backend/backend.ts';
 import { GPT, DEFAULT_GPT_CONFIG, type GPTConfig } from '../src/models/gpt.ts';
 import { AdamW } from '../src/optim/adamw.ts';
 import { optimizationStep } from '../src/train/step.ts';
 import { Rng } from '../src/tensor/index.ts';
+import { describeTorch, runTorchTimed, type TorchTimes } from './python-reference.ts';
 import { timeMs, type Row } from './report.ts';
 
 export interface StepCase {
@@ -14,8 +16,17 @@ export interface StepCase {
 }
 
 export const DEFAULT_STEP_CASE: StepCase = { name: 'default (L4 C128 T64 B12)', config: { ...DEFAULT_GPT_CONFIG, vocabSize: 65 }, batch: 12 };
+export const LARGE_STEP_CASE: StepCase = {
+  name: 'large (L6 H6 C384 T256 B8)',
+  config: { ...DEFAULT_GPT_CONFIG, vocabSize: 65, nLayer: 6, nHead: 6, nEmbd: 384, blockSize: 256 },
+  batch: 8,
+};
 
-export function benchTrainStep(backend: Backend, c: StepCase, reps: number, referenceMs: number | null, label = backend.name): Row[] {
+export function torchTrainStep(c: StepCase, threadCounts: readonly number[], reps: number, warmup: number): TorchTimes | null {
+  return runTorchTimed({ kind: 'train_step', config: c.config, batch: c.batch, reps, warmup }, threadCounts);
+}
+
+export function benchTrainStep(backend: Backend, c: StepCase, reps: number, torch: TorchTimes | null, label: string): Row[] {
   const model = GPT.create(c.config, { backend, seed: 0 });
   const opt = new AdamW(model.store!);
   const rng = new Rng(0);
@@ -24,9 +35,10 @@ export function benchTrainStep(backend: Backend, c: StepCase, reps: number, refe
   const step = () => optimizationStep(model, opt, ids, ids, c.batch, T, { gradClip: 1 });
   const ms = timeMs(step, reps, 1);
   const tokens = c.batch * T;
-  const ref = referenceMs !== null ? { reference: { name: 'pytorch', value: (tokens * 1000) / referenceMs } } : {};
+  const ref = (value: number) => (torch ? { reference: { name: `pytorch ${torch.best.threads}t`, value } } : {});
+  const note = torch ? describeTorch(torch) : undefined;
   return [
-    { bench: `train step ${label}`, case: c.name, value: ms, unit: 'ms/step', ...(referenceMs !== null ? { reference: { name: 'pytorch', value: referenceMs } } : {}) },
-    { bench: `train step ${label}`, case: c.name, value: (tokens * 1000) / ms, unit: 'tokens/s', ...ref },
+    { section: 'train step', bench: `train step ${label}`, case: c.name, value: ms, unit: 'ms/step', lowerIsBetter: true, ...ref(torch?.best.ms ?? 0), note },
+    { section: 'train step', bench: `train step ${label}`, case: c.name, value: (tokens * 1000) / ms, unit: 'tokens/s', ...ref((tokens * 1000) / (torch?.best.ms ?? 1)) },
   ];
 }

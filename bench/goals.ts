@@ -1,0 +1,68 @@
+// Issue 5's goals, judged on the rows of this run: every verdict comes with the figures it rests on.
+
+import type { MemoryStability } from './memory-stability.ts';
+import { fmtNum, type Goal, type Row } from './report.ts';
+import type { SgemmResult } from './matmul.ts';
+
+export interface GoalInputs {
+  cores: number;
+  sgemm: SgemmResult | null;
+  layerNorm: Row[];
+  trainDefault: Row[];
+  generate: Row[];
+  memory: MemoryStability | null;
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
+
+export function judgeGoals(g: GoalInputs): Goal[] {
+  const goals: Goal[] = [];
+
+  const big = (g.sgemm?.raw ?? []).filter((r) => r.kernel === 'sgemm' && r.flavour === g.sgemm?.flavour && r.threads === g.cores &&
+    /^(768×768×768|1024×1024×1024) /.test(r.shape));
+  goals.push({
+    goal: `sgemm >= 70% of wasm SIMD peak, ${g.cores} threads, 768 and 1024`,
+    met: big.length === 2 ? big.every((r) => r.percentOfPeak >= 70) : null,
+    figures: big.map((r) => `${r.shape.split(' ')[0]}: ${r.gflops.toFixed(1)} GFLOP/s = ${r.percentOfPeak.toFixed(0)}% of ${g.cores}×${fmtNum(g.sgemm!.peak)}`).join('; '),
+  });
+
+  const tps = g.trainDefault.filter((r) => r.unit === 'tokens/s' && r.bench.includes('wasm'));
+  const best = tps.reduce<Row | null>((a, r) => (!a || r.value > a.value ? r : a), null);
+  goals.push({
+    goal: 'train tokens/s, default config >= 0.6x PyTorch (best threads each)',
+    met: best?.reference ? best.value >= 0.6 * best.reference.value : null,
+    figures: best
+      ? `${best.bench.replace('train step ', '')} ${best.value.toFixed(0)} tok/s` +
+        (best.reference ? ` vs ${best.reference.name} ${best.reference.value.toFixed(0)} = ${(best.value / best.reference.value).toFixed(2)}x` : '')
+      : '',
+  });
+
+  const fwd = g.layerNorm.filter((r) => r.bench.startsWith('layernorm forward') && r.reference);
+  goals.push({
+    goal: 'LayerNorm forward >= 25% of memory-copy bandwidth',
+    met: fwd.length ? fwd.every((r) => r.value >= 0.25 * r.reference!.value) : null,
+    figures: fwd.map((r) => `${r.case.split(':')[0]} ${r.bench.split(', ')[1]}: ${fmtNum(r.value)}/${fmtNum(r.reference!.value)} GB/s = ${pct(r.value / r.reference!.value)}`).join('; '),
+  });
+
+  const gen = g.generate.filter((r) => r.bench.includes('wasm'));
+  const bestGen = gen.reduce<Row | null>((a, r) => (!a || r.value > a.value ? r : a), null);
+  goals.push({
+    goal: 'generation, KV cache, batch 1, default config >= 2000 tokens/s',
+    met: bestGen ? bestGen.value >= 2000 : null,
+    figures: gen.map((r) => `${r.bench.replace('generate ', '')} ${r.value.toFixed(0)} tok/s`).join('; '),
+  });
+
+  const at = (step: number) => g.memory?.samples.find((s) => s.step === step);
+  const [a, b] = [at(100), at(1000)];
+  const drift = a && b ? (b.rssMiB - a.rssMiB) / a.rssMiB : null;
+  goals.push({
+    goal: 'RSS after 1000 training steps within 2% of after 100',
+    met: drift === null ? null : Math.abs(drift) <= 0.02,
+    figures: a && b && drift !== null
+      ? `${a.rssMiB.toFixed(1)} -> ${b.rssMiB.toFixed(1)} MiB (${drift >= 0 ? '+' : ''}${(100 * drift).toFixed(1)}%); of which V8 heap reserved ` +
+        `${a.heapTotalMiB.toFixed(1)} -> ${b.heapTotalMiB.toFixed(1)}, JS live heap ${a.heapUsedMiB.toFixed(1)} -> ${b.heapUsedMiB.toFixed(1)}, ` +
+        `wasm memory ${a.wasmReservedMiB.toFixed(1)} -> ${b.wasmReservedMiB.toFixed(1)} MiB`
+      : '',
+  });
+  return goals;
+}
