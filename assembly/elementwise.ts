@@ -274,9 +274,19 @@ function binaryRun(op: i32, a: usize, sa: i32, b: usize, sb: i32, out: usize, n:
 
 /**
  * out = a op b over outShape with element strides for a and b (0 where a dim broadcasts).
- * meta holds rank i32s each of: outShape, aStrides, bStrides; dims are already merged where possible.
+ * meta holds rank i32s each of: outShape, aStrides, bStrides; dims are already merged where possible;
+ * idx is rank i32s of scratch.
  */
 export function binary(op: i32, a: usize, b: usize, out: usize, rank: i32, meta: usize, idx: usize): void {
+  binaryRange(op, a, b, out, rank, meta, idx, 0, 1);
+}
+
+/**
+ * Thread tid's share of binary: a range of the innermost runs, or a 4-aligned chunk of the single run
+ * when the merged shape has one (same-shape operands). idx is this thread's own scratch.
+ */
+export function binaryRange(op: i32, a: usize, b: usize, out: usize, rank: i32, meta: usize, idx: usize, tid: i32,
+  threads: i32): void {
   const shape = meta;
   const sa = meta + (<usize>rank << 2);
   const sb = meta + (<usize>(2 * rank) << 2);
@@ -284,17 +294,35 @@ export function binary(op: i32, a: usize, b: usize, out: usize, rank: i32, meta:
   for (let d = 0; d < rank; d++) total *= load<i32>(shape + (<usize>d << 2));
   if (total == 0) return;
   if (rank == 0) {
-    store<f32>(out, sop(op, load<f32>(a), load<f32>(b)));
+    if (tid == 0) store<f32>(out, sop(op, load<f32>(a), load<f32>(b)));
     return;
   }
   const last = rank - 1;
   const inner = load<i32>(shape + (<usize>last << 2));
   const ia = load<i32>(sa + (<usize>last << 2));
   const ib = load<i32>(sb + (<usize>last << 2));
-  for (let d = 0; d < last; d++) store<i32>(idx + (<usize>d << 2), 0);
-  let oa = 0, ob = 0, oo = 0;
   const outer = total / inner;
-  for (let r = 0; r < outer; r++) {
+  if (outer == 1) {
+    const c = chunk(inner, tid, threads);
+    const i0 = <i32>(c >> 32);
+    binaryRun(op, a + (<usize>(i0 * ia) << 2), ia, b + (<usize>(i0 * ib) << 2), ib, out + (<usize>i0 << 2), <i32>(c & 0xffffffff));
+    return;
+  }
+  const r0 = <i32>((<i64>outer * tid) / threads);
+  const r1 = <i32>((<i64>outer * (tid + 1)) / threads);
+  // The multi-index of run r0 over dims [0, last), and where it starts in a and b.
+  let oa = 0, ob = 0;
+  let rem = r0;
+  for (let d = last - 1; d >= 0; d--) {
+    const n = load<i32>(shape + (<usize>d << 2));
+    const i = rem % n;
+    rem /= n;
+    store<i32>(idx + (<usize>d << 2), i);
+    oa += i * load<i32>(sa + (<usize>d << 2));
+    ob += i * load<i32>(sb + (<usize>d << 2));
+  }
+  let oo = r0 * inner;
+  for (let r = r0; r < r1; r++) {
     binaryRun(op, a + (<usize>oa << 2), ia, b + (<usize>ob << 2), ib, out + (<usize>oo << 2), inner);
     oo += inner;
     for (let d = last - 1; d >= 0; d--) {
@@ -317,7 +345,7 @@ export function binary(op: i32, a: usize, b: usize, out: usize, rank: i32, meta:
 }
 
 /** [i0, i1) of n elements for thread tid: chunks are multiples of 4, so the SIMD/tail split (and so every bit) matches one thread. */
-@inline function chunk(n: i32, tid: i32, threads: i32): i64 {
+@inline export function chunk(n: i32, tid: i32, threads: i32): i64 {
   const size = ((n + threads - 1) / threads + 3) & ~3;
   const i0 = min<i32>(n, tid * size);
   return (<i64>i0 << 32) | <i64>(min<i32>(n, i0 + size) - i0);

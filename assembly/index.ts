@@ -4,7 +4,7 @@ export { heapBase, relaxedBuild } from './simd';
 export { matmul, matmulPart, matmulScratchBytes } from './matmul';
 export { unary, unaryBackward, unaryPart, unaryBackwardPart, affine, axpy, binary } from './elementwise';
 export { stridedCopy, reduce, fill32, zero } from './layout';
-export { layerNormForward, layerNormBackward, rmsNormForward, rmsNormBackward } from './norms';
+export { layerNormForward, layerNormBackward, layerNormBackwardScratchBytes, rmsNormForward, rmsNormBackward } from './norms';
 export {
   softmaxForward, softmaxBackward, logSoftmaxForward, logSoftmaxBackward, crossEntropyForward, crossEntropyBackward,
 } from './softmax';
@@ -12,4 +12,8 @@ export {
   attentionForward, attentionBackward, attentionForwardPart, attentionBackwardPart, attentionScratchFloats, attentionInferencePart,
 } from './attention';
 export { embeddingForward, embeddingBackward, dropoutForward, adamw } from './misc';
+export {
+  affinePart, axpyPart, adamwPart, binaryPart, layerNormForwardPart, rmsNormForwardPart, layerNormBackwardRowsPart,
+  layerNormBackwardChannelsPart, softmaxForwardPart, logSoftmaxForwardPart, softmaxBackwardPart, logSoftmaxBackwardPart,
+} from './parts';
 export { peakLoop, PEAK_CHAINS } from './bench';

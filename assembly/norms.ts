@@ -65,16 +65,17 @@ export function layerNormForward(x: usize, w: usize, b: usize, out: usize, mean:
   }
 }
 
+/** μ of one row in float64 (as the reference computes it), split into float32 hi + lo. */
+@inline function rowMean(xr: usize, C: i32): f64 {
+  return rowSum64(xr, C) / C;
+}
+
 /**
- * dx = s·(g − mean(g) − x̂·mean(g·x̂)) with g = dy·γ; dγ = Σ dy·x̂ and dβ = Σ dy over rows, summed
- * in float64 accumulators (acc: 2·C float64s of scratch) and written once.
+ * dx = s·(g − mean(g) − x̂·mean(g·x̂)) with g = dy·γ, for `rows` rows; each row's float64 mean goes
+ * to mu (rows float64s) for layerNormBackwardChannels.
  */
-export function layerNormBackward(dy: usize, x: usize, w: usize, _mean: usize, rstd: usize, dx: usize, dw: usize, db: usize,
-  rows: i32, C: i32, acc: usize): void {
+export function layerNormBackwardRows(dy: usize, x: usize, w: usize, rstd: usize, dx: usize, rows: i32, C: i32, mu: usize): void {
   const Ci = C;
-  const accW = acc;
-  const accB = acc + (<usize>Ci << 3);
-  memory.fill(acc, 0, <usize>Ci << 4);
   for (let r = 0; r < rows; r++) {
     const o0 = <usize>(r * Ci) << 2;
     const xr = x + o0;
@@ -82,7 +83,8 @@ export function layerNormBackward(dy: usize, x: usize, w: usize, _mean: usize, r
     const dr = dx + o0;
     // μ is recomputed in float64 (as the reference does): stored as float32 it is off by up to ½ ulp,
     // 5e-4 at an offset of 1e4, which x̂ = (x − μ)·s would carry into dγ.
-    const mu64 = rowSum64(xr, Ci) / Ci;
+    const mu64 = rowMean(xr, Ci);
+    store<f64>(mu + (<usize>r << 3), mu64);
     const hi = <f32>mu64;
     const lo = <f32>(mu64 - <f64>hi);
     const s = load<f32>(rstd + (<usize>r << 2));
@@ -99,29 +101,15 @@ export function layerNormBackward(dy: usize, x: usize, w: usize, _mean: usize, r
       const g = w == 0 ? d : f32x4.mul(d, v128.load(w + o));
       sg = f32x4.add(sg, g);
       sgx = madd(g, xh, sgx);
-      if (dw != 0) {
-        const p = f32x4.mul(d, xh);
-        const aw = accW + (<usize>c << 3);
-        v128.store(aw, f64x2.add(v128.load(aw), f64x2.promote_low_f32x4(p)));
-        v128.store(aw, f64x2.add(v128.load(aw, 16), f64x2.promote_low_f32x4(v128.shuffle<f32>(p, p, 2, 3, 2, 3))), 16);
-      }
-      if (db != 0) {
-        const ab = accB + (<usize>c << 3);
-        v128.store(ab, f64x2.add(v128.load(ab), f64x2.promote_low_f32x4(d)));
-        v128.store(ab, f64x2.add(v128.load(ab, 16), f64x2.promote_low_f32x4(v128.shuffle<f32>(d, d, 2, 3, 2, 3))), 16);
-      }
     }
     let sumG = hsum(sg);
     let sumGX = hsum(sgx);
     for (let t = c; t < Ci; t++) {
       const o = <usize>t << 2;
       const xh = (load<f32>(xr + o) - hi - lo) * s;
-      const d = load<f32>(gr + o);
-      const g = d * wAt(w, t);
+      const g = load<f32>(gr + o) * wAt(w, t);
       sumG += g;
       sumGX += g * xh;
-      if (dw != 0) store<f64>(accW + (<usize>t << 3), load<f64>(accW + (<usize>t << 3)) + <f64>(d * xh));
-      if (db != 0) store<f64>(accB + (<usize>t << 3), load<f64>(accB + (<usize>t << 3)) + <f64>d);
     }
     const meanG = sumG / <f32>Ci;
     const meanGX = sumGX / <f32>Ci;
@@ -142,10 +130,73 @@ export function layerNormBackward(dy: usize, x: usize, w: usize, _mean: usize, r
       store<f32>(dr + o, s * (g - meanG - xh * meanGX));
     }
   }
-  for (let c = 0; c < Ci; c++) {
+}
+
+/**
+ * dγ = Σ dy·x̂ and dβ = Σ dy over all rows, for channels [c0, c1) only (so threads can split the
+ * channels): rows summed in order into float64 accumulators (acc: 2·C float64s), then written.
+ * mu holds each row's float64 mean from layerNormBackwardRows.
+ */
+export function layerNormBackwardChannels(dy: usize, x: usize, rstd: usize, mu: usize, dw: usize, db: usize, rows: i32, C: i32,
+  c0: i32, c1: i32, acc: usize): void {
+  if (c0 >= c1) return;
+  const accW = acc;
+  const accB = acc + (<usize>C << 3);
+  memory.fill(accW + (<usize>c0 << 3), 0, <usize>(c1 - c0) << 3);
+  memory.fill(accB + (<usize>c0 << 3), 0, <usize>(c1 - c0) << 3);
+  for (let r = 0; r < rows; r++) {
+    const o0 = <usize>(r * C) << 2;
+    const xr = x + o0;
+    const gr = dy + o0;
+    const mu64 = load<f64>(mu + (<usize>r << 3));
+    const hi = <f32>mu64;
+    const lo = <f32>(mu64 - <f64>hi);
+    const s = load<f32>(rstd + (<usize>r << 2));
+    const vhi = f32x4.splat(hi);
+    const vlo = f32x4.splat(lo);
+    const vs = f32x4.splat(s);
+    let c = c0;
+    for (; c + 4 <= c1; c += 4) {
+      const o = <usize>c << 2;
+      const xh = f32x4.mul(f32x4.sub(f32x4.sub(v128.load(xr + o), vhi), vlo), vs);
+      const d = v128.load(gr + o);
+      if (dw != 0) {
+        const p = f32x4.mul(d, xh);
+        const aw = accW + (<usize>c << 3);
+        v128.store(aw, f64x2.add(v128.load(aw), f64x2.promote_low_f32x4(p)));
+        v128.store(aw, f64x2.add(v128.load(aw, 16), f64x2.promote_low_f32x4(v128.shuffle<f32>(p, p, 2, 3, 2, 3))), 16);
+      }
+      if (db != 0) {
+        const ab = accB + (<usize>c << 3);
+        v128.store(ab, f64x2.add(v128.load(ab), f64x2.promote_low_f32x4(d)));
+        v128.store(ab, f64x2.add(v128.load(ab, 16), f64x2.promote_low_f32x4(v128.shuffle<f32>(d, d, 2, 3, 2, 3))), 16);
+      }
+    }
+    for (; c < c1; c++) {
+      const o = <usize>c << 2;
+      const xh = (load<f32>(xr + o) - hi - lo) * s;
+      const d = load<f32>(gr + o);
+      if (dw != 0) store<f64>(accW + (<usize>c << 3), load<f64>(accW + (<usize>c << 3)) + <f64>(d * xh));
+      if (db != 0) store<f64>(accB + (<usize>c << 3), load<f64>(accB + (<usize>c << 3)) + <f64>d);
+    }
+  }
+  for (let c = c0; c < c1; c++) {
     if (dw != 0) store<f32>(dw + (<usize>c << 2), <f32>load<f64>(accW + (<usize>c << 3)));
     if (db != 0) store<f32>(db + (<usize>c << 2), <f32>load<f64>(accB + (<usize>c << 3)));
   }
+}
+
+/** Bytes of scratch layerNormBackward needs: 2·C float64 accumulators and rows float64 means. */
+export function layerNormBackwardScratchBytes(rows: i32, C: i32): i32 {
+  return 16 * C + 8 * rows;
+}
+
+/** LayerNorm backward on one thread: dx by rows, then dγ, dβ over every channel. */
+export function layerNormBackward(dy: usize, x: usize, w: usize, _mean: usize, rstd: usize, dx: usize, dw: usize, db: usize,
+  rows: i32, C: i32, acc: usize): void {
+  const mu = acc + (<usize>C << 4);
+  layerNormBackwardRows(dy, x, w, rstd, dx, rows, C, mu);
+  if (dw != 0 || db != 0) layerNormBackwardChannels(dy, x, rstd, mu, dw, db, rows, C, 0, C, acc);
 }
 
 export function rmsNormForward(x: usize, w: usize, out: usize, rrms: usize, rows: i32, C: i32, eps: f64): void {

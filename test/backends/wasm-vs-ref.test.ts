@@ -421,7 +421,7 @@ describe.each(flavours.map((k) => [k.flavour, k] as const))('wasm (%s) against r
 
     it('attention (training and inference) and GELU split over 3 threads agree with ref and are bit-identical to 1 thread', async () => {
       const threaded = await kernels.createThreadedBackend({ threads: 3 });
-      const same = (call: (be: Backend, s: Record<string, Storage>) => void, ins: Record<string, Input>, outs: Record<string, number>) => {
+      const same = (call: (be: Backend, s: Record<string, Storage>) => void, ins: Record<string, Input>, outs: Record<string, number | Input>) => {
         const one = runOn(wasm, ins, outs, (st) => call(wasm, st));
         const many = runOn(threaded, ins, outs, (st) => call(threaded, st));
         const want = runOn(ref, ins, outs, (st) => call(ref, st));
@@ -447,6 +447,29 @@ describe.each(flavours.map((k) => [k.flavour, k] as const))('wasm (%s) against r
           same((be, st) => be.attentionInference(st.q, q, st.k, st.v, kv, st.out, o, B, H, Tq, Tk, D, 0.2, true),
             { q: { data: rand(B * Tq * 3 * C, 1, -2, 2) }, k: { data: rand(B * Tk * C, 2, -2, 2) }, v: { data: rand(B * Tk * C, 3) } },
             { out: B * Tq * C });
+        }
+        // Row-wise kernels (rows split), LayerNorm's dγ, dβ (channels split), chunked elementwise ones.
+        for (const [rows, C] of [[769, 129], [4099, 13], [37, 1031]]) {
+          const n = rows * C;
+          const ins = { x: { data: rand(n, 1, -3, 3) }, w: { data: rand(C, 2) }, b: { data: rand(C, 3) }, dy: { data: rand(n, 4) } };
+          same((be, st) => {
+            be.layerNormForward(st.x, st.w, st.b, st.out, st.mean, st.rstd, rows, C, 1e-5);
+            be.layerNormBackward(st.dy, st.x, st.w, st.mean, st.rstd, st.dx, st.dw, st.db, rows, C);
+            be.rmsNormForward(st.x, st.w, st.rout, st.rrms, rows, C, 1e-5);
+            be.softmaxForward(st.x, st.sm, rows, C);
+            be.softmaxBackward(st.sm, st.dy, st.dsm, rows, C);
+            be.logSoftmaxForward(st.x, st.lsm, rows, C);
+            be.logSoftmaxBackward(st.lsm, st.dy, st.dlsm, rows, C);
+            be.binary('mul', st.x, [rows, C], st.w, [1, C], st.bin, [rows, C]);
+            be.binary('sub', st.x, [n], st.dy, [n], st.bin2, [n]);
+            be.binary('div', st.x, [rows, C], st.dy, [rows, C], st.bin3, [rows, C]);
+            be.affine(st.x, st.aff, 0.7, -0.2);
+            be.axpy(st.x, st.acc, -0.3);
+          }, ins, { out: n, mean: rows, rstd: rows, dx: n, dw: C, db: C, rout: n, rrms: rows, sm: n, dsm: n, lsm: n, dlsm: n, bin: n,
+            bin2: n, bin3: n, aff: n, acc: { data: rand(n, 9) } });
+          const args = { lr: 1e-3, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, biasCorrection1: 0.1, biasCorrection2: 0.05 };
+          same((be, st) => be.adamw(st.p, st.g, st.m, st.v, args), { g: { data: rand(n, 5) } },
+            { p: { data: rand(n, 6) }, m: { data: rand(n, 7, -0.1, 0.1) }, v: { data: rand(n, 8, 0, 0.1) } });
         }
         for (const op of ['gelu', 'gelu_tanh', 'exp'] as UnaryOp[]) {
           const n = 100_003;

@@ -46,6 +46,23 @@ export interface KernelExports {
   attentionInferencePart(q: Ptr, qb: number, qh: number, qr: number, k: Ptr, v: Ptr, kb: number, kh: number, kr: number, out: Ptr,
     ob: number, oh: number, or: number, B: number, H: number, Tq: number, Tk: number, D: number, scale: number, causal: number,
     scratch0: Ptr, scratchStride: number, tid: number, threads: number): void;
+  layerNormBackwardScratchBytes(rows: number, C: number): number;
+  affinePart(x: Ptr, out: Ptr, n: number, alpha: number, beta: number, tid: number, threads: number): void;
+  axpyPart(src: Ptr, dst: Ptr, n: number, alpha: number, tid: number, threads: number): void;
+  adamwPart(param: Ptr, grad: Ptr, m: Ptr, v: Ptr, n: number, lr: number, beta1: number, beta2: number, eps: number,
+    weightDecay: number, bc1: number, bc2: number, tid: number, threads: number): void;
+  binaryPart(op: number, a: Ptr, b: Ptr, out: Ptr, rank: number, meta: Ptr, idx0: Ptr, tid: number, threads: number): void;
+  layerNormForwardPart(x: Ptr, w: Ptr, b: Ptr, out: Ptr, mean: Ptr, rstd: Ptr, rows: number, C: number, eps: number, tid: number,
+    threads: number): void;
+  rmsNormForwardPart(x: Ptr, w: Ptr, out: Ptr, rrms: Ptr, rows: number, C: number, eps: number, tid: number, threads: number): void;
+  layerNormBackwardRowsPart(dy: Ptr, x: Ptr, w: Ptr, rstd: Ptr, dx: Ptr, rows: number, C: number, mu: Ptr, tid: number,
+    threads: number): void;
+  layerNormBackwardChannelsPart(dy: Ptr, x: Ptr, rstd: Ptr, mu: Ptr, dw: Ptr, db: Ptr, rows: number, C: number, acc: Ptr,
+    tid: number, threads: number): void;
+  softmaxForwardPart(x: Ptr, out: Ptr, rows: number, C: number, tid: number, threads: number): void;
+  logSoftmaxForwardPart(x: Ptr, out: Ptr, rows: number, C: number, tid: number, threads: number): void;
+  softmaxBackwardPart(y: Ptr, dy: Ptr, dx: Ptr, rows: number, C: number, tid: number, threads: number): void;
+  logSoftmaxBackwardPart(y: Ptr, dy: Ptr, dx: Ptr, rows: number, C: number, tid: number, threads: number): void;
   embeddingForward(weight: Ptr, ids: Ptr, out: Ptr, N: number, C: number, V: number): number;
   embeddingBackward(dout: Ptr, ids: Ptr, dweight: Ptr, N: number, C: number, V: number): number;
   dropoutForward(x: Ptr, out: Ptr, mask: Ptr, n: number, p: number, seed: number): void;

@@ -8,6 +8,8 @@ import type { Worker as NodeWorker } from 'node:worker_threads';
 /** The kernels a pool runs, by job number: each takes its arguments, then (tid, threads). */
 export const JOBS = [
   'matmulPart', 'attentionForwardPart', 'attentionBackwardPart', 'unaryPart', 'unaryBackwardPart', 'attentionInferencePart',
+  'affinePart', 'axpyPart', 'adamwPart', 'binaryPart', 'layerNormForwardPart', 'rmsNormForwardPart', 'layerNormBackwardRowsPart',
+  'layerNormBackwardChannelsPart', 'softmaxForwardPart', 'logSoftmaxForwardPart', 'softmaxBackwardPart', 'logSoftmaxBackwardPart',
 ] as const;
 export type JobName = (typeof JOBS)[number];
 

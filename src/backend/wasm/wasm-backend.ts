@@ -314,12 +314,13 @@ export class WasmBackend implements Backend {
 
   affine(x: Storage, out: Storage, alpha: number, beta: number): void {
     const n = this.st(out, 0, 'affine output').length;
-    this.k.affine(this.f(x, n, 'affine input'), this.f(out, n, 'affine output'), n, alpha, beta);
+    this.parallel('affinePart', [this.f(x, n, 'affine input'), this.f(out, n, 'affine output'), n, alpha, beta], n,
+      ELEMENTWISE_THREAD_MIN);
   }
 
   axpy(src: Storage, dst: Storage, alpha: number): void {
     const n = this.st(dst, 0, 'axpy destination').length;
-    this.k.axpy(this.f(src, n, 'axpy source'), this.f(dst, n, 'axpy destination'), n, alpha);
+    this.parallel('axpyPart', [this.f(src, n, 'axpy source'), this.f(dst, n, 'axpy destination'), n, alpha], n, ELEMENTWISE_THREAD_MIN);
   }
 
   private broadcastOp(code: number, a: Storage, aShape: readonly number[], b: Storage, bShape: readonly number[], out: Storage,
@@ -331,8 +332,8 @@ export class WasmBackend implements Backend {
     if (numel(outShape) === 0) return;
     const m = mergeDims(outShape, [broadcastStrides(aShape), broadcastStrides(bShape)]);
     const r = m.shape.length;
-    const meta = this.writeMeta([m.shape, m.strides[0], m.strides[1]], 4 * r);
-    this.k.binary(code, pa, pb, po, r, meta, meta + 12 * r);
+    const meta = this.writeMeta([m.shape, m.strides[0], m.strides[1]], 4 * Math.max(r, 1) * this.threads);
+    this.parallel('binaryPart', [code, pa, pb, po, r, meta, meta + 12 * r], numel(outShape), ELEMENTWISE_THREAD_MIN);
   }
 
   binary(op: BinaryOp, a: Storage, aShape: readonly number[], b: Storage, bShape: readonly number[], out: Storage,
@@ -388,23 +389,30 @@ export class WasmBackend implements Backend {
   layerNormForward(x: Storage, w: Storage | null, b: Storage | null, out: Storage, mean: Storage, rstd: Storage,
     rows: number, C: number, eps: number): void {
     const n = rows * C;
-    this.k.layerNormForward(this.f(x, n, 'x'), this.fOpt(w, C, 'weight'), this.fOpt(b, C, 'bias'), this.f(out, n, 'out'),
-      this.f(mean, rows, 'mean'), this.f(rstd, rows, 'rstd'), rows, C, eps);
+    this.parallel('layerNormForwardPart', [this.f(x, n, 'x'), this.fOpt(w, C, 'weight'), this.fOpt(b, C, 'bias'), this.f(out, n, 'out'),
+      this.f(mean, rows, 'mean'), this.f(rstd, rows, 'rstd'), rows, C, eps], n, ELEMENTWISE_THREAD_MIN);
   }
 
   layerNormBackward(dy: Storage, x: Storage, w: Storage | null, mean: Storage, rstd: Storage, dx: Storage,
     dw: Storage | null, db: Storage | null, rows: number, C: number): void {
     const n = rows * C;
-    const args = [this.f(dy, n, 'dy'), this.f(x, n, 'x'), this.fOpt(w, C, 'weight'), this.f(mean, rows, 'mean'),
-      this.f(rstd, rows, 'rstd'), this.f(dx, n, 'dx'), this.fOpt(dw, C, 'dweight'), this.fOpt(db, C, 'dbias')] as const;
-    const acc = this.ensureScratch(16 * C + 64);
-    this.k.layerNormBackward(...args, rows, C, acc);
+    const [pdy, px, pw, prstd, pdx] = [this.f(dy, n, 'dy'), this.f(x, n, 'x'), this.fOpt(w, C, 'weight'), this.f(rstd, rows, 'rstd'),
+      this.f(dx, n, 'dx')];
+    this.f(mean, rows, 'mean');
+    const [pdw, pdb] = [this.fOpt(dw, C, 'dweight'), this.fOpt(db, C, 'dbias')];
+    // Two jobs: dx by rows (each row's float64 mean kept in scratch), then dγ, dβ by channels.
+    const acc = this.ensureScratch(this.k.layerNormBackwardScratchBytes(rows, C) + 64);
+    const mu = acc + 16 * C;
+    this.parallel('layerNormBackwardRowsPart', [pdy, px, pw, prstd, pdx, rows, C, mu], n, ELEMENTWISE_THREAD_MIN);
+    if (pdw !== 0 || pdb !== 0) {
+      this.parallel('layerNormBackwardChannelsPart', [pdy, px, prstd, mu, pdw, pdb, rows, C, acc], n, ELEMENTWISE_THREAD_MIN);
+    }
   }
 
   rmsNormForward(x: Storage, w: Storage | null, out: Storage, rrms: Storage, rows: number, C: number, eps: number): void {
     const n = rows * C;
-    this.k.rmsNormForward(this.f(x, n, 'x'), this.fOpt(w, C, 'weight'), this.f(out, n, 'out'), this.f(rrms, rows, 'rrms'),
-      rows, C, eps);
+    this.parallel('rmsNormForwardPart', [this.f(x, n, 'x'), this.fOpt(w, C, 'weight'), this.f(out, n, 'out'),
+      this.f(rrms, rows, 'rrms'), rows, C, eps], n, ELEMENTWISE_THREAD_MIN);
   }
 
   rmsNormBackward(dy: Storage, x: Storage, w: Storage | null, rrms: Storage, dx: Storage, dw: Storage | null,
@@ -416,21 +424,23 @@ export class WasmBackend implements Backend {
   }
 
   softmaxForward(x: Storage, out: Storage, rows: number, C: number): void {
-    this.k.softmaxForward(this.f(x, rows * C, 'x'), this.f(out, rows * C, 'out'), rows, C);
+    this.parallel('softmaxForwardPart', [this.f(x, rows * C, 'x'), this.f(out, rows * C, 'out'), rows, C], rows * C, ELEMENTWISE_THREAD_MIN);
   }
 
   softmaxBackward(y: Storage, dy: Storage, dx: Storage, rows: number, C: number): void {
     const n = rows * C;
-    this.k.softmaxBackward(this.f(y, n, 'y'), this.f(dy, n, 'dy'), this.f(dx, n, 'dx'), rows, C);
+    this.parallel('softmaxBackwardPart', [this.f(y, n, 'y'), this.f(dy, n, 'dy'), this.f(dx, n, 'dx'), rows, C], n, ELEMENTWISE_THREAD_MIN);
   }
 
   logSoftmaxForward(x: Storage, out: Storage, rows: number, C: number): void {
-    this.k.logSoftmaxForward(this.f(x, rows * C, 'x'), this.f(out, rows * C, 'out'), rows, C);
+    this.parallel('logSoftmaxForwardPart', [this.f(x, rows * C, 'x'), this.f(out, rows * C, 'out'), rows, C], rows * C,
+      ELEMENTWISE_THREAD_MIN);
   }
 
   logSoftmaxBackward(y: Storage, dy: Storage, dx: Storage, rows: number, C: number): void {
     const n = rows * C;
-    this.k.logSoftmaxBackward(this.f(y, n, 'y'), this.f(dy, n, 'dy'), this.f(dx, n, 'dx'), rows, C);
+    this.parallel('logSoftmaxBackwardPart', [this.f(y, n, 'y'), this.f(dy, n, 'dy'), this.f(dx, n, 'dx'), rows, C], n,
+      ELEMENTWISE_THREAD_MIN);
   }
 
   private checkTarget(bad: number, targets: Storage, V: number, ignoreIndex: number): void {
@@ -512,7 +522,7 @@ export class WasmBackend implements Backend {
   adamw(param: Storage, grad: Storage, m: Storage, v: Storage, args: AdamWArgs): void {
     const n = this.st(param, 0, 'param').length;
     const { lr, beta1, beta2, eps, weightDecay, biasCorrection1, biasCorrection2 } = args;
-    this.k.adamw(this.f(param, n, 'param'), this.f(grad, n, 'grad'), this.f(m, n, 'm'), this.f(v, n, 'v'), n, lr, beta1, beta2,
-      eps, weightDecay, biasCorrection1, biasCorrection2);
+    this.parallel('adamwPart', [this.f(param, n, 'param'), this.f(grad, n, 'grad'), this.f(m, n, 'm'), this.f(v, n, 'v'), n, lr, beta1,
+      beta2, eps, weightDecay, biasCorrection1, biasCorrection2], n, ELEMENTWISE_THREAD_MIN);
   }
 }
