@@ -11,9 +11,9 @@ export {
 export {
   attentionForward, attentionBackward, attentionForwardPart, attentionBackwardPart, attentionScratchFloats, attentionInferencePart,
 } from './attention';
-export { embeddingForward, embeddingBackward, dropoutForward, adamw } from './misc';
+export { embeddingForward, embeddingBackward, dropoutForward, adamw, checkIds } from './misc';
 export {
   affinePart, axpyPart, adamwPart, binaryPart, layerNormForwardPart, rmsNormForwardPart, layerNormBackwardRowsPart,
-  layerNormBackwardChannelsPart, softmaxForwardPart, logSoftmaxForwardPart, softmaxBackwardPart, logSoftmaxBackwardPart,
+  layerNormBackwardChannelsPart, rmsNormBackwardRowsPart, rmsNormBackwardChannelsPart, embeddingBackwardPart, softmaxForwardPart, logSoftmaxForwardPart, softmaxBackwardPart, logSoftmaxBackwardPart,
 } from './parts';
 export { peakLoop, PEAK_CHAINS } from './bench';

@@ -1,7 +1,7 @@
 // Embedding gather / scatter-add, counter-hash dropout and the AdamW update.
 
 /** -1 when every id lies in [0, V), else the first bad position. */
-function checkIds(ids: usize, N: i32, V: i32): i32 {
+export function checkIds(ids: usize, N: i32, V: i32): i32 {
   for (let i = 0; i < N; i++) {
     const id = load<i32>(ids + (<usize>i << 2));
     if (id < 0 || id >= V) return i;
@@ -21,21 +21,29 @@ export function embeddingForward(weight: usize, ids: usize, out: usize, N: i32, 
 export function embeddingBackward(dout: usize, ids: usize, dweight: usize, N: i32, C: i32, V: i32): i32 {
   const bad = checkIds(ids, N, V);
   if (bad >= 0) return bad;
+  embeddingBackwardChannels(dout, ids, dweight, N, C, 0, C);
+  return -1;
+}
+
+/**
+ * dweight[ids[i], c] += dout[i, c] for channels c in [c0, c1), ids already checked: rows are added in
+ * order, so splitting channels between threads keeps repeated ids' sums deterministic.
+ */
+export function embeddingBackwardChannels(dout: usize, ids: usize, dweight: usize, N: i32, C: i32, c0: i32, c1: i32): void {
   const row = <usize>C << 2;
   for (let i = 0; i < N; i++) {
     const src = dout + <usize>i * row;
     const dst = dweight + <usize>load<i32>(ids + (<usize>i << 2)) * row;
-    let c = 0;
-    for (; c + 4 <= C; c += 4) {
+    let c = c0;
+    for (; c + 4 <= c1; c += 4) {
       const o = <usize>c << 2;
       v128.store(dst + o, f32x4.add(v128.load(dst + o), v128.load(src + o)));
     }
-    for (; c < C; c++) {
+    for (; c < c1; c++) {
       const o = <usize>c << 2;
       store<f32>(dst + o, load<f32>(dst + o) + load<f32>(src + o));
     }
   }
-  return -1;
 }
 
 // src/backend/counter-hash.ts, bit for bit: murmur3's fmix32 on wrapping 32-bit integers.

@@ -246,7 +246,12 @@ export function rmsNormForward(x: usize, w: usize, out: usize, rrms: usize, rows
  * extreme), so float32 here would lose every digit the reference keeps.
  */
 export function rmsNormBackward(dy: usize, x: usize, w: usize, rrms: usize, dx: usize, dw: usize, rows: i32, C: i32, acc: usize): void {
-  memory.fill(acc, 0, <usize>C << 3);
+  rmsNormBackwardRows(dy, x, w, rrms, dx, rows, C);
+  if (dw != 0) rmsNormBackwardChannels(dy, x, rrms, dw, rows, C, 0, C, acc);
+}
+
+/** dx of RMSNorm backward for `rows` rows. */
+export function rmsNormBackwardRows(dy: usize, x: usize, w: usize, rrms: usize, dx: usize, rows: i32, C: i32): void {
   for (let r = 0; r < rows; r++) {
     const o0 = <usize>(r * C) << 2;
     const xr = x + o0;
@@ -258,21 +263,12 @@ export function rmsNormBackward(dy: usize, x: usize, w: usize, rrms: usize, dx: 
     let c = 0;
     for (; c + 2 <= C; c += 2) {
       const o = <usize>c << 2;
-      const xv = load2(xr + o);
-      const d = load2(gr + o);
-      sgx = f64x2.add(sgx, f64x2.mul(f64x2.mul(d, w2(w, c)), xv));
-      if (dw != 0) {
-        const aw = acc + (<usize>c << 3);
-        v128.store(aw, f64x2.add(v128.load(aw), f64x2.mul(f64x2.mul(d, xv), vr)));
-      }
+      sgx = f64x2.add(sgx, f64x2.mul(f64x2.mul(load2(gr + o), w2(w, c)), load2(xr + o)));
     }
     let sumGX = f64x2.extract_lane(sgx, 0) + f64x2.extract_lane(sgx, 1);
     if (c < C) {
       const o = <usize>c << 2;
-      const xv = <f64>load<f32>(xr + o);
-      const d = <f64>load<f32>(gr + o);
-      sumGX += d * <f64>wAt(w, c) * xv;
-      if (dw != 0) store<f64>(acc + (<usize>c << 3), load<f64>(acc + (<usize>c << 3)) + d * xv * rho);
+      sumGX += <f64>load<f32>(gr + o) * <f64>wAt(w, c) * <f64>load<f32>(xr + o);
     }
     const k = rho * rho * (sumGX / C);
     const vk = f64x2.splat(k);
@@ -289,5 +285,29 @@ export function rmsNormBackward(dy: usize, x: usize, w: usize, rrms: usize, dx: 
       store<f32>(dr + o, <f32>(rho * (g - <f64>load<f32>(xr + o) * k)));
     }
   }
-  if (dw != 0) for (let c = 0; c < C; c++) store<f32>(dw + (<usize>c << 2), <f32>load<f64>(acc + (<usize>c << 3)));
+}
+
+/** dγ = Σ dy·x·ρ over all rows, in order, for channels [c0, c1) (c0 even): float64 accumulators acc (C of them). */
+export function rmsNormBackwardChannels(dy: usize, x: usize, rrms: usize, dw: usize, rows: i32, C: i32, c0: i32, c1: i32,
+  acc: usize): void {
+  if (c0 >= c1) return;
+  memory.fill(acc + (<usize>c0 << 3), 0, <usize>(c1 - c0) << 3);
+  for (let r = 0; r < rows; r++) {
+    const o0 = <usize>(r * C) << 2;
+    const xr = x + o0;
+    const gr = dy + o0;
+    const rho = <f64>load<f32>(rrms + (<usize>r << 2));
+    const vr = f64x2.splat(rho);
+    let c = c0;
+    for (; c + 2 <= c1; c += 2) {
+      const o = <usize>c << 2;
+      const aw = acc + (<usize>c << 3);
+      v128.store(aw, f64x2.add(v128.load(aw), f64x2.mul(f64x2.mul(load2(gr + o), load2(xr + o)), vr)));
+    }
+    if (c < c1) {
+      const o = <usize>c << 2;
+      store<f64>(acc + (<usize>c << 3), load<f64>(acc + (<usize>c << 3)) + <f64>load<f32>(gr + o) * <f64>load<f32>(xr + o) * rho);
+    }
+  }
+  for (let c = c0; c < c1; c++) store<f32>(dw + (<usize>c << 2), <f32>load<f64>(acc + (<usize>c << 3)));
 }

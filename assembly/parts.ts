@@ -2,9 +2,11 @@
 // thread pool runs). Rows and 4-aligned chunks are split so that every output element is computed by
 // one thread with the same instructions in the same order as on one thread: results do not depend on
 // the thread count. Reductions over rows (LayerNorm's dγ, dβ) are split by channels instead.
-import { adamw } from './misc';
+import { adamw, embeddingBackwardChannels } from './misc';
 import { affine, axpy, binaryRange, chunk } from './elementwise';
-import { layerNormBackwardChannels, layerNormBackwardRows, layerNormForward, rmsNormForward } from './norms';
+import {
+  layerNormBackwardChannels, layerNormBackwardRows, layerNormForward, rmsNormBackwardChannels, rmsNormBackwardRows, rmsNormForward,
+} from './norms';
 import { logSoftmaxBackward, logSoftmaxForward, softmaxBackward, softmaxForward } from './softmax';
 
 @inline function start(c: i64): usize {
@@ -71,6 +73,29 @@ export function layerNormBackwardChannelsPart(dy: usize, x: usize, rstd: usize, 
   const c = chunk(C, tid, threads);
   const c0 = <i32>(c >> 32);
   layerNormBackwardChannels(dy, x, rstd, mu, dw, db, rows, C, c0, c0 + count(c), acc);
+}
+
+/** RMSNorm backward, first job: dx for a range of rows. */
+export function rmsNormBackwardRowsPart(dy: usize, x: usize, w: usize, rrms: usize, dx: usize, rows: i32, C: i32, tid: i32,
+  threads: i32): void {
+  const r0 = lo(rows, tid, threads), r1 = lo(rows, tid + 1, threads);
+  const o = <usize>(r0 * C) << 2;
+  rmsNormBackwardRows(dy + o, x + o, w, rrms + (<usize>r0 << 2), dx + o, r1 - r0, C);
+}
+
+/** RMSNorm backward, second job: dγ for a 4-aligned range of channels. */
+export function rmsNormBackwardChannelsPart(dy: usize, x: usize, rrms: usize, dw: usize, rows: i32, C: i32, acc: usize, tid: i32,
+  threads: i32): void {
+  const c = chunk(C, tid, threads);
+  const c0 = <i32>(c >> 32);
+  rmsNormBackwardChannels(dy, x, rrms, dw, rows, C, c0, c0 + count(c), acc);
+}
+
+/** Embedding backward (ids already checked) for a 4-aligned range of channels: every id's rows in order. */
+export function embeddingBackwardPart(dout: usize, ids: usize, dweight: usize, N: i32, C: i32, tid: i32, threads: i32): void {
+  const c = chunk(C, tid, threads);
+  const c0 = <i32>(c >> 32);
+  embeddingBackwardChannels(dout, ids, dweight, N, C, c0, c0 + count(c));
 }
 
 export function softmaxForwardPart(x: usize, out: usize, rows: i32, C: i32, tid: i32, threads: i32): void {

@@ -456,6 +456,7 @@ describe.each(flavours.map((k) => [k.flavour, k] as const))('wasm (%s) against r
             be.layerNormForward(st.x, st.w, st.b, st.out, st.mean, st.rstd, rows, C, 1e-5);
             be.layerNormBackward(st.dy, st.x, st.w, st.mean, st.rstd, st.dx, st.dw, st.db, rows, C);
             be.rmsNormForward(st.x, st.w, st.rout, st.rrms, rows, C, 1e-5);
+            be.rmsNormBackward(st.dy, st.x, st.w, st.rrms, st.rdx, st.rdw, rows, C);
             be.softmaxForward(st.x, st.sm, rows, C);
             be.softmaxBackward(st.sm, st.dy, st.dsm, rows, C);
             be.logSoftmaxForward(st.x, st.lsm, rows, C);
@@ -465,8 +466,11 @@ describe.each(flavours.map((k) => [k.flavour, k] as const))('wasm (%s) against r
             be.binary('div', st.x, [rows, C], st.dy, [rows, C], st.bin3, [rows, C]);
             be.affine(st.x, st.aff, 0.7, -0.2);
             be.axpy(st.x, st.acc, -0.3);
-          }, ins, { out: n, mean: rows, rstd: rows, dx: n, dw: C, db: C, rout: n, rrms: rows, sm: n, dsm: n, lsm: n, dlsm: n, bin: n,
+          }, ins, { out: n, mean: rows, rstd: rows, dx: n, dw: C, db: C, rout: n, rrms: rows, rdx: n, rdw: C, sm: n, dsm: n, lsm: n, dlsm: n, bin: n,
             bin2: n, bin3: n, aff: n, acc: { data: rand(n, 9) } });
+          // Embedding backward by channels: many repeated ids (V = 13), summed in order per channel.
+          const ids = { dtype: 'int32' as const, data: randInts(rows, 11, 13) };
+          same((be, st) => be.embeddingBackward(st.g, st.ids, st.dw, rows, C), { g: { data: rand(n, 10) }, ids }, { dw: { data: rand(13 * C, 12) } });
           const args = { lr: 1e-3, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, biasCorrection1: 0.1, biasCorrection2: 0.05 };
           same((be, st) => be.adamw(st.p, st.g, st.m, st.v, args), { g: { data: rand(n, 5) } },
             { p: { data: rand(n, 6) }, m: { data: rand(n, 7, -0.1, 0.1) }, v: { data: rand(n, 8, 0, 0.1) } });

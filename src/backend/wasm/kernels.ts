@@ -59,6 +59,10 @@ export interface KernelExports {
     threads: number): void;
   layerNormBackwardChannelsPart(dy: Ptr, x: Ptr, rstd: Ptr, mu: Ptr, dw: Ptr, db: Ptr, rows: number, C: number, acc: Ptr,
     tid: number, threads: number): void;
+  rmsNormBackwardRowsPart(dy: Ptr, x: Ptr, w: Ptr, rrms: Ptr, dx: Ptr, rows: number, C: number, tid: number, threads: number): void;
+  rmsNormBackwardChannelsPart(dy: Ptr, x: Ptr, rrms: Ptr, dw: Ptr, rows: number, C: number, acc: Ptr, tid: number, threads: number): void;
+  checkIds(ids: Ptr, N: number, V: number): number;
+  embeddingBackwardPart(dout: Ptr, ids: Ptr, dweight: Ptr, N: number, C: number, tid: number, threads: number): void;
   softmaxForwardPart(x: Ptr, out: Ptr, rows: number, C: number, tid: number, threads: number): void;
   logSoftmaxForwardPart(x: Ptr, out: Ptr, rows: number, C: number, tid: number, threads: number): void;
   softmaxBackwardPart(y: Ptr, dy: Ptr, dx: Ptr, rows: number, C: number, tid: number, threads: number): void;

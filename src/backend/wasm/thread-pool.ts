@@ -10,6 +10,7 @@ export const JOBS = [
   'matmulPart', 'attentionForwardPart', 'attentionBackwardPart', 'unaryPart', 'unaryBackwardPart', 'attentionInferencePart',
   'affinePart', 'axpyPart', 'adamwPart', 'binaryPart', 'layerNormForwardPart', 'rmsNormForwardPart', 'layerNormBackwardRowsPart',
   'layerNormBackwardChannelsPart', 'softmaxForwardPart', 'logSoftmaxForwardPart', 'softmaxBackwardPart', 'logSoftmaxBackwardPart',
+  'rmsNormBackwardRowsPart', 'rmsNormBackwardChannelsPart', 'embeddingBackwardPart',
 ] as const;
 export type JobName = (typeof JOBS)[number];
 

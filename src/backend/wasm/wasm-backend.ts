@@ -418,9 +418,14 @@ export class WasmBackend implements Backend {
   rmsNormBackward(dy: Storage, x: Storage, w: Storage | null, rrms: Storage, dx: Storage, dw: Storage | null,
     rows: number, C: number): void {
     const n = rows * C;
-    const args = [this.f(dy, n, 'dy'), this.f(x, n, 'x'), this.fOpt(w, C, 'weight'), this.f(rrms, rows, 'rrms'),
-      this.f(dx, n, 'dx'), this.fOpt(dw, C, 'dweight')] as const;
-    this.k.rmsNormBackward(...args, rows, C, this.ensureScratch(8 * C + 64));
+    const [pdy, px, pw, prrms, pdx, pdw] = [this.f(dy, n, 'dy'), this.f(x, n, 'x'), this.fOpt(w, C, 'weight'),
+      this.f(rrms, rows, 'rrms'), this.f(dx, n, 'dx'), this.fOpt(dw, C, 'dweight')];
+    // Two jobs: dx by rows, then dγ by channels (rows summed in order).
+    this.parallel('rmsNormBackwardRowsPart', [pdy, px, pw, prrms, pdx, rows, C], n, ELEMENTWISE_THREAD_MIN);
+    if (pdw !== 0) {
+      this.parallel('rmsNormBackwardChannelsPart', [pdy, px, prrms, pdw, rows, C, this.ensureScratch(8 * C + 64)], n,
+        ELEMENTWISE_THREAD_MIN);
+    }
   }
 
   softmaxForward(x: Storage, out: Storage, rows: number, C: number): void {
@@ -508,8 +513,9 @@ export class WasmBackend implements Backend {
 
   embeddingBackward(dout: Storage, ids: Storage, dweight: Storage, N: number, C: number): void {
     const V = Math.floor(this.st(dweight, 0, 'dweight').length / C);
-    const bad = this.k.embeddingBackward(this.f(dout, N * C, 'dout'), this.int(ids, N, 'ids'), this.f(dweight, 0, 'dweight'), N, C, V);
-    this.checkIds(bad, ids, V);
+    const [pdout, pids, pdw] = [this.f(dout, N * C, 'dout'), this.int(ids, N, 'ids'), this.f(dweight, 0, 'dweight')];
+    this.checkIds(this.k.checkIds(pids, N, V), ids, V);
+    this.parallel('embeddingBackwardPart', [pdout, pids, pdw, N, C], N * C, ELEMENTWISE_THREAD_MIN);
   }
 
   dropoutForward(x: Storage, out: Storage, mask: Storage, p: number, seed: number): void {
