@@ -6,7 +6,7 @@ export { unary, unaryBackward, unaryPart, unaryBackwardPart, affine, axpy, binar
 export { stridedCopy, reduce, fill32, zero } from './layout';
 export { layerNormForward, layerNormBackward, layerNormBackwardScratchBytes, rmsNormForward, rmsNormBackward } from './norms';
 export {
-  softmaxForward, softmaxBackward, logSoftmaxForward, logSoftmaxBackward, crossEntropyForward, crossEntropyBackward,
+  softmaxForward, softmaxBackward, logSoftmaxForward, logSoftmaxBackward, checkTargets, crossEntropyLoss,
 } from './softmax';
 export {
   attentionForward, attentionBackward, attentionForwardPart, attentionBackwardPart, attentionScratchFloats, attentionInferencePart,
@@ -14,6 +14,7 @@ export {
 export { embeddingForward, embeddingBackward, dropoutForward, adamw, checkIds } from './misc';
 export {
   affinePart, axpyPart, adamwPart, binaryPart, layerNormForwardPart, rmsNormForwardPart, layerNormBackwardRowsPart,
-  layerNormBackwardChannelsPart, rmsNormBackwardRowsPart, rmsNormBackwardChannelsPart, embeddingBackwardPart, softmaxForwardPart, logSoftmaxForwardPart, softmaxBackwardPart, logSoftmaxBackwardPart,
+  layerNormBackwardChannelsPart, rmsNormBackwardRowsPart, rmsNormBackwardChannelsPart, embeddingBackwardPart, crossEntropyRowsPart,
+  crossEntropyBackwardPart, softmaxForwardPart, logSoftmaxForwardPart, softmaxBackwardPart, logSoftmaxBackwardPart,
 } from './parts';
 export { peakLoop, PEAK_CHAINS } from './bench';

@@ -7,7 +7,9 @@ import { affine, axpy, binaryRange, chunk } from './elementwise';
 import {
   layerNormBackwardChannels, layerNormBackwardRows, layerNormForward, rmsNormBackwardChannels, rmsNormBackwardRows, rmsNormForward,
 } from './norms';
-import { logSoftmaxBackward, logSoftmaxForward, softmaxBackward, softmaxForward } from './softmax';
+import {
+  crossEntropyBackwardRange, crossEntropyRows, logSoftmaxBackward, logSoftmaxForward, softmaxBackward, softmaxForward,
+} from './softmax';
 
 @inline function start(c: i64): usize {
   return <usize>(<i32>(c >> 32)) << 2;
@@ -120,4 +122,15 @@ export function logSoftmaxBackwardPart(y: usize, dy: usize, dx: usize, rows: i32
   const r0 = lo(rows, tid, threads), r1 = lo(rows, tid + 1, threads);
   const o = <usize>(r0 * C) << 2;
   logSoftmaxBackward(y + o, dy + o, dx + o, r1 - r0, C);
+}
+
+/** Cross-entropy forward's logsumexp rows for thread tid (crossEntropyLoss then sums them in order). */
+export function crossEntropyRowsPart(logits: usize, lse: usize, l64: usize, rows: i32, V: i32, tid: i32, threads: i32): void {
+  const r0 = lo(rows, tid, threads), r1 = lo(rows, tid + 1, threads);
+  crossEntropyRows(logits + (<usize>(r0 * V) << 2), lse + (<usize>r0 << 2), l64 + (<usize>r0 << 3), r1 - r0, V);
+}
+
+export function crossEntropyBackwardPart(logits: usize, targets: usize, lse: usize, dloss: usize, dlogits: usize, rows: i32, V: i32,
+  ignoreIndex: i32, tid: i32, threads: i32): void {
+  crossEntropyBackwardRange(logits, targets, lse, dloss, dlogits, rows, V, ignoreIndex, lo(rows, tid, threads), lo(rows, tid + 1, threads));
 }

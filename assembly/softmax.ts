@@ -119,7 +119,7 @@ export function logSoftmaxBackward(y: usize, dy: usize, dx: usize, rows: i32, C:
 }
 
 /** -1 when every target is in [0, V) or the ignore index, else the first bad row. */
-function checkTargets(targets: usize, rows: i32, V: i32, ignoreIndex: i32): i32 {
+export function checkTargets(targets: usize, rows: i32, V: i32, ignoreIndex: i32): i32 {
   for (let r = 0; r < rows; r++) {
     const t = load<i32>(targets + (<usize>r << 2));
     if (t != ignoreIndex && (t < 0 || t >= V)) return r;
@@ -127,35 +127,39 @@ function checkTargets(targets: usize, rows: i32, V: i32, ignoreIndex: i32): i32 
   return -1;
 }
 
-/** loss[0] = mean over counted rows of lse − z[target]; lse[row] saved. Returns checkTargets' verdict. */
-export function crossEntropyForward(logits: usize, targets: usize, loss: usize, lse: usize, rows: i32, V: i32, ignoreIndex: i32): i32 {
-  const bad = checkTargets(targets, rows, V, ignoreIndex);
-  if (bad >= 0) return bad;
+/** Cross-entropy forward, first job (by rows): lse[row] = logsumexp(logits[row]), also kept in float64 in l64. */
+export function crossEntropyRows(logits: usize, lse: usize, l64: usize, rows: i32, V: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const l = rowLogSumExp(logits + (<usize>(r * V) << 2), V);
+    store<f32>(lse + (<usize>r << 2), <f32>l);
+    store<f64>(l64 + (<usize>r << 3), l);
+  }
+}
+
+/** Cross-entropy forward, second job (one thread): loss[0] = mean over counted rows of lse − z[target], rows in order. */
+export function crossEntropyLoss(logits: usize, targets: usize, l64: usize, loss: usize, rows: i32, V: i32, ignoreIndex: i32): void {
   let total: f64 = 0;
   let count = 0;
   for (let r = 0; r < rows; r++) {
-    const zr = logits + (<usize>(r * V) << 2);
-    const l = rowLogSumExp(zr, V);
-    store<f32>(lse + (<usize>r << 2), <f32>l);
     const t = load<i32>(targets + (<usize>r << 2));
     if (t == ignoreIndex) continue;
-    total += l - <f64>load<f32>(zr + (<usize>t << 2));
+    total += load<f64>(l64 + (<usize>r << 3)) - <f64>load<f32>(logits + (<usize>(r * V + t) << 2));
     count++;
   }
   store<f32>(loss, count > 0 ? <f32>(total / count) : 0);
-  return -1;
 }
 
-/** dlogits = dloss·(softmax − onehot)/count for counted rows, 0 for ignored ones. */
-export function crossEntropyBackward(logits: usize, targets: usize, lse: usize, dloss: usize, dlogits: usize, rows: i32, V: i32,
-  ignoreIndex: i32): i32 {
-  const bad = checkTargets(targets, rows, V, ignoreIndex);
-  if (bad >= 0) return bad;
+/**
+ * dlogits = dloss·(softmax − onehot)/count for counted rows in [r0, r1), 0 for ignored ones; count is
+ * over all rows. Targets already checked.
+ */
+export function crossEntropyBackwardRange(logits: usize, targets: usize, lse: usize, dloss: usize, dlogits: usize, rows: i32, V: i32,
+  ignoreIndex: i32, r0: i32, r1: i32): void {
   let count = 0;
   for (let r = 0; r < rows; r++) if (load<i32>(targets + (<usize>r << 2)) != ignoreIndex) count++;
   const scale = count > 0 ? <f32>(<f64>load<f32>(dloss) / count) : 0;
   const vsc = f32x4.splat(scale);
-  for (let r = 0; r < rows; r++) {
+  for (let r = r0; r < r1; r++) {
     const o0 = <usize>(r * V) << 2;
     const t = load<i32>(targets + (<usize>r << 2));
     if (t == ignoreIndex) {
@@ -177,5 +181,4 @@ export function crossEntropyBackward(logits: usize, targets: usize, lse: usize, 
     const p = <f32>Math.exp(<f64>load<f32>(logits + o0 + (<usize>t << 2)) - l);
     store<f32>(ot, scale * (p - 1));
   }
-  return -1;
 }

@@ -468,6 +468,12 @@ describe.each(flavours.map((k) => [k.flavour, k] as const))('wasm (%s) against r
             be.axpy(st.x, st.acc, -0.3);
           }, ins, { out: n, mean: rows, rstd: rows, dx: n, dw: C, db: C, rout: n, rrms: rows, rdx: n, rdw: C, sm: n, dsm: n, lsm: n, dlsm: n, bin: n,
             bin2: n, bin3: n, aff: n, acc: { data: rand(n, 9) } });
+          // Cross-entropy by rows (every fifth target ignored); the loss sums rows in order on one thread.
+          const targets = Int32Array.from(randInts(rows, 13, C), (t, i) => (i % 5 === 0 ? -100 : t));
+          same((be, st) => {
+            be.crossEntropyForward(st.z, st.t, st.loss, st.lse, rows, C, -100);
+            be.crossEntropyBackward(st.z, st.t, st.lse, st.dl, st.dz, rows, C, -100);
+          }, { z: { data: rand(n, 14, -5, 5) }, t: { dtype: 'int32', data: targets }, dl: { data: [0.7] } }, { loss: 1, lse: rows, dz: n });
           // Embedding backward by channels: many repeated ids (V = 13), summed in order per channel.
           const ids = { dtype: 'int32' as const, data: randInts(rows, 11, 13) };
           same((be, st) => be.embeddingBackward(st.g, st.ids, st.dw, rows, C), { g: { data: rand(n, 10) }, ids }, { dw: { data: rand(13 * C, 12) } });

@@ -31,9 +31,11 @@ export interface KernelExports {
   softmaxBackward(y: Ptr, dy: Ptr, dx: Ptr, rows: number, C: number): void;
   logSoftmaxForward(x: Ptr, out: Ptr, rows: number, C: number): void;
   logSoftmaxBackward(y: Ptr, dy: Ptr, dx: Ptr, rows: number, C: number): void;
-  crossEntropyForward(logits: Ptr, targets: Ptr, loss: Ptr, lse: Ptr, rows: number, V: number, ignoreIndex: number): number;
-  crossEntropyBackward(logits: Ptr, targets: Ptr, lse: Ptr, dloss: Ptr, dlogits: Ptr, rows: number, V: number,
-    ignoreIndex: number): number;
+  checkTargets(targets: Ptr, rows: number, V: number, ignoreIndex: number): number;
+  crossEntropyRowsPart(logits: Ptr, lse: Ptr, l64: Ptr, rows: number, V: number, tid: number, threads: number): void;
+  crossEntropyLoss(logits: Ptr, targets: Ptr, l64: Ptr, loss: Ptr, rows: number, V: number, ignoreIndex: number): void;
+  crossEntropyBackwardPart(logits: Ptr, targets: Ptr, lse: Ptr, dloss: Ptr, dlogits: Ptr, rows: number, V: number,
+    ignoreIndex: number, tid: number, threads: number): void;
   attentionScratchFloats(T: number, D: number): number;
   attentionForward(q: Ptr, k: Ptr, v: Ptr, out: Ptr, lse: Ptr, BH: number, T: number, D: number, scale: number,
     causal: number, scratch: Ptr): void;

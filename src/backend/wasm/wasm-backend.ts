@@ -456,16 +456,22 @@ export class WasmBackend implements Backend {
 
   crossEntropyForward(logits: Storage, targets: Storage, loss: Storage, lse: Storage, rows: number, V: number,
     ignoreIndex: number): void {
-    const bad = this.k.crossEntropyForward(this.f(logits, rows * V, 'logits'), this.int(targets, rows, 'targets'),
-      this.f(loss, 1, 'loss'), this.f(lse, rows, 'lse'), rows, V, ignoreIndex);
-    this.checkTarget(bad, targets, V, ignoreIndex);
+    const [pz, pt, ploss, plse] = [this.f(logits, rows * V, 'logits'), this.int(targets, rows, 'targets'), this.f(loss, 1, 'loss'),
+      this.f(lse, rows, 'lse')];
+    this.checkTarget(this.k.checkTargets(pt, rows, V, ignoreIndex), targets, V, ignoreIndex);
+    // Each row's logsumexp (by rows, kept in float64 in scratch), then the mean summed in row order.
+    const l64 = this.ensureScratch(8 * rows + 64);
+    this.parallel('crossEntropyRowsPart', [pz, plse, l64, rows, V], rows * V, ELEMENTWISE_THREAD_MIN);
+    this.k.crossEntropyLoss(pz, pt, l64, ploss, rows, V, ignoreIndex);
   }
 
   crossEntropyBackward(logits: Storage, targets: Storage, lse: Storage, dloss: Storage, dlogits: Storage, rows: number,
     V: number, ignoreIndex: number): void {
-    const bad = this.k.crossEntropyBackward(this.f(logits, rows * V, 'logits'), this.int(targets, rows, 'targets'),
-      this.f(lse, rows, 'lse'), this.f(dloss, 1, 'dloss'), this.f(dlogits, rows * V, 'dlogits'), rows, V, ignoreIndex);
-    this.checkTarget(bad, targets, V, ignoreIndex);
+    const pt = this.int(targets, rows, 'targets');
+    const args = [this.f(logits, rows * V, 'logits'), pt, this.f(lse, rows, 'lse'), this.f(dloss, 1, 'dloss'),
+      this.f(dlogits, rows * V, 'dlogits'), rows, V, ignoreIndex];
+    this.checkTarget(this.k.checkTargets(pt, rows, V, ignoreIndex), targets, V, ignoreIndex);
+    this.parallel('crossEntropyBackwardPart', args, rows * V, ELEMENTWISE_THREAD_MIN);
   }
 
   attentionForward(q: Storage, k: Storage, v: Storage, out: Storage, lse: Storage, BH: number, T: number, D: number,
