@@ -43,6 +43,51 @@ function rowTimesT(x: usize, mt: usize, Tp: i32, keys: i32, D: i32, scale: f32, 
   }
 }
 
+/**
+ * out[d] = inv·Σ_j p[j]·v[j, d] for j < keys (v's rows vRow bytes apart): the output row stays in
+ * registers, 16 floats at a time, over all keys (the same multiply-adds in the same order as adding
+ * p[j]·v_j into a zeroed row, without storing and reloading that row for every key).
+ */
+function weightedRows(p: usize, v: usize, vRow: usize, keys: i32, D: i32, inv: f32, out: usize): void {
+  const vinv = f32x4.splat(inv);
+  let d = 0;
+  for (; d + 16 <= D; d += 16) {
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    let vp = v + (<usize>d << 2);
+    for (let j = 0; j < keys; j++) {
+      const pj = v128.load32_splat(p + (<usize>j << 2));
+      a0 = madd(pj, v128.load(vp), a0);
+      a1 = madd(pj, v128.load(vp, 16), a1);
+      a2 = madd(pj, v128.load(vp, 32), a2);
+      a3 = madd(pj, v128.load(vp, 48), a3);
+      vp += vRow;
+    }
+    const o = out + (<usize>d << 2);
+    v128.store(o, f32x4.mul(a0, vinv));
+    v128.store(o, f32x4.mul(a1, vinv), 16);
+    v128.store(o, f32x4.mul(a2, vinv), 32);
+    v128.store(o, f32x4.mul(a3, vinv), 48);
+  }
+  for (; d + 4 <= D; d += 4) {
+    let a = f32x4.splat(0);
+    let vp = v + (<usize>d << 2);
+    for (let j = 0; j < keys; j++) {
+      a = madd(v128.load32_splat(p + (<usize>j << 2)), v128.load(vp), a);
+      vp += vRow;
+    }
+    v128.store(out + (<usize>d << 2), f32x4.mul(a, vinv));
+  }
+  for (; d < D; d++) {
+    let a: f32 = 0;
+    let vp = v + (<usize>d << 2);
+    for (let j = 0; j < keys; j++) {
+      a = a + load<f32>(p + (<usize>j << 2)) * load<f32>(vp);
+      vp += vRow;
+    }
+    store<f32>(out + (<usize>d << 2), a * inv);
+  }
+}
+
 /** Scratch floats the kernels need: two padded rows (P and dP), Kᵀ and (backward) Vᵀ of one head. */
 export function attentionScratchFloats(T: i32, D: i32): i32 {
   const Tp = padded(T);
@@ -65,10 +110,7 @@ export function attentionForward(q: usize, k: usize, v: usize, out: usize, lse: 
       rowTimesT(q + base + <usize>t * rowBytes, kt, Tp, keys, D, scale, srow);
       const m = rowMax(srow, keys);
       const sum = rowSumExp(srow, keys, m, srow); // srow now holds unnormalised probabilities
-      memory.fill(ot, 0, rowBytes);
-      for (let j = 0; j < keys; j++) axpyRow(vh + <usize>j * rowBytes, ot, D, load<f32>(srow + (<usize>j << 2)));
-      const inv = <f32>(1 / <f64>sum);
-      for (let d = 0; d < D; d++) store<f32>(ot + (<usize>d << 2), load<f32>(ot + (<usize>d << 2)) * inv);
+      weightedRows(srow, vh, rowBytes, keys, D, <f32>(1 / <f64>sum), ot);
       store<f32>(lse + (<usize>(h * T + t) << 2), <f32>(<f64>m + Math.log(<f64>sum)));
     }
   }
@@ -107,15 +149,15 @@ export function attentionBackward(q: usize, k: usize, v: usize, out: usize, lse:
       // Δ_t = Σ_j P_tj·dP_tj (= dO_t·O_t in exact arithmetic), summed from the same dP values that
       // ds uses, so dS rows sum to zero and a single visible key (T = 1) gives exactly dS = 0.
       const delta = dot(srow, dprow, keys);
-      memory.fill(dqt, 0, rowBytes);
       for (let j = 0; j < keys; j++) {
         const p = load<f32>(srow + (<usize>j << 2));
         const jo = <usize>j * rowBytes;
         axpyRow(got, dvh + jo, D, p);
         const ds = scale * p * (load<f32>(dprow + (<usize>j << 2)) - delta);
-        axpyRow(kh + jo, dqt, D, ds);
+        store<f32>(dprow + (<usize>j << 2), ds); // dprow now holds dS_t
         axpyRow(qt, dkh + jo, D, ds);
       }
+      weightedRows(dprow, kh, rowBytes, keys, D, 1, dqt); // dQ_t = Σ_j dS_tj·K_j (×1 is exact)
     }
   }
 }
@@ -174,10 +216,7 @@ function attentionInferenceRange(q: usize, qb: i32, qh: i32, qr: i32, k: usize, 
       const m = rowMax(srow, keys);
       const sum = rowSumExp(srow, keys, m, srow);
       const ot = obase + (<usize>(t * or) << 2);
-      memory.fill(ot, 0, rowBytes);
-      for (let j = 0; j < keys; j++) axpyRow(vbase + <usize>j * kvRow, ot, D, load<f32>(srow + (<usize>j << 2)));
-      const inv = <f32>(1 / <f64>sum);
-      for (let d = 0; d < D; d++) store<f32>(ot + (<usize>d << 2), load<f32>(ot + (<usize>d << 2)) * inv);
+      weightedRows(srow, vbase, kvRow, keys, D, <f32>(1 / <f64>sum), ot);
     }
   }
 }
