@@ -55,10 +55,15 @@ describe('resnorm CLI', () => {
     const out = join(tmp, 'interrupted');
     const child = spawn(process.execPath, [BIN, 'train', ...TINY, '--max-iters', '100000', '--eval-interval', '100000', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
+    let sent = false;
     await new Promise<void>((resolve) => {
       child.stdout.on('data', (d: Buffer) => {
         stdout += d.toString();
-        if (/step 20\//.test(stdout)) child.kill('SIGINT');
+        // Once: a second Ctrl-C means "quit without saving".
+        if (!sent && /step 20\//.test(stdout)) {
+          sent = true;
+          child.kill('SIGINT');
+        }
       });
       child.on('exit', () => resolve());
     });
