@@ -6,8 +6,21 @@ import { hsum, madd } from './simd';
 
 /** Σ x over one row, in float64 (two floats per step). */
 function rowSum64(x: usize, C: i32): f64 {
-  let acc = f64x2.splat(0);
+  // Four independent accumulators: a single chain waits on the add latency for every two floats.
+  let a0 = f64x2.splat(0);
+  let a1 = f64x2.splat(0);
+  let a2 = f64x2.splat(0);
+  let a3 = f64x2.splat(0);
   let c = 0;
+  for (; c + 8 <= C; c += 8) {
+    const v0 = v128.load(x + (<usize>c << 2));
+    const v1 = v128.load(x + (<usize>(c + 4) << 2));
+    a0 = f64x2.add(a0, f64x2.promote_low_f32x4(v0));
+    a1 = f64x2.add(a1, f64x2.promote_low_f32x4(v128.shuffle<f32>(v0, v0, 2, 3, 0, 1)));
+    a2 = f64x2.add(a2, f64x2.promote_low_f32x4(v1));
+    a3 = f64x2.add(a3, f64x2.promote_low_f32x4(v128.shuffle<f32>(v1, v1, 2, 3, 0, 1)));
+  }
+  let acc = f64x2.add(f64x2.add(a0, a1), f64x2.add(a2, a3));
   for (; c + 2 <= C; c += 2) acc = f64x2.add(acc, f64x2.promote_low_f32x4(v128.load64_zero(x + (<usize>c << 2))));
   let s = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
   if (c < C) s += <f64>load<f32>(x + (<usize>c << 2));
@@ -27,8 +40,17 @@ export function layerNormForward(x: usize, w: usize, b: usize, out: usize, mean:
     const lo = <f32>(mu - <f64>hi);
     const vhi = f32x4.splat(hi);
     const vlo = f32x4.splat(lo);
+    // Two independent chains for Σ(x − μ)², for the same reason as in rowSum64.
     let ss = f32x4.splat(0);
+    let ss1 = f32x4.splat(0);
     let c = 0;
+    for (; c + 8 <= C; c += 8) {
+      const d0 = f32x4.sub(f32x4.sub(v128.load(xr + (<usize>c << 2)), vhi), vlo);
+      const d1 = f32x4.sub(f32x4.sub(v128.load(xr + (<usize>(c + 4) << 2)), vhi), vlo);
+      ss = madd(d0, d0, ss);
+      ss1 = madd(d1, d1, ss1);
+    }
+    ss = f32x4.add(ss, ss1);
     for (; c + 4 <= C; c += 4) {
       const d = f32x4.sub(f32x4.sub(v128.load(xr + (<usize>c << 2)), vhi), vlo);
       ss = madd(d, d, ss);
