@@ -2,7 +2,6 @@
 // Each backend owns one shared WebAssembly.Memory that all its tensors live in.
 import { compileKernels, type CompiledKernels, type SimdFlavour } from './load.ts';
 import type { KernelExports } from './kernels.ts';
-import type { ThreadPool } from './thread-pool.ts';
 import { WasmBackend } from './wasm-backend.ts';
 
 export { WasmBackend, type WasmBackendInfo } from './wasm-backend.ts';
@@ -48,8 +47,7 @@ export class WasmKernels {
         be.attachPool(await ThreadPool.start(threads, this.compiled.module, be.memory, be.ctrlPtr));
       } else {
         const { WebThreadPool } = await import('./web/web-thread-pool.ts');
-        const pool = await WebThreadPool.start(threads, this.compiled.module, be.memory, be.ctrlPtr);
-        be.attachPool(pool as unknown as ThreadPool); // same public surface (it implements Pick<ThreadPool, …>)
+        be.attachPool(await WebThreadPool.start(threads, this.compiled.module, be.memory, be.ctrlPtr));
       }
     }
     return be;

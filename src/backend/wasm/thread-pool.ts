@@ -44,38 +44,29 @@ for (;;) {
 }
 `;
 
-export class ThreadPool {
+/** What the backend needs of a pool, whichever kind of workers it runs (Node or Web). */
+export interface KernelPool {
+  readonly threads: number;
+  post(job: JobName, args: readonly number[]): void;
+  join(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * The control-block protocol both pools share: the caller posts a job (arguments, then a bumped
+ * generation counter) and joins on the done counter. Only how workers start and stop differs.
+ */
+export abstract class PoolControl implements KernelPool {
   private readonly ctl: Int32Array;
   private readonly args: Float64Array;
 
-  private constructor(
+  protected constructor(
     readonly threads: number,
     memory: WebAssembly.Memory,
     ctrl: number,
-    private readonly workers: NodeWorker[],
   ) {
     this.ctl = new Int32Array(memory.buffer, ctrl, ARGS_OFFSET / 4);
     this.args = new Float64Array(memory.buffer, ctrl + ARGS_OFFSET, MAX_ARGS);
-  }
-
-  /** Starts threads − 1 workers (the calling thread is the last share) and waits until each is ready. */
-  static async start(threads: number, module: WebAssembly.Module, memory: WebAssembly.Memory, ctrl: number): Promise<ThreadPool> {
-    const { Worker } = await import('node:worker_threads');
-    const workers: NodeWorker[] = [];
-    const ready: Promise<void>[] = [];
-    for (let tid = 1; tid < threads; tid++) {
-      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, ctrl, tid, threads } });
-      ready.push(
-        new Promise((resolve, reject) => {
-          w.once('message', () => resolve());
-          w.once('error', reject);
-        }),
-      );
-      workers.push(w);
-    }
-    await Promise.all(ready);
-    for (const w of workers) w.unref(); // an idle pool must not keep the process alive
-    return new ThreadPool(threads, memory, ctrl, workers);
   }
 
   /** Posts a job to the workers; returns at once (the caller runs share 0, then calls join). */
@@ -102,6 +93,39 @@ export class ThreadPool {
       if (spins++ < 2000) continue;
       Atomics.wait(c, CTRL.done, d, 50);
     }
+  }
+
+  abstract close(): Promise<void>;
+}
+
+export class ThreadPool extends PoolControl {
+  private constructor(
+    threads: number,
+    memory: WebAssembly.Memory,
+    ctrl: number,
+    private readonly workers: NodeWorker[],
+  ) {
+    super(threads, memory, ctrl);
+  }
+
+  /** Starts threads − 1 workers (the calling thread is the last share) and waits until each is ready. */
+  static async start(threads: number, module: WebAssembly.Module, memory: WebAssembly.Memory, ctrl: number): Promise<ThreadPool> {
+    const { Worker } = await import('node:worker_threads');
+    const workers: NodeWorker[] = [];
+    const ready: Promise<void>[] = [];
+    for (let tid = 1; tid < threads; tid++) {
+      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, ctrl, tid, threads } });
+      ready.push(
+        new Promise((resolve, reject) => {
+          w.once('message', () => resolve());
+          w.once('error', reject);
+        }),
+      );
+      workers.push(w);
+    }
+    await Promise.all(ready);
+    for (const w of workers) w.unref(); // an idle pool must not keep the process alive
+    return new ThreadPool(threads, memory, ctrl, workers);
   }
 
   /** Stops the workers; the pool cannot be used afterwards. */

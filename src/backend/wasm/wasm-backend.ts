@@ -25,7 +25,7 @@ import type { SimdFlavour } from './load.ts';
 import { attentionInferenceExtents, reducedDims } from '../kernel-shapes.ts';
 import { broadcastStrides, checkBroadcast, denseStrides, mergeDims, numel } from './shapes.ts';
 import { WasmStorage } from './storage.ts';
-import { CTRL_BYTES, type JobName, type ThreadPool } from './thread-pool.ts';
+import { CTRL_BYTES, type JobName, type KernelPool } from './thread-pool.ts';
 
 const UNARY_CODE: Record<UnaryOp, number> = {
   neg: 0, exp: 1, log: 2, sqrt: 3, tanh: 4, relu: 5, sigmoid: 6, gelu: 7, gelu_tanh: 8,
@@ -56,7 +56,7 @@ export class WasmBackend implements Backend {
   private readonly matmulScratchStride: number;
   /** Control block the thread pool synchronises on (allocated even with one thread: 128 bytes). */
   readonly ctrlPtr: number;
-  private pool: ThreadPool | null = null;
+  private pool: KernelPool | null = null;
   /**
    * Fill 'uninit' buffers with NaN instead of leaving old data (tests set it), so a kernel that
    * leaves part of an output unwritten shows up as NaN rather than as a stale, plausible number.
@@ -91,7 +91,7 @@ export class WasmBackend implements Backend {
   }
 
   /** Hands the backend its worker pool (index.ts starts it: that is async and Node-only). */
-  attachPool(pool: ThreadPool): void {
+  attachPool(pool: KernelPool): void {
     if (pool.threads !== this.threads) throw new Error(`A pool of ${pool.threads} threads cannot serve a backend made for ${this.threads}.`);
     this.pool = pool;
   }

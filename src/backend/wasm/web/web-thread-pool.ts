@@ -1,7 +1,7 @@
 // The browser twin of ../thread-pool.ts: Web Workers (from a blob URL) instead of worker_threads, running
 // the very same worker program on the same control block, JOBS and Atomics protocol. join() blocks in
 // Atomics.wait, which browsers forbid on the main thread: the backend itself must live in a worker.
-import { ARGS_OFFSET, CTRL, JOB_EXIT, JOBS, MAX_ARGS, WORKER_SOURCE, type JobName, type ThreadPool } from '../thread-pool.ts';
+import { JOB_EXIT, PoolControl, WORKER_SOURCE } from '../thread-pool.ts';
 
 // WORKER_SOURCE is CommonJS for worker_threads; here `require` and `parentPort` are shimmed over the
 // first message, so both pools run one program and cannot drift apart.
@@ -19,18 +19,14 @@ export function canBlock(): boolean {
   return typeof (globalThis as { document?: unknown }).document === 'undefined';
 }
 
-export class WebThreadPool implements Pick<ThreadPool, 'threads' | 'post' | 'join' | 'close'> {
-  private readonly ctl: Int32Array;
-  private readonly args: Float64Array;
-
+export class WebThreadPool extends PoolControl {
   private constructor(
-    readonly threads: number,
+    threads: number,
     memory: WebAssembly.Memory,
     ctrl: number,
     private readonly workers: Worker[],
   ) {
-    this.ctl = new Int32Array(memory.buffer, ctrl, ARGS_OFFSET / 4);
-    this.args = new Float64Array(memory.buffer, ctrl + ARGS_OFFSET, MAX_ARGS);
+    super(threads, memory, ctrl);
   }
 
   /** Starts threads − 1 Web Workers (the calling thread is the last share) and waits until each is ready. */
@@ -65,31 +61,6 @@ export class WebThreadPool implements Pick<ThreadPool, 'threads' | 'post' | 'joi
       URL.revokeObjectURL(url);
     }
     return new WebThreadPool(threads, memory, ctrl, workers);
-  }
-
-  /** Posts a job to the workers; returns at once (the caller runs share 0, then calls join). */
-  post(job: JobName | typeof JOB_EXIT, args: readonly number[]): void {
-    if (args.length > MAX_ARGS) throw new Error(`A pool job takes at most ${MAX_ARGS} arguments, got ${args.length}.`);
-    const c = this.ctl;
-    c[CTRL.job] = job === JOB_EXIT ? JOB_EXIT : JOBS.indexOf(job);
-    c[CTRL.nargs] = args.length;
-    this.args.set(args);
-    Atomics.store(c, CTRL.done, 0);
-    Atomics.add(c, CTRL.generation, 1);
-    Atomics.notify(c, CTRL.generation);
-  }
-
-  /** Blocks until every worker has finished the posted job. */
-  join(): void {
-    const c = this.ctl;
-    const want = this.threads - 1;
-    let spins = 0;
-    for (;;) {
-      const d = Atomics.load(c, CTRL.done);
-      if (d >= want) return;
-      if (spins++ < 2000) continue; // most shares finish within microseconds of ours
-      Atomics.wait(c, CTRL.done, d, 50);
-    }
   }
 
   /** Stops the workers; the pool cannot be used afterwards. */
