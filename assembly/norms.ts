@@ -31,55 +31,123 @@ function rowSum64(x: usize, C: i32): f64 {
   return w == 0 ? 1 : load<f32>(w + (<usize>c << 2));
 }
 
+// Row statistics of e = x − p for a pilot p (one pass): Σe and Σe², four independent f32x4 chains
+// each, the sums finished in float64. Set by shiftedStats (module globals: each thread has its own instance).
+let statSum: f64 = 0;
+let statSq: f64 = 0;
+
+@inline function shiftedStats(xr: usize, C: i32, p: f32): void {
+  const vp = f32x4.splat(p);
+  let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+  let q0 = f32x4.splat(0), q1 = f32x4.splat(0), q2 = f32x4.splat(0), q3 = f32x4.splat(0);
+  const end = xr + (<usize>C << 2);
+  let a = xr;
+  for (; a + 64 <= end; a += 64) {
+    const e0 = f32x4.sub(v128.load(a), vp);
+    const e1 = f32x4.sub(v128.load(a, 16), vp);
+    const e2 = f32x4.sub(v128.load(a, 32), vp);
+    const e3 = f32x4.sub(v128.load(a, 48), vp);
+    s0 = f32x4.add(s0, e0);
+    s1 = f32x4.add(s1, e1);
+    s2 = f32x4.add(s2, e2);
+    s3 = f32x4.add(s3, e3);
+    q0 = madd(e0, e0, q0);
+    q1 = madd(e1, e1, q1);
+    q2 = madd(e2, e2, q2);
+    q3 = madd(e3, e3, q3);
+  }
+  for (; a + 16 <= end; a += 16) {
+    const e = f32x4.sub(v128.load(a), vp);
+    s0 = f32x4.add(s0, e);
+    q0 = madd(e, e, q0);
+  }
+  let S = <f64>hsum(f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3)));
+  let Q = <f64>hsum(f32x4.add(f32x4.add(q0, q1), f32x4.add(q2, q3)));
+  for (; a < end; a += 4) {
+    const e = <f64>(load<f32>(a) - p);
+    S += e;
+    Q += e * e;
+  }
+  statSum = S;
+  statSq = Q;
+}
+
+/**
+ * Per row, one statistics pass over e = x − p with p the mean of the first (up to) 8 elements: m = Σe/C,
+ * var = Σe²/C − m² (Chan, Golub & LeVeque's shifted formula). x − p is exact near p (Sterbenz), so a
+ * 1e4 offset costs nothing; the subtraction loses at most one bit more than a two-pass variance as long
+ * as m² ≤ var, and when the pilot was poor (m² > var: an outlier among the first elements) the pass is
+ * rerun around p + m. μ = p + m in float64, then x − μ as (x − hi)·s − lo·s in the output pass.
+ */
+@inline function pilot(xr: usize, C: i32): f32 {
+  return C >= 8 ? hsum(f32x4.add(v128.load(xr), v128.load(xr, 16))) * 0.125 : load<f32>(xr);
+}
+
 export function layerNormForward(x: usize, w: usize, b: usize, out: usize, mean: usize, rstd: usize, rows: i32, C: i32, eps: f64): void {
+  if (rows <= 0) return;
+  const invC = 1 / <f64>C;
+  // Software-pipelined: row r + 1's statistics pass is issued between row r's scalar tail (the
+  // pilot check, sqrt, division) and its output pass, so the CPU overlaps that latency with loads.
+  let pNext = pilot(x, C);
+  shiftedStats(x, C, pNext);
   for (let r = 0; r < rows; r++) {
     const xr = x + (<usize>(r * C) << 2);
     const yr = out + (<usize>(r * C) << 2);
-    const mu = rowSum64(xr, C) / C;
+    let p = pNext;
+    let m = statSum * invC;
+    let v = statSq * invC - m * m;
+    if (m * m > v) {
+      p = <f32>(<f64>p + m);
+      shiftedStats(xr, C, p);
+      m = statSum * invC;
+      v = statSq * invC - m * m;
+    }
+    const mu = <f64>p + m;
     const hi = <f32>mu;
     const lo = <f32>(mu - <f64>hi);
+    const sf = <f32>(1 / Math.sqrt(max(v, 0) + eps));
+    const nls = -lo * sf;
     const vhi = f32x4.splat(hi);
-    const vlo = f32x4.splat(lo);
-    // Two independent chains for Σ(x − μ)², for the same reason as in rowSum64.
-    let ss = f32x4.splat(0);
-    let ss1 = f32x4.splat(0);
-    let c = 0;
-    for (; c + 8 <= C; c += 8) {
-      const d0 = f32x4.sub(f32x4.sub(v128.load(xr + (<usize>c << 2)), vhi), vlo);
-      const d1 = f32x4.sub(f32x4.sub(v128.load(xr + (<usize>(c + 4) << 2)), vhi), vlo);
-      ss = madd(d0, d0, ss);
-      ss1 = madd(d1, d1, ss1);
-    }
-    ss = f32x4.add(ss, ss1);
-    for (; c + 4 <= C; c += 4) {
-      const d = f32x4.sub(f32x4.sub(v128.load(xr + (<usize>c << 2)), vhi), vlo);
-      ss = madd(d, d, ss);
-    }
-    let s2 = <f64>hsum(ss);
-    for (; c < C; c++) {
-      const d = <f64>(load<f32>(xr + (<usize>c << 2)) - hi - lo);
-      s2 += d * d;
-    }
-    const s = 1 / Math.sqrt(s2 / C + eps);
-    const sf = <f32>s;
     const vs = f32x4.splat(sf);
-    c = 0;
+    const vn = f32x4.splat(nls);
+    if (r + 1 < rows) {
+      const xn = xr + (<usize>C << 2);
+      pNext = pilot(xn, C);
+      shiftedStats(xn, C, pNext);
+    }
+    let c = 0;
     if (w != 0 && b != 0) {
+      for (; c + 16 <= C; c += 16) {
+        const xo = xr + (<usize>c << 2), wo = w + (<usize>c << 2), bo = b + (<usize>c << 2), yo = yr + (<usize>c << 2);
+        const h0 = madd(f32x4.sub(v128.load(xo), vhi), vs, vn);
+        const h1 = madd(f32x4.sub(v128.load(xo, 16), vhi), vs, vn);
+        const h2 = madd(f32x4.sub(v128.load(xo, 32), vhi), vs, vn);
+        const h3 = madd(f32x4.sub(v128.load(xo, 48), vhi), vs, vn);
+        v128.store(yo, madd(v128.load(wo), h0, v128.load(bo)));
+        v128.store(yo, madd(v128.load(wo, 16), h1, v128.load(bo, 16)), 16);
+        v128.store(yo, madd(v128.load(wo, 32), h2, v128.load(bo, 32)), 32);
+        v128.store(yo, madd(v128.load(wo, 48), h3, v128.load(bo, 48)), 48);
+      }
       for (; c + 4 <= C; c += 4) {
         const o = <usize>c << 2;
-        const xh = f32x4.mul(f32x4.sub(f32x4.sub(v128.load(xr + o), vhi), vlo), vs);
-        v128.store(yr + o, madd(v128.load(w + o), xh, v128.load(b + o)));
+        const h = madd(f32x4.sub(v128.load(xr + o), vhi), vs, vn);
+        v128.store(yr + o, madd(v128.load(w + o), h, v128.load(b + o)));
       }
     } else if (w != 0) {
       for (; c + 4 <= C; c += 4) {
         const o = <usize>c << 2;
-        const xh = f32x4.mul(f32x4.sub(f32x4.sub(v128.load(xr + o), vhi), vlo), vs);
-        v128.store(yr + o, f32x4.mul(v128.load(w + o), xh));
+        const h = madd(f32x4.sub(v128.load(xr + o), vhi), vs, vn);
+        v128.store(yr + o, f32x4.mul(v128.load(w + o), h));
+      }
+    } else if (b == 0) {
+      for (; c + 4 <= C; c += 4) {
+        const o = <usize>c << 2;
+        v128.store(yr + o, madd(f32x4.sub(v128.load(xr + o), vhi), vs, vn));
       }
     }
     for (; c < C; c++) {
       const o = <usize>c << 2;
-      const xh = (load<f32>(xr + o) - hi - lo) * sf;
+      const xh = (load<f32>(xr + o) - hi) * sf + nls;
       store<f32>(yr + o, wAt(w, c) * xh + (b == 0 ? 0 : load<f32>(b + o)));
     }
     store<f32>(mean + (<usize>r << 2), hi);
@@ -221,28 +289,57 @@ export function layerNormBackward(dy: usize, x: usize, w: usize, _mean: usize, r
   if (dw != 0 || db != 0) layerNormBackwardChannels(dy, x, rstd, mu, dw, db, rows, C, 0, C, acc);
 }
 
+/** Σx² over one row: four independent f32x4 chains, finished in float64. */
+@inline function rowSumSq(xr: usize, C: i32): f64 {
+  let q0 = f32x4.splat(0), q1 = f32x4.splat(0), q2 = f32x4.splat(0), q3 = f32x4.splat(0);
+  const end = xr + (<usize>C << 2);
+  let a = xr;
+  for (; a + 64 <= end; a += 64) {
+    const v0 = v128.load(a), v1 = v128.load(a, 16), v2 = v128.load(a, 32), v3 = v128.load(a, 48);
+    q0 = madd(v0, v0, q0);
+    q1 = madd(v1, v1, q1);
+    q2 = madd(v2, v2, q2);
+    q3 = madd(v3, v3, q3);
+  }
+  for (; a + 16 <= end; a += 16) {
+    const v = v128.load(a);
+    q0 = madd(v, v, q0);
+  }
+  let s2 = <f64>hsum(f32x4.add(f32x4.add(q0, q1), f32x4.add(q2, q3)));
+  for (; a < end; a += 4) {
+    const v = <f64>load<f32>(a);
+    s2 += v * v;
+  }
+  return s2;
+}
+
 export function rmsNormForward(x: usize, w: usize, out: usize, rrms: usize, rows: i32, C: i32, eps: f64): void {
+  if (rows <= 0) return;
+  const invC = 1 / <f64>C;
+  // Pipelined like layerNormForward: row r + 1's Σx² is issued before row r's output pass.
+  let s2 = rowSumSq(x, C);
   for (let r = 0; r < rows; r++) {
     const xr = x + (<usize>(r * C) << 2);
     const yr = out + (<usize>(r * C) << 2);
-    let ss = f32x4.splat(0);
-    let c = 0;
-    for (; c + 4 <= C; c += 4) {
-      const v = v128.load(xr + (<usize>c << 2));
-      ss = madd(v, v, ss);
-    }
-    let s2 = <f64>hsum(ss);
-    for (; c < C; c++) {
-      const v = <f64>load<f32>(xr + (<usize>c << 2));
-      s2 += v * v;
-    }
-    const rho = <f32>(1 / Math.sqrt(s2 / C + eps));
+    const rho = <f32>(1 / Math.sqrt(s2 * invC + eps));
     const vr = f32x4.splat(rho);
-    c = 0;
-    for (; c + 4 <= C; c += 4) {
-      const o = <usize>c << 2;
-      const y = f32x4.mul(v128.load(xr + o), vr);
-      v128.store(yr + o, w == 0 ? y : f32x4.mul(y, v128.load(w + o)));
+    if (r + 1 < rows) s2 = rowSumSq(xr + (<usize>C << 2), C);
+    let c = 0;
+    if (w != 0) {
+      for (; c + 8 <= C; c += 8) {
+        const xo = xr + (<usize>c << 2), wo = w + (<usize>c << 2), yo = yr + (<usize>c << 2);
+        v128.store(yo, f32x4.mul(f32x4.mul(v128.load(xo), vr), v128.load(wo)));
+        v128.store(yo, f32x4.mul(f32x4.mul(v128.load(xo, 16), vr), v128.load(wo, 16)), 16);
+      }
+      for (; c + 4 <= C; c += 4) {
+        const o = <usize>c << 2;
+        v128.store(yr + o, f32x4.mul(f32x4.mul(v128.load(xr + o), vr), v128.load(w + o)));
+      }
+    } else {
+      for (; c + 4 <= C; c += 4) {
+        const o = <usize>c << 2;
+        v128.store(yr + o, f32x4.mul(v128.load(xr + o), vr));
+      }
     }
     for (; c < C; c++) {
       const o = <usize>c << 2;

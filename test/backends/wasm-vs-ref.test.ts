@@ -212,6 +212,30 @@ describe.each(flavours.map((k) => [k.flavour, k] as const))('wasm (%s) against r
         }
       }
     });
+    it('layerNorm forward on hard rows: 1e4 offset, a large outlier first or inside, constant rows, wide rows', () => {
+      // The forward kernel takes its statistics around a pilot (the mean of the first 8 elements) in
+      // one pass and reruns the pass when the pilot was poor; every case here must still agree to 1e-5.
+      const cases: [string, number, (r: number, c: number, u: number) => number][] = [
+        ['offset 1e4', 128, (_r, _c, u) => 1e4 + u],
+        ['offset 1e4, C = 7', 7, (_r, _c, u) => 1e4 + u],
+        ['outlier first', 128, (r, c, u) => (c === 0 ? 1e4 * (r % 2 ? -1 : 1) : u)],
+        ['outlier first, C = 9', 9, (_r, c, u) => (c === 0 ? 3e3 : u)],
+        ['outlier inside', 384, (r, c, u) => (c === 100 + r ? -5e3 : u)],
+        ['outlier after the pilot, on an offset', 128, (_r, c, u) => (c === 64 ? 1e4 + 300 : 1e4 + u)],
+        ['first 8 equal, rest spread', 64, (_r, c, u) => (c < 8 ? 2 : 50 * u)],
+        ['constant', 67, () => 3.25],
+        ['wide', 4099, (_r, _c, u) => 7 + u],
+      ];
+      for (const [, C, f] of cases) {
+        const rows = 5;
+        const u = rand(rows * C, C + 17, -2, 2);
+        const x = Float32Array.from({ length: rows * C }, (_, i) => f(Math.floor(i / C), i % C, u[i]));
+        const ins = { x: { data: x }, w: { data: rand(C, 2, 0.5, 1.5) }, b: { data: rand(C, 3) } };
+        agree(ins, { out: rows * C, mean: rows, rstd: rows }, (be, s) => {
+          be.layerNormForward(s.x, s.w, s.b, s.out, s.mean, s.rstd, rows, C, 1e-5);
+        });
+      }
+    });
     it('rmsNorm forward and backward, with and without γ', () => {
       for (const [rows, C] of shapes) {
         for (const hasW of [true, false]) {
