@@ -88,10 +88,142 @@ function weightedRows(p: usize, v: usize, vRow: usize, keys: i32, D: i32, inv: f
   }
 }
 
-/** Scratch floats the kernels need: two padded rows (P and dP), Kᵀ and (backward) Vᵀ of one head. */
+/** Queries per block in attentionBackward: P and dS of a block are kept, transposed, for dV and dK. */
+const QB: i32 = 32;
+
+/**
+ * out[d] += Σ_j p[j]·v[j, d] for j < n (v's rows vRow bytes apart; out starts from its contents), the
+ * row kept in registers: the same multiply-adds in the same order as adding p[j]·v_j into out key by key.
+ */
+function addWeightedRows(p: usize, v: usize, vRow: usize, n: i32, D: i32, out: usize): void {
+  let d = 0;
+  for (; d + 16 <= D; d += 16) {
+    const o = out + (<usize>d << 2);
+    let a0 = v128.load(o), a1 = v128.load(o, 16), a2 = v128.load(o, 32), a3 = v128.load(o, 48);
+    let vp = v + (<usize>d << 2);
+    let pp = p;
+    for (let j = 0; j < n; j++) {
+      const pj = v128.load32_splat(pp);
+      a0 = madd(pj, v128.load(vp), a0);
+      a1 = madd(pj, v128.load(vp, 16), a1);
+      a2 = madd(pj, v128.load(vp, 32), a2);
+      a3 = madd(pj, v128.load(vp, 48), a3);
+      vp += vRow;
+      pp += 4;
+    }
+    v128.store(o, a0);
+    v128.store(o, a1, 16);
+    v128.store(o, a2, 32);
+    v128.store(o, a3, 48);
+  }
+  for (; d + 4 <= D; d += 4) {
+    const o = out + (<usize>d << 2);
+    let a = v128.load(o);
+    let vp = v + (<usize>d << 2);
+    let pp = p;
+    for (let j = 0; j < n; j++) {
+      a = madd(v128.load32_splat(pp), v128.load(vp), a);
+      vp += vRow;
+      pp += 4;
+    }
+    v128.store(o, a);
+  }
+  for (; d < D; d++) {
+    const o = out + (<usize>d << 2);
+    let a = load<f32>(o);
+    let vp = v + (<usize>d << 2);
+    let pp = p;
+    for (let j = 0; j < n; j++) {
+      a = a + load<f32>(pp) * load<f32>(vp);
+      vp += vRow;
+      pp += 4;
+    }
+    store<f32>(o, a);
+  }
+}
+
+/**
+ * addWeightedRows for two keys at once, sharing the loads of v's rows: out0 += Σ_j p0[j]·v_j and
+ * out1 += Σ_j p1[j]·v_j (same order and roundings as two calls). D a multiple of 16.
+ */
+function addWeightedRows2(p0: usize, p1: usize, v: usize, vRow: usize, n: i32, D: i32, out0: usize, out1: usize): void {
+  for (let d = 0; d < D; d += 16) {
+    const o0 = out0 + (<usize>d << 2);
+    const o1 = out1 + (<usize>d << 2);
+    let a0 = v128.load(o0), a1 = v128.load(o0, 16), a2 = v128.load(o0, 32), a3 = v128.load(o0, 48);
+    let b0 = v128.load(o1), b1 = v128.load(o1, 16), b2 = v128.load(o1, 32), b3 = v128.load(o1, 48);
+    let vp = v + (<usize>d << 2);
+    for (let j = 0; j < n; j++) {
+      const jo = <usize>j << 2;
+      const x = v128.load32_splat(p0 + jo);
+      const y = v128.load32_splat(p1 + jo);
+      const v0 = v128.load(vp), v1 = v128.load(vp, 16), v2 = v128.load(vp, 32), v3 = v128.load(vp, 48);
+      a0 = madd(x, v0, a0);
+      a1 = madd(x, v1, a1);
+      a2 = madd(x, v2, a2);
+      a3 = madd(x, v3, a3);
+      b0 = madd(y, v0, b0);
+      b1 = madd(y, v1, b1);
+      b2 = madd(y, v2, b2);
+      b3 = madd(y, v3, b3);
+      vp += vRow;
+    }
+    v128.store(o0, a0);
+    v128.store(o0, a1, 16);
+    v128.store(o0, a2, 32);
+    v128.store(o0, a3, 48);
+    v128.store(o1, b0);
+    v128.store(o1, b1, 16);
+    v128.store(o1, b2, 32);
+    v128.store(o1, b3, 48);
+  }
+}
+
+/**
+ * Two output rows from zero, sharing the loads of v's rows: out0 = Σ_j p0[j]·v_j, out1 = Σ_j p1[j]·v_j
+ * for j < n, p0 and p1 strided by pStride bytes (as weightedRows with inv = 1). D a multiple of 16.
+ */
+function weightedRows2(p0: usize, p1: usize, pStride: usize, v: usize, vRow: usize, n: i32, D: i32, out0: usize, out1: usize): void {
+  for (let d = 0; d < D; d += 16) {
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
+    let vp = v + (<usize>d << 2);
+    let pp = 0 as usize;
+    for (let j = 0; j < n; j++) {
+      const x = v128.load32_splat(p0 + pp);
+      const y = v128.load32_splat(p1 + pp);
+      const v0 = v128.load(vp), v1 = v128.load(vp, 16), v2 = v128.load(vp, 32), v3 = v128.load(vp, 48);
+      a0 = madd(x, v0, a0);
+      a1 = madd(x, v1, a1);
+      a2 = madd(x, v2, a2);
+      a3 = madd(x, v3, a3);
+      b0 = madd(y, v0, b0);
+      b1 = madd(y, v1, b1);
+      b2 = madd(y, v2, b2);
+      b3 = madd(y, v3, b3);
+      vp += vRow;
+      pp += pStride;
+    }
+    const o0 = out0 + (<usize>d << 2);
+    const o1 = out1 + (<usize>d << 2);
+    v128.store(o0, a0);
+    v128.store(o0, a1, 16);
+    v128.store(o0, a2, 32);
+    v128.store(o0, a3, 48);
+    v128.store(o1, b0);
+    v128.store(o1, b1, 16);
+    v128.store(o1, b2, 32);
+    v128.store(o1, b3, 48);
+  }
+}
+
+/**
+ * Scratch floats the kernels need: two padded rows (P and dP), Kᵀ and (backward) Vᵀ of one head, and
+ * (backward) Pᵀ and dSᵀ of a block of QB queries.
+ */
 export function attentionScratchFloats(T: i32, D: i32): i32 {
   const Tp = padded(T);
-  return Tp * (2 + 2 * D);
+  return Tp * (2 + 2 * D + 2 * QB);
 }
 
 export function attentionForward(q: usize, k: usize, v: usize, out: usize, lse: usize, BH: i32, T: i32, D: i32, scale: f32,
@@ -118,7 +250,9 @@ export function attentionForward(q: usize, k: usize, v: usize, out: usize, lse: 
 
 /**
  * With P = exp(S − lse) and Δ_t = Σ_j P_tj·dP_tj: dV = Pᵀ·dO, dP = dO·Vᵀ, dS = P⊙(dP − Δ),
- * dQ = scale·dS·K, dK = scale·dSᵀ·Q. dK and dV are accumulated in place after zeroing.
+ * dQ = scale·dS·K, dK = scale·dSᵀ·Q. Queries go in blocks of QB: each query's P and dS rows are
+ * stored transposed, then every key's dV and dK rows take the block's terms in registers (query order,
+ * as adding them one query at a time would: results do not depend on QB).
  */
 export function attentionBackward(q: usize, k: usize, v: usize, out: usize, lse: usize, dout: usize, dq: usize, dk: usize,
   dv: usize, BH: i32, T: i32, D: i32, scale: f32, causal: bool, scratch: usize): void {
@@ -127,7 +261,10 @@ export function attentionBackward(q: usize, k: usize, v: usize, out: usize, lse:
   const dprow = scratch + (<usize>Tp << 2);
   const kt = dprow + (<usize>Tp << 2);
   const vt = kt + (<usize>(Tp * D) << 2);
+  const pt = vt + (<usize>(Tp * D) << 2); // Pᵀ of the block: Tp rows of QB
+  const dst = pt + (<usize>(Tp * QB) << 2); // dSᵀ of the block
   const rowBytes = <usize>D << 2;
+  const blockRow = <usize>QB << 2;
   for (let h = 0; h < BH; h++) {
     const base = <usize>(h * T * D) << 2;
     const kh = k + base;
@@ -137,27 +274,81 @@ export function attentionBackward(q: usize, k: usize, v: usize, out: usize, lse:
     transposeHead(v + base, T, D, vt, Tp);
     memory.fill(dkh, 0, <usize>T * rowBytes);
     memory.fill(dvh, 0, <usize>T * rowBytes);
-    for (let t = 0; t < T; t++) {
-      const keys = causal ? t + 1 : T;
-      const ro = base + <usize>t * rowBytes;
-      const qt = q + ro;
-      const got = dout + ro;
-      const dqt = dq + ro;
-      rowTimesT(qt, kt, Tp, keys, D, scale, srow);
-      rowSumExp(srow, keys, load<f32>(lse + (<usize>(h * T + t) << 2)), srow); // srow = P_t
-      rowTimesT(got, vt, Tp, keys, D, 1, dprow);
-      // Δ_t = Σ_j P_tj·dP_tj (= dO_t·O_t in exact arithmetic), summed from the same dP values that
-      // ds uses, so dS rows sum to zero and a single visible key (T = 1) gives exactly dS = 0.
-      const delta = dot(srow, dprow, keys);
-      for (let j = 0; j < keys; j++) {
-        const p = load<f32>(srow + (<usize>j << 2));
-        const jo = <usize>j * rowBytes;
-        axpyRow(got, dvh + jo, D, p);
-        const ds = scale * p * (load<f32>(dprow + (<usize>j << 2)) - delta);
-        store<f32>(dprow + (<usize>j << 2), ds); // dprow now holds dS_t
-        axpyRow(qt, dkh + jo, D, ds);
+    for (let t0 = 0; t0 < T; t0 += QB) {
+      const t1 = min(T, t0 + QB);
+      for (let t = t0; t < t1; t++) {
+        const keys = causal ? t + 1 : T;
+        const ro = base + <usize>t * rowBytes;
+        const qt = q + ro;
+        const got = dout + ro;
+        const dqt = dq + ro;
+        rowTimesT(qt, kt, Tp, keys, D, scale, srow);
+        rowSumExp(srow, keys, load<f32>(lse + (<usize>(h * T + t) << 2)), srow); // srow = P_t
+        rowTimesT(got, vt, Tp, keys, D, 1, dprow);
+        // Δ_t = Σ_j P_tj·dP_tj (= dO_t·O_t in exact arithmetic), summed from the same dP values that
+        // ds uses, so dS rows sum to zero and a single visible key (T = 1) gives exactly dS = 0.
+        const delta = dot(srow, dprow, keys);
+        const col = <usize>(t - t0) << 2;
+        for (let j = 0; j < keys; j++) {
+          const jo = <usize>j << 2;
+          const p = load<f32>(srow + jo);
+          const ds = scale * p * (load<f32>(dprow + jo) - delta);
+          store<f32>(dprow + jo, ds); // dprow now holds dS_t
+          store<f32>(pt + <usize>j * blockRow + col, p);
+          store<f32>(dst + <usize>j * blockRow + col, ds);
+        }
+        // dQ_t = Σ_j dS_tj·K_j (×1 is exact); with D a multiple of 16, after the block, two queries at once.
+        if ((D & 15) != 0) weightedRows(dprow, kh, rowBytes, keys, D, 1, dqt);
       }
-      weightedRows(dprow, kh, rowBytes, keys, D, 1, dqt); // dQ_t = Σ_j dS_tj·K_j (×1 is exact)
+      if ((D & 15) == 0) {
+        let t = t0;
+        for (; t + 2 <= t1; t += 2) {
+          const col = dst + (<usize>(t - t0) << 2);
+          const dqt = dq + base + <usize>t * rowBytes;
+          const keys = causal ? t + 1 : T;
+          weightedRows2(col, col + 4, blockRow, kh, rowBytes, keys, D, dqt, dqt + rowBytes);
+          // Query t + 1's last key (causal): its term comes last, as in weightedRows.
+          if (causal) addWeightedRows(col + 4 + <usize>keys * blockRow, kh + <usize>keys * rowBytes, rowBytes, 1, D, dqt + rowBytes);
+        }
+        if (t < t1) {
+          const keys = causal ? t + 1 : T;
+          weightedRows2(dst + (<usize>(t - t0) << 2), dst + (<usize>(t - t0) << 2), blockRow, kh, rowBytes, keys, D,
+            dq + base + <usize>t * rowBytes, dq + base + <usize>t * rowBytes);
+        }
+      }
+      // Key j is seen by the block's queries t ≥ j (all of them when not causal).
+      const jEnd = causal ? t1 : T;
+      let j = 0;
+      if ((D & 15) == 0) {
+        // Keys in pairs: key j's term from query j (causal, j inside the block) comes first on its own.
+        for (; j + 2 <= jEnd; j += 2) {
+          let ta = causal ? max(t0, j) : t0;
+          const jo = <usize>j * rowBytes;
+          const j1o = jo + rowBytes;
+          const pj = <usize>j * blockRow;
+          if (causal && ta == j) {
+            const ro = base + <usize>ta * rowBytes;
+            const off = pj + (<usize>(ta - t0) << 2);
+            addWeightedRows(pt + off, dout + ro, rowBytes, 1, D, dvh + jo);
+            addWeightedRows(dst + off, q + ro, rowBytes, 1, D, dkh + jo);
+            ta++;
+          }
+          if (ta < t1) {
+            const ro = base + <usize>ta * rowBytes;
+            const off = pj + (<usize>(ta - t0) << 2);
+            addWeightedRows2(pt + off, pt + off + blockRow, dout + ro, rowBytes, t1 - ta, D, dvh + jo, dvh + j1o);
+            addWeightedRows2(dst + off, dst + off + blockRow, q + ro, rowBytes, t1 - ta, D, dkh + jo, dkh + j1o);
+          }
+        }
+      }
+      for (; j < jEnd; j++) {
+        const ta = causal ? max(t0, j) : t0;
+        const off = <usize>j * blockRow + (<usize>(ta - t0) << 2);
+        const ro = base + <usize>ta * rowBytes;
+        const jo = <usize>j * rowBytes;
+        addWeightedRows(pt + off, dout + ro, rowBytes, t1 - ta, D, dvh + jo);
+        addWeightedRows(dst + off, q + ro, rowBytes, t1 - ta, D, dkh + jo);
+      }
     }
   }
 }
