@@ -43,6 +43,41 @@ function rowTimesT(x: usize, mt: usize, Tp: i32, keys: i32, D: i32, scale: f32, 
   }
 }
 
+/** rowTimesT for two rows x0, x1 at once (sharing the loads of Mᵀ): s0, s1; the same sums as two calls. */
+function rowTimesT2(x0: usize, x1: usize, mt: usize, Tp: i32, keys: i32, D: i32, scale: f32, s0: usize, s1: usize): void {
+  const vs = f32x4.splat(scale);
+  const stride = <usize>Tp << 2;
+  for (let j0 = 0; j0 < keys; j0 += 16) {
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
+    let p = mt + (<usize>j0 << 2);
+    for (let d = 0; d < D; d++) {
+      const xd = v128.load32_splat(x0 + (<usize>d << 2));
+      const yd = v128.load32_splat(x1 + (<usize>d << 2));
+      const m0 = v128.load(p), m1 = v128.load(p, 16), m2 = v128.load(p, 32), m3 = v128.load(p, 48);
+      a0 = madd(xd, m0, a0);
+      a1 = madd(xd, m1, a1);
+      a2 = madd(xd, m2, a2);
+      a3 = madd(xd, m3, a3);
+      b0 = madd(yd, m0, b0);
+      b1 = madd(yd, m1, b1);
+      b2 = madd(yd, m2, b2);
+      b3 = madd(yd, m3, b3);
+      p += stride;
+    }
+    const o = s0 + (<usize>j0 << 2);
+    v128.store(o, f32x4.mul(a0, vs));
+    v128.store(o, f32x4.mul(a1, vs), 16);
+    v128.store(o, f32x4.mul(a2, vs), 32);
+    v128.store(o, f32x4.mul(a3, vs), 48);
+    const u = s1 + (<usize>j0 << 2);
+    v128.store(u, f32x4.mul(b0, vs));
+    v128.store(u, f32x4.mul(b1, vs), 16);
+    v128.store(u, f32x4.mul(b2, vs), 32);
+    v128.store(u, f32x4.mul(b3, vs), 48);
+  }
+}
+
 /**
  * out[d] = inv·Σ_j p[j]·v[j, d] for j < keys (v's rows vRow bytes apart): the output row stays in
  * registers, 16 floats at a time, over all keys (the same multiply-adds in the same order as adding
@@ -219,11 +254,11 @@ function weightedRows2(p0: usize, p1: usize, pStride: usize, v: usize, vRow: usi
 
 /**
  * Scratch floats the kernels need: two padded rows (P and dP), Kᵀ and (backward) Vᵀ of one head, and
- * (backward) Pᵀ and dSᵀ of a block of QB queries.
+ * (backward) Pᵀ and dSᵀ of a block of QB queries and a second pair of rows.
  */
 export function attentionScratchFloats(T: i32, D: i32): i32 {
   const Tp = padded(T);
-  return Tp * (2 + 2 * D + 2 * QB);
+  return Tp * (4 + 2 * D + 2 * QB);
 }
 
 export function attentionForward(q: usize, k: usize, v: usize, out: usize, lse: usize, BH: i32, T: i32, D: i32, scale: f32,
@@ -249,6 +284,30 @@ export function attentionForward(q: usize, k: usize, v: usize, out: usize, lse: 
 }
 
 /**
+ * One query's share of attentionBackward once its scores (srow) and dP = dO·Vᵀ (dprow) are in: P from
+ * lse, Δ, dS; P and dS go to column col of the block's Pᵀ and dSᵀ; dQ here unless D is a multiple of 16.
+ */
+@inline function queryGrads(srow: usize, dprow: usize, lseT: usize, keys: i32, scale: f32, pt: usize, dst: usize, col: i32,
+  kh: usize, rowBytes: usize, D: i32, dqt: usize): void {
+  const blockRow = <usize>QB << 2;
+  rowSumExp(srow, keys, load<f32>(lseT), srow); // srow = P_t
+  // Δ_t = Σ_j P_tj·dP_tj (= dO_t·O_t in exact arithmetic), summed from the same dP values that
+  // ds uses, so dS rows sum to zero and a single visible key (T = 1) gives exactly dS = 0.
+  const delta = dot(srow, dprow, keys);
+  const co = <usize>col << 2;
+  for (let j = 0; j < keys; j++) {
+    const jo = <usize>j << 2;
+    const p = load<f32>(srow + jo);
+    const ds = scale * p * (load<f32>(dprow + jo) - delta);
+    store<f32>(dprow + jo, ds); // dprow now holds dS_t
+    store<f32>(pt + <usize>j * blockRow + co, p);
+    store<f32>(dst + <usize>j * blockRow + co, ds);
+  }
+  // dQ_t = Σ_j dS_tj·K_j (×1 is exact); with D a multiple of 16, after the block, two queries at once.
+  if ((D & 15) != 0) weightedRows(dprow, kh, rowBytes, keys, D, 1, dqt);
+}
+
+/**
  * With P = exp(S − lse) and Δ_t = Σ_j P_tj·dP_tj: dV = Pᵀ·dO, dP = dO·Vᵀ, dS = P⊙(dP − Δ),
  * dQ = scale·dS·K, dK = scale·dSᵀ·Q. Queries go in blocks of QB: each query's P and dS rows are
  * stored transposed, then every key's dV and dK rows take the block's terms in registers (query order,
@@ -263,6 +322,8 @@ export function attentionBackward(q: usize, k: usize, v: usize, out: usize, lse:
   const vt = kt + (<usize>(Tp * D) << 2);
   const pt = vt + (<usize>(Tp * D) << 2); // Pᵀ of the block: Tp rows of QB
   const dst = pt + (<usize>(Tp * QB) << 2); // dSᵀ of the block
+  const srow2 = dst + (<usize>(Tp * QB) << 2);
+  const dprow2 = srow2 + (<usize>Tp << 2);
   const rowBytes = <usize>D << 2;
   const blockRow = <usize>QB << 2;
   for (let h = 0; h < BH; h++) {
@@ -276,29 +337,24 @@ export function attentionBackward(q: usize, k: usize, v: usize, out: usize, lse:
     memory.fill(dvh, 0, <usize>T * rowBytes);
     for (let t0 = 0; t0 < T; t0 += QB) {
       const t1 = min(T, t0 + QB);
-      for (let t = t0; t < t1; t++) {
-        const keys = causal ? t + 1 : T;
+      for (let t = t0; t < t1;) {
+        // Two queries at a time where the block has them: their score and dP rows share the Kᵀ, Vᵀ loads.
         const ro = base + <usize>t * rowBytes;
-        const qt = q + ro;
-        const got = dout + ro;
-        const dqt = dq + ro;
-        rowTimesT(qt, kt, Tp, keys, D, scale, srow);
-        rowSumExp(srow, keys, load<f32>(lse + (<usize>(h * T + t) << 2)), srow); // srow = P_t
-        rowTimesT(got, vt, Tp, keys, D, 1, dprow);
-        // Δ_t = Σ_j P_tj·dP_tj (= dO_t·O_t in exact arithmetic), summed from the same dP values that
-        // ds uses, so dS rows sum to zero and a single visible key (T = 1) gives exactly dS = 0.
-        const delta = dot(srow, dprow, keys);
-        const col = <usize>(t - t0) << 2;
-        for (let j = 0; j < keys; j++) {
-          const jo = <usize>j << 2;
-          const p = load<f32>(srow + jo);
-          const ds = scale * p * (load<f32>(dprow + jo) - delta);
-          store<f32>(dprow + jo, ds); // dprow now holds dS_t
-          store<f32>(pt + <usize>j * blockRow + col, p);
-          store<f32>(dst + <usize>j * blockRow + col, ds);
+        const keys = causal ? t + 1 : T;
+        if (t + 1 < t1) {
+          const keys1 = causal ? t + 2 : T;
+          rowTimesT2(q + ro, q + ro + rowBytes, kt, Tp, keys1, D, scale, srow, srow2);
+          rowTimesT2(dout + ro, dout + ro + rowBytes, vt, Tp, keys1, D, 1, dprow, dprow2);
+          queryGrads(srow, dprow, lse + (<usize>(h * T + t) << 2), keys, scale, pt, dst, t - t0, kh, rowBytes, D, dq + ro);
+          queryGrads(srow2, dprow2, lse + (<usize>(h * T + t + 1) << 2), keys1, scale, pt, dst, t + 1 - t0, kh, rowBytes, D,
+            dq + ro + rowBytes);
+          t += 2;
+        } else {
+          rowTimesT(q + ro, kt, Tp, keys, D, scale, srow);
+          rowTimesT(dout + ro, vt, Tp, keys, D, 1, dprow);
+          queryGrads(srow, dprow, lse + (<usize>(h * T + t) << 2), keys, scale, pt, dst, t - t0, kh, rowBytes, D, dq + ro);
+          t++;
         }
-        // dQ_t = Σ_j dS_tj·K_j (×1 is exact); with D a multiple of 16, after the block, two queries at once.
-        if ((D & 15) != 0) weightedRows(dprow, kh, rowBytes, keys, D, 1, dqt);
       }
       if ((D & 15) == 0) {
         let t = t0;
