@@ -3,12 +3,15 @@
 import type { MemoryStability } from './memory-stability.ts';
 import { fmtNum, type Goal, type Row } from './report.ts';
 import type { SgemmResult } from './matmul.ts';
+import { tfjsName, type TfjsRun, type TfjsTrainResult } from './tfjs-reference.ts';
 
 export interface GoalInputs {
   cores: number;
   sgemm: SgemmResult | null;
   layerNorm: Row[];
   trainDefault: Row[];
+  /** The same default step in TensorFlow.js (bench/tfjs-reference.ts); null when not run. */
+  tfjs?: TfjsRun | null;
   generate: Row[];
   memory: MemoryStability | null;
 }
@@ -41,6 +44,25 @@ export function judgeGoals(g: GoalInputs): Goal[] {
       ? `${best.bench.replace('train step ', '')} ${best.value.toFixed(0)} tok/s` +
         (best.reference ? ` vs ${best.reference.name} ${best.reference.value.toFixed(0)} = ${(best.value / best.reference.value).toFixed(2)}x` : '')
       : '',
+  });
+
+  // Issue 5: "so also >= 25x TensorFlow.js wasm". resnorm at its best thread count against TF.js wasm
+  // as it runs in Node (its threaded build is off there: one thread, SIMD); the 1-thread ratio too.
+  const msOf = (r: Row) => g.trainDefault.find((x) => x.unit === 'ms/step' && x.bench === r.bench)?.value ?? NaN;
+  const tfWasm = g.tfjs?.results.find((r) => r.backend === 'wasm');
+  const tfCpu = g.tfjs?.results.find((r) => r.backend === 'cpu');
+  const one = tps.find((r) => r.bench.endsWith('wasm 1 thread'));
+  const times = (r: Row, t: TfjsTrainResult) => t.ms / msOf(r); // = resnorm tokens/s ÷ TF.js tokens/s
+  goals.push({
+    goal: 'train tokens/s, default config >= 25x TensorFlow.js wasm',
+    met: best && tfWasm ? times(best, tfWasm) >= 25 : null,
+    figures: best && tfWasm
+      ? `${best.bench.replace('train step ', '')} ${best.value.toFixed(0)} tok/s vs ${tfjsName(tfWasm)} (${tfWasm.flavour}) ` +
+        `${((best.value * msOf(best)) / tfWasm.ms).toFixed(0)} tok/s (${tfWasm.ms.toFixed(0)} ms/step) = ${times(best, tfWasm).toFixed(1)}x` +
+        (one && one !== best ? `; 1 thread vs 1 thread ${times(one, tfWasm).toFixed(1)}x` : '') +
+        (tfCpu ? `; ${tfjsName(tfCpu)} ${tfCpu.ms.toFixed(0)} ms/step = ${times(best, tfCpu).toFixed(0)}x` : '') +
+        (tfWasm.capped ? ` (TF.js ${tfWasm.capped})` : '')
+      : (g.tfjs?.problems.join('; ') || 'TF.js not run'),
   });
 
   const fwd = g.layerNorm.filter((r) => r.bench.startsWith('layernorm forward') && r.reference);

@@ -1,6 +1,7 @@
 // `npm run bench [-- --quick]`: every speed figure of issue 5 beside a reference measured in the same
-// run (NumPy/OpenBLAS and PyTorch through bench/reference.py when python3-torch is installed, a memory
-// copy for LayerNorm, the measured SIMD peak for sgemm), then the issue's goals judged on those figures.
+// run (NumPy/OpenBLAS and PyTorch through bench/reference.py when python3-torch is installed, the same
+// GPT step in TensorFlow.js's wasm and cpu backends, a memory copy for LayerNorm, the measured SIMD peak
+// for sgemm), then the issue's goals judged on those figures.
 // Writes bench/results/bench.json (bench-quick.json with --quick: fewer repetitions, same rows).
 
 import { availableParallelism, loadavg } from 'node:os';
@@ -15,6 +16,7 @@ import { runMemoryStability } from './memory-stability.ts';
 import { profileTrainStep } from './profile.ts';
 import { findTorchPython } from './python-reference.ts';
 import { printGoals, printTable, saveResults, type Row } from './report.ts';
+import { tfjsAvailability, tfjsRows, tfjsTrainStep, type TfjsRun } from './tfjs-reference.ts';
 import { benchTrainStep, DEFAULT_STEP_CASE, LARGE_STEP_CASE, torchTrainStep } from './train-step.ts';
 
 const quick = process.argv.includes('--quick');
@@ -51,9 +53,11 @@ const wasm = await wasmBackend(1);
 const wasmAll = cores > 1 ? await wasmBackend(cores) : null;
 const wasms = [wasm, wasmAll].filter((b): b is WasmBackend => b !== null).map((be) => ({ be, label: `${be.threads} thread${be.threads > 1 ? 's' : ''}` }));
 const hasTorch = findTorchPython() !== null;
+const tfjs = tfjsAvailability();
 const loadAtStart = loadavg()[0];
 console.log(`resnorm bench${quick ? ' --quick' : ''}: ${cores} cores (load average ${loadAtStart.toFixed(1)}), wasm ${wasm?.flavour ?? 'unavailable'}, ` +
-  `reference ${hasTorch ? 'NumPy/PyTorch (bench/reference.py)' : 'absent: apt-get install python3-torch libopenblas0-pthread'}`);
+  `reference ${hasTorch ? 'NumPy/PyTorch (bench/reference.py)' : 'absent: apt-get install python3-torch libopenblas0-pthread'}; ` +
+  `TensorFlow.js ${'version' in tfjs ? tfjs.version : `absent (${tfjs.missing})`}`);
 
 const sgemm: SgemmResult | null = wasm ? await section('sgemm', () => benchSgemm(wasm.flavour)) : null;
 if (sgemm) rows.push(...sgemm.rows);
@@ -104,6 +108,15 @@ await section('train step', async () => {
   }
 });
 
+// The same default step in TensorFlow.js (bench/tfjs/gpt.ts), wasm and cpu backends, each in a child
+// process under a time cap (the cpu backend takes ~10 s a step, so it gets two timed steps).
+const tfjsRun: TfjsRun = await section('tfjs train step', () => tfjsTrainStep(DEFAULT_STEP_CASE, [
+  { backend: 'wasm', reps: quick ? 3 : 5, capMs: (quick ? 60 : 90) * 1000 },
+  { backend: 'cpu', reps: 2, capMs: (quick ? 75 : 120) * 1000 },
+]));
+for (const p of tfjsRun.problems) console.log(`(TF.js reference unavailable: ${p})`);
+rows.push(...tfjsRows(trainDefault, tfjsRun, DEFAULT_STEP_CASE));
+
 if (wasm) rows.push(...(await section('profile', () => profileTrainStep(wasm, DEFAULT_STEP_CASE, quick ? 3 : 10, 'wasm 1 thread'))));
 
 const generated: Row[] = await section('generate', () => {
@@ -144,11 +157,11 @@ rows.push({ section: 'memory', bench: 'peak RSS, this bench process', case: 'all
 
 await Promise.all(wasms.map(({ be }) => be.dispose()));
 printTable(rows);
-const goals = judgeGoals({ cores, sgemm, layerNorm, trainDefault, generate: generated, memory });
+const goals = judgeGoals({ cores, sgemm, layerNorm, trainDefault, tfjs: tfjsRun, generate: generated, memory });
 if (sgemm?.blas) console.log(`\nNumPy's BLAS in this run: ${sgemm.blas}`);
 printGoals(goals);
 const file = saveResults(quick ? 'bench-quick' : 'bench', rows, {
-  quick, cores, flavour: wasm?.flavour, blas: sgemm?.blas, goals, loadAverage: { start: loadAtStart, end: loadavg()[0] }, sgemmAllBuilds: sgemm?.raw, memory, seconds, rssAfterSectionMiB: rssAfter,
+  quick, cores, flavour: wasm?.flavour, blas: sgemm?.blas, goals, tfjs: tfjsRun, loadAverage: { start: loadAtStart, end: loadavg()[0] }, sgemmAllBuilds: sgemm?.raw, memory, seconds, rssAfterSectionMiB: rssAfter,
   totalSeconds: (performance.now() - t00) / 1000,
 });
 const loadAtEnd = loadavg()[0];
