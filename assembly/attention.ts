@@ -123,6 +123,55 @@ function weightedRows(p: usize, v: usize, vRow: usize, keys: i32, D: i32, inv: f
   }
 }
 
+/**
+ * weightedRows for two rows at once, sharing the loads of v's rows: out0 = inv0·Σ_{j<n0} p0[j]·v_j and
+ * out1 = inv1·Σ_{j<n1} p1[j]·v_j (n1 ≥ n0; the same sums as two calls). D a multiple of 16.
+ */
+function weightedRowsPair(p0: usize, p1: usize, v: usize, vRow: usize, n0: i32, n1: i32, D: i32, inv0: f32, inv1: f32, out0: usize,
+  out1: usize): void {
+  const vi0 = f32x4.splat(inv0);
+  const vi1 = f32x4.splat(inv1);
+  for (let d = 0; d < D; d += 16) {
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
+    let vp = v + (<usize>d << 2);
+    let j = 0;
+    for (; j < n0; j++) {
+      const jo = <usize>j << 2;
+      const x = v128.load32_splat(p0 + jo);
+      const y = v128.load32_splat(p1 + jo);
+      const v0 = v128.load(vp), v1 = v128.load(vp, 16), v2 = v128.load(vp, 32), v3 = v128.load(vp, 48);
+      a0 = madd(x, v0, a0);
+      a1 = madd(x, v1, a1);
+      a2 = madd(x, v2, a2);
+      a3 = madd(x, v3, a3);
+      b0 = madd(y, v0, b0);
+      b1 = madd(y, v1, b1);
+      b2 = madd(y, v2, b2);
+      b3 = madd(y, v3, b3);
+      vp += vRow;
+    }
+    for (; j < n1; j++) {
+      const y = v128.load32_splat(p1 + (<usize>j << 2));
+      b0 = madd(y, v128.load(vp), b0);
+      b1 = madd(y, v128.load(vp, 16), b1);
+      b2 = madd(y, v128.load(vp, 32), b2);
+      b3 = madd(y, v128.load(vp, 48), b3);
+      vp += vRow;
+    }
+    const o0 = out0 + (<usize>d << 2);
+    const o1 = out1 + (<usize>d << 2);
+    v128.store(o0, f32x4.mul(a0, vi0));
+    v128.store(o0, f32x4.mul(a1, vi0), 16);
+    v128.store(o0, f32x4.mul(a2, vi0), 32);
+    v128.store(o0, f32x4.mul(a3, vi0), 48);
+    v128.store(o1, f32x4.mul(b0, vi1));
+    v128.store(o1, f32x4.mul(b1, vi1), 16);
+    v128.store(o1, f32x4.mul(b2, vi1), 32);
+    v128.store(o1, f32x4.mul(b3, vi1), 48);
+  }
+}
+
 /** Queries per block in attentionBackward: P and dS of a block are kept, transposed, for dV and dK. */
 const QB: i32 = 32;
 
@@ -266,12 +315,30 @@ export function attentionForward(q: usize, k: usize, v: usize, out: usize, lse: 
   const Tp = padded(T);
   const srow = scratch;
   const kt = scratch + (<usize>Tp << 2);
+  const srow2 = kt + (<usize>(Tp * D) << 2); // a second score row, past Kᵀ (the backward keeps Vᵀ there)
   const rowBytes = <usize>D << 2;
   for (let h = 0; h < BH; h++) {
     const base = <usize>(h * T * D) << 2;
     const vh = v + base;
     transposeHead(k + base, T, D, kt, Tp);
-    for (let t = 0; t < T; t++) {
+    let t = 0;
+    if ((D & 15) == 0) {
+      // Two queries at a time: their score rows share the Kᵀ loads, their outputs the V loads.
+      for (; t + 2 <= T; t += 2) {
+        const keys = causal ? t + 1 : T;
+        const keys1 = causal ? t + 2 : T;
+        const ot = out + base + <usize>t * rowBytes;
+        rowTimesT2(q + base + <usize>t * rowBytes, q + base + <usize>(t + 1) * rowBytes, kt, Tp, keys1, D, scale, srow, srow2);
+        const m = rowMax(srow, keys);
+        const sum = rowSumExp(srow, keys, m, srow); // srow now holds unnormalised probabilities
+        const m1 = rowMax(srow2, keys1);
+        const sum1 = rowSumExp(srow2, keys1, m1, srow2);
+        weightedRowsPair(srow, srow2, vh, rowBytes, keys, keys1, D, <f32>(1 / <f64>sum), <f32>(1 / <f64>sum1), ot, ot + rowBytes);
+        store<f32>(lse + (<usize>(h * T + t) << 2), <f32>(<f64>m + Math.log(<f64>sum)));
+        store<f32>(lse + (<usize>(h * T + t + 1) << 2), <f32>(<f64>m1 + Math.log(<f64>sum1)));
+      }
+    }
+    for (; t < T; t++) {
       const keys = causal ? t + 1 : T;
       const ot = out + base + <usize>t * rowBytes;
       rowTimesT(q + base + <usize>t * rowBytes, kt, Tp, keys, D, scale, srow);
