@@ -52,4 +52,10 @@ program
   .argument('<run-dir>', 'a run directory written by resnorm train')
   .action(infoCommand);
 
+// `resnorm info RUN | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 program.parseAsync(process.argv).catch(reportAndExit);
