@@ -84,7 +84,7 @@ export function judgeGoals(g: GoalInputs): Goal[] {
   const [a, b] = [at(100), at(1000)];
   const drift = a && b ? (b.rssMiB - a.rssMiB) / a.rssMiB : null;
   goals.push({
-    goal: 'RSS after 1000 training steps within 2% of after 100',
+    goal: `RSS after 1000 training steps within 2% of after 100 (node ${g.memory?.nodeFlags?.join(' ') ?? ''}, as the CLI runs)`,
     met: drift === null ? null : Math.abs(drift) <= 0.02,
     figures: a && b && drift !== null
       ? `${a.rssMiB.toFixed(1)} -> ${b.rssMiB.toFixed(1)} MiB (${drift >= 0 ? '+' : ''}${(100 * drift).toFixed(1)}%); of which V8 heap reserved ` +

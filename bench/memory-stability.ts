@@ -36,21 +36,30 @@ export interface MemorySample {
 
 export interface MemoryStability {
   model: string;
+  /** Node flags of the measured process (filled in by runMemoryStability). */
+  nodeFlags?: readonly string[];
   threads: number;
   samples: MemorySample[];
   msPerStep: number;
   peakRssMiB: number;
 }
 
-/** Runs this file in a child process; null if it fails (the reason goes to stderr). */
-export function runMemoryStability(steps: number, threads: number | 'auto', model: ModelName = 'small'): MemoryStability | null {
-  const args = ['--expose-gc', '--import', 'tsx', import.meta.filename, String(steps), String(threads), model];
+/**
+ * The V8 flags the resnorm command runs with (bin/resnorm.js's shebang, `npm start`): a training step
+ * allocates only small JS handles (tensor data lives in wasm memory), so a young generation of 1 MiB
+ * semispaces costs no speed, while V8's default lets it grow to 16 MiB over the first ~800 steps.
+ */
+export const CLI_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
+
+/** Runs this file in a child process with `nodeFlags`; null if it fails (the reason goes to stderr). */
+export function runMemoryStability(steps: number, threads: number | 'auto', model: ModelName = 'small', nodeFlags: readonly string[] = CLI_NODE_FLAGS): MemoryStability | null {
+  const args = [...nodeFlags, '--expose-gc', '--import', 'tsx', import.meta.filename, String(steps), String(threads), model];
   const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
   if (r.status !== 0) {
     console.error(`bench/memory-stability.ts failed: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
     return null;
   }
-  return JSON.parse(r.stdout) as MemoryStability;
+  return { ...(JSON.parse(r.stdout) as MemoryStability), nodeFlags };
 }
 
 async function main(steps: number, threads: number | 'auto', c: StepCase): Promise<MemoryStability> {

@@ -125,15 +125,18 @@ const generated: Row[] = await section('generate', () => {
 });
 rows.push(...generated);
 
-const [memory, peakDefault, peakLarge] = await section('memory', () => [
+const [memory, memoryDefaultV8, peakDefault, peakLarge] = await section('memory', () => [
   runMemoryStability(1000, cores),
+  runMemoryStability(1000, cores, 'small', []),
   runMemoryStability(quick ? 5 : 20, cores, 'default'),
   runMemoryStability(2, cores, 'large'),
 ]);
-if (memory) {
-  const at = (step: number) => memory.samples.find((s) => s.step === step)!;
+for (const mem of [memory, memoryDefaultV8]) {
+  if (!mem) continue;
+  const at = (step: number) => mem.samples.find((s) => s.step === step)!;
   const [a, b] = [at(100), at(1000)];
-  const m = { section: 'memory', case: `${memory.model}, wasm ${memory.threads} threads, fresh process`, unit: 'MiB', lowerIsBetter: true };
+  const flags = mem.nodeFlags?.length ? mem.nodeFlags.join(' ') : "V8's default heap flags";
+  const m = { section: 'memory', case: `${mem.model}, wasm ${mem.threads} threads, fresh process, ${flags}`, unit: 'MiB', lowerIsBetter: true };
   const vs100 = (x: number) => ({ reference: { name: 'after 100', value: x } });
   const drift = `${b.rssMiB >= a.rssMiB ? '+' : ''}${((100 * (b.rssMiB - a.rssMiB)) / a.rssMiB).toFixed(1)}% (goal: within 2%)`;
   rows.push(
@@ -142,7 +145,7 @@ if (memory) {
     { ...m, bench: 'V8 heap reserved (heapTotal), step 1000', value: b.heapTotalMiB, ...vs100(a.heapTotalMiB) },
     { ...m, bench: 'JS heap live after GC, step 1000', value: b.heapUsedMiB, ...vs100(a.heapUsedMiB) },
     { ...m, bench: 'wasm memory handed out, step 1000', value: b.wasmReservedMiB, ...vs100(a.wasmReservedMiB) },
-    { ...m, bench: 'peak RSS, memory-stability process', value: memory.peakRssMiB },
+    { ...m, bench: 'peak RSS, memory-stability process', value: mem.peakRssMiB },
   );
 }
 for (const p of [peakDefault, peakLarge]) {
