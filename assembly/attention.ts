@@ -1,8 +1,9 @@
-// Scaled dot-product attention per head over (BH, T, D) float32, forward and backward. Like the
-// reference (the FlashAttention recipe, Dao et al. 2022) it keeps one row of T scores at a time and
-// recomputes probabilities in backward from the saved logsumexp. Kᵀ (and Vᵀ for backward) of the head
-// is copied once into scratch, so a row of scores is 16 keys per step of f32x4 multiply-adds with no
-// horizontal sums; row updates are f32x4 axpys; exp is the vectorised one.
+// Scaled dot-product attention per head over strided (B, H, T, D) float32 operands (rows of D contiguous,
+// so q, k, v are read in place from a packed (B, T, 3C) projection and out written heads-merged), forward,
+// backward and inference. Like the reference (the FlashAttention recipe, Dao et al. 2022) it keeps one
+// row of T scores at a time and recomputes probabilities in backward from the saved logsumexp. Kᵀ (and
+// Vᵀ for backward) of the head is copied once into scratch, so a row of scores is 16 keys per step of
+// f32x4 multiply-adds with no horizontal sums; row updates are f32x4 axpys; exp is the vectorised one.
 import { axpyRow, dot, madd } from './simd';
 import { rowMax, rowSumExp } from './softmax';
 
@@ -11,12 +12,49 @@ import { rowMax, rowSumExp } from './softmax';
   return (T + 15) & ~15;
 }
 
-/** dst (D × Tp, row stride Tp) = src (T × D, rows srcRow floats apart)ᵀ, zero in the padding columns. */
+/**
+ * dst (D × Tp, row stride Tp) = src (T × D, rows srcRow floats apart)ᵀ, zero in the padding columns.
+ * Four keys at a time as 4×4 blocks transposed in registers, so src is read row by row: its rows may lie
+ * far apart (a packed (B, T, 3C) projection), and a column-order walk would touch every one per d.
+ */
 function transposeHead(src: usize, T: i32, D: i32, dst: usize, Tp: i32, srcRow: i32 = D): void {
+  const sRow = <usize>srcRow << 2;
+  const dRow = <usize>Tp << 2;
+  let j = 0;
+  for (; j + 4 <= T; j += 4) {
+    const s0 = src + <usize>j * sRow;
+    const s1 = s0 + sRow, s2 = s1 + sRow, s3 = s2 + sRow;
+    const o = dst + (<usize>j << 2);
+    let d = 0;
+    for (; d + 4 <= D; d += 4) {
+      const off = <usize>d << 2;
+      const r0 = v128.load(s0 + off), r1 = v128.load(s1 + off), r2 = v128.load(s2 + off), r3 = v128.load(s3 + off);
+      const a = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
+      const b = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+      const c = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+      const e = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+      const q = o + <usize>d * dRow;
+      v128.store(q, v128.shuffle<f32>(a, b, 0, 1, 4, 5));
+      v128.store(q + dRow, v128.shuffle<f32>(a, b, 2, 3, 6, 7));
+      v128.store(q + 2 * dRow, v128.shuffle<f32>(c, e, 0, 1, 4, 5));
+      v128.store(q + 3 * dRow, v128.shuffle<f32>(c, e, 2, 3, 6, 7));
+    }
+    for (; d < D; d++) {
+      const off = <usize>d << 2;
+      const q = o + <usize>d * dRow;
+      store<f32>(q, load<f32>(s0 + off));
+      store<f32>(q, load<f32>(s1 + off), 4);
+      store<f32>(q, load<f32>(s2 + off), 8);
+      store<f32>(q, load<f32>(s3 + off), 12);
+    }
+  }
+  for (; j < T; j++) {
+    const sj = src + <usize>j * sRow;
+    for (let d = 0; d < D; d++) store<f32>(dst + <usize>d * dRow + (<usize>j << 2), load<f32>(sj + (<usize>d << 2)));
+  }
   for (let d = 0; d < D; d++) {
-    const row = dst + (<usize>(d * Tp) << 2);
-    for (let j = 0; j < T; j++) store<f32>(row + (<usize>j << 2), load<f32>(src + (<usize>(j * srcRow + d) << 2)));
-    for (let j = T; j < Tp; j++) store<f32>(row + (<usize>j << 2), 0);
+    const row = dst + <usize>d * dRow;
+    for (let jj = T; jj < Tp; jj++) store<f32>(row + (<usize>jj << 2), 0);
   }
 }
 
@@ -302,52 +340,102 @@ function weightedRows2(p0: usize, p1: usize, pStride: usize, v: usize, vRow: usi
 }
 
 /**
- * Scratch floats the kernels need: two padded rows (P and dP), Kᵀ and (backward) Vᵀ of one head, and
- * (backward) Pᵀ and dSᵀ of a block of QB queries and a second pair of rows.
+ * Scratch floats the kernels need: two padded rows (P and dP), Kᵀ and (backward) Vᵀ of one head,
+ * (backward) Pᵀ and dSᵀ of a block of QB queries and a second pair of rows, and six T × D heads that
+ * hold strided operands as contiguous rows (q, v, out forward; q, k, dO, dQ, dK, dV backward).
  */
 export function attentionScratchFloats(T: i32, D: i32): i32 {
   const Tp = padded(T);
-  return Tp * (4 + 2 * D + 2 * QB);
+  return Tp * (4 + 8 * D + 2 * QB);
 }
 
-export function attentionForward(q: usize, k: usize, v: usize, out: usize, lse: usize, BH: i32, T: i32, D: i32, scale: f32,
-  causal: bool, scratch: usize): void {
+/**
+ * The T rows of D floats at src (rows srcRow bytes apart) as contiguous rows: src itself when they
+ * already are, else a copy in dst. A strided operand (a third of the packed (B, T, 3C) projection) read
+ * row by row inside the kernels' loops misses the cache on every row when cold (no prefetcher follows
+ * it), one miss at a time between the multiply-adds: measured 30-40% slower than dense operands. Copied
+ * here in one tight loop, the misses overlap. T·D floats beside T²·D multiply-adds; results unchanged.
+ */
+function gatherRows(src: usize, srcRow: usize, T: i32, D: i32, dst: usize): usize {
+  const rowBytes = <usize>D << 2;
+  if (srcRow == rowBytes) return src;
+  for (let j = 0; j < T; j++) copyRow(src + <usize>j * srcRow, dst + <usize>j * rowBytes, D);
+  return dst;
+}
+
+/** The inverse of gatherRows: T contiguous rows of D floats at src to dst, rows dstRow bytes apart. */
+function scatterRows(src: usize, dst: usize, dstRow: usize, T: i32, D: i32): void {
+  if (src == dst) return;
+  const rowBytes = <usize>D << 2;
+  for (let j = 0; j < T; j++) copyRow(src + <usize>j * rowBytes, dst + <usize>j * dstRow, D);
+}
+
+@inline function copyRow(src: usize, dst: usize, D: i32): void {
+  let d = 0;
+  for (; d + 4 <= D; d += 4) v128.store(dst + (<usize>d << 2), v128.load(src + (<usize>d << 2)));
+  for (; d < D; d++) store<f32>(dst + (<usize>d << 2), load<f32>(src + (<usize>d << 2)));
+}
+
+/**
+ * attentionForward for the (b, h) pairs [bh0, bh1). q, k, v share the layout (ib, ih, ir), out has
+ * (ob, oh, or): (batch, head, row) strides in floats, rows of D contiguous; lse is (B, H, T) contiguous.
+ * Strided heads go through contiguous scratch (gatherRows), so the loops below see dense rows.
+ */
+function attentionForwardRange(q: usize, k: usize, v: usize, ib: i32, ih: i32, ir: i32, out: usize, ob: i32, oh: i32, or: i32,
+  lse: usize, H: i32, T: i32, D: i32, scale: f32, causal: bool, scratch: usize, bh0: i32, bh1: i32): void {
   const Tp = padded(T);
   const srow = scratch;
   const kt = scratch + (<usize>Tp << 2);
   const srow2 = kt + (<usize>(Tp * D) << 2); // a second score row, past Kᵀ (the backward keeps Vᵀ there)
+  const qCopy = srow2 + (<usize>Tp << 2);
+  const vCopy = qCopy + (<usize>(Tp * D) << 2);
+  const outCopy = vCopy + (<usize>(Tp * D) << 2);
   const rowBytes = <usize>D << 2;
-  for (let h = 0; h < BH; h++) {
-    const base = <usize>(h * T * D) << 2;
-    const vh = v + base;
-    transposeHead(k + base, T, D, kt, Tp);
+  const inRow = <usize>ir << 2;
+  const outRow = <usize>or << 2;
+  for (let bh = bh0; bh < bh1; bh++) {
+    const b = bh / H, h = bh % H;
+    const inBase = <usize>(b * ib + h * ih) << 2;
+    const qh = gatherRows(q + inBase, inRow, T, D, qCopy);
+    const vh = gatherRows(v + inBase, inRow, T, D, vCopy);
+    const outDst = out + (<usize>(b * ob + h * oh) << 2);
+    const outh = outRow == rowBytes ? outDst : outCopy;
+    const lseh = lse + (<usize>(bh * T) << 2);
+    transposeHead(k + inBase, T, D, kt, Tp, ir);
     let t = 0;
     if ((D & 15) == 0) {
       // Two queries at a time: their score rows share the Kᵀ loads, their outputs the V loads.
       for (; t + 2 <= T; t += 2) {
         const keys = causal ? t + 1 : T;
         const keys1 = causal ? t + 2 : T;
-        const ot = out + base + <usize>t * rowBytes;
-        rowTimesT2(q + base + <usize>t * rowBytes, q + base + <usize>(t + 1) * rowBytes, kt, Tp, keys1, D, scale, srow, srow2);
+        const qt = qh + <usize>t * rowBytes;
+        const ot = outh + <usize>t * rowBytes;
+        rowTimesT2(qt, qt + rowBytes, kt, Tp, keys1, D, scale, srow, srow2);
         const m = rowMax(srow, keys);
         const sum = rowSumExp(srow, keys, m, srow); // srow now holds unnormalised probabilities
         const m1 = rowMax(srow2, keys1);
         const sum1 = rowSumExp(srow2, keys1, m1, srow2);
         weightedRowsPair(srow, srow2, vh, rowBytes, keys, keys1, D, <f32>(1 / <f64>sum), <f32>(1 / <f64>sum1), ot, ot + rowBytes);
-        store<f32>(lse + (<usize>(h * T + t) << 2), <f32>(<f64>m + Math.log(<f64>sum)));
-        store<f32>(lse + (<usize>(h * T + t + 1) << 2), <f32>(<f64>m1 + Math.log(<f64>sum1)));
+        store<f32>(lseh + (<usize>t << 2), <f32>(<f64>m + Math.log(<f64>sum)));
+        store<f32>(lseh + (<usize>(t + 1) << 2), <f32>(<f64>m1 + Math.log(<f64>sum1)));
       }
     }
     for (; t < T; t++) {
       const keys = causal ? t + 1 : T;
-      const ot = out + base + <usize>t * rowBytes;
-      rowTimesT(q + base + <usize>t * rowBytes, kt, Tp, keys, D, scale, srow);
+      rowTimesT(qh + <usize>t * rowBytes, kt, Tp, keys, D, scale, srow);
       const m = rowMax(srow, keys);
       const sum = rowSumExp(srow, keys, m, srow); // srow now holds unnormalised probabilities
-      weightedRows(srow, vh, rowBytes, keys, D, <f32>(1 / <f64>sum), ot);
-      store<f32>(lse + (<usize>(h * T + t) << 2), <f32>(<f64>m + Math.log(<f64>sum)));
+      weightedRows(srow, vh, rowBytes, keys, D, <f32>(1 / <f64>sum), outh + <usize>t * rowBytes);
+      store<f32>(lseh + (<usize>t << 2), <f32>(<f64>m + Math.log(<f64>sum)));
     }
+    scatterRows(outh, outDst, outRow, T, D);
   }
+}
+
+/** Scaled dot-product attention over all B·H heads of strided operands (Backend.attentionForward). */
+export function attentionForward(q: usize, k: usize, v: usize, ib: i32, ih: i32, ir: i32, out: usize, ob: i32, oh: i32, or: i32,
+  lse: usize, B: i32, H: i32, T: i32, D: i32, scale: f32, causal: bool, scratch: usize): void {
+  attentionForwardRange(q, k, v, ib, ih, ir, out, ob, oh, or, lse, H, T, D, scale, causal, scratch, 0, B * H);
 }
 
 /**
@@ -378,10 +466,13 @@ export function attentionForward(q: usize, k: usize, v: usize, out: usize, lse: 
  * With P = exp(S − lse) and Δ_t = Σ_j P_tj·dP_tj: dV = Pᵀ·dO, dP = dO·Vᵀ, dS = P⊙(dP − Δ),
  * dQ = scale·dS·K, dK = scale·dSᵀ·Q. Queries go in blocks of QB: each query's P and dS rows are
  * stored transposed, then every key's dV and dK rows take the block's terms in registers (query order,
- * as adding them one query at a time would: results do not depend on QB).
+ * as adding them one query at a time would: results do not depend on QB). For the (b, h) pairs
+ * [bh0, bh1); q, k, v share the layout (ib, ih, ir), dout has (ob, oh, or), dq, dk, dv (gb, gh, gr);
+ * strided heads go through contiguous scratch (gatherRows). out is not read: Δ is summed from P and dP.
  */
-export function attentionBackward(q: usize, k: usize, v: usize, out: usize, lse: usize, dout: usize, dq: usize, dk: usize,
-  dv: usize, BH: i32, T: i32, D: i32, scale: f32, causal: bool, scratch: usize): void {
+function attentionBackwardRange(q: usize, k: usize, v: usize, ib: i32, ih: i32, ir: i32, dout: usize, ob: i32, oh: i32, or: i32,
+  lse: usize, dq: usize, dk: usize, dv: usize, gb: i32, gh: i32, gr: i32, H: i32, T: i32, D: i32, scale: f32, causal: bool,
+  scratch: usize, bh0: i32, bh1: i32): void {
   const Tp = padded(T);
   const srow = scratch;
   const dprow = scratch + (<usize>Tp << 2);
@@ -391,35 +482,51 @@ export function attentionBackward(q: usize, k: usize, v: usize, out: usize, lse:
   const dst = pt + (<usize>(Tp * QB) << 2); // dSᵀ of the block
   const srow2 = dst + (<usize>(Tp * QB) << 2);
   const dprow2 = srow2 + (<usize>Tp << 2);
+  const headBytes = <usize>(Tp * D) << 2;
+  const qCopy = dprow2 + (<usize>Tp << 2);
+  const kCopy = qCopy + headBytes;
+  const doutCopy = kCopy + headBytes;
+  const dqCopy = doutCopy + headBytes;
+  const dkCopy = dqCopy + headBytes;
+  const dvCopy = dkCopy + headBytes;
   const rowBytes = <usize>D << 2;
+  const inRow = <usize>ir << 2;
+  const gRow = <usize>gr << 2;
   const blockRow = <usize>QB << 2;
-  for (let h = 0; h < BH; h++) {
-    const base = <usize>(h * T * D) << 2;
-    const kh = k + base;
-    const dkh = dk + base;
-    const dvh = dv + base;
+  for (let bh = bh0; bh < bh1; bh++) {
+    const b = bh / H, h = bh % H;
+    const inBase = <usize>(b * ib + h * ih) << 2;
+    const qh = gatherRows(q + inBase, inRow, T, D, qCopy);
+    const kh = gatherRows(k + inBase, inRow, T, D, kCopy);
+    const douth = gatherRows(dout + (<usize>(b * ob + h * oh) << 2), <usize>or << 2, T, D, doutCopy);
+    const lseh = lse + (<usize>(bh * T) << 2);
+    const gBase = <usize>(b * gb + h * gh) << 2;
+    const dense = gRow == rowBytes;
+    const dqh = dense ? dq + gBase : dqCopy;
+    const dkh = dense ? dk + gBase : dkCopy;
+    const dvh = dense ? dv + gBase : dvCopy;
     transposeHead(kh, T, D, kt, Tp);
-    transposeHead(v + base, T, D, vt, Tp);
+    transposeHead(v + inBase, T, D, vt, Tp, ir);
     memory.fill(dkh, 0, <usize>T * rowBytes);
     memory.fill(dvh, 0, <usize>T * rowBytes);
     for (let t0 = 0; t0 < T; t0 += QB) {
       const t1 = min(T, t0 + QB);
       for (let t = t0; t < t1;) {
         // Two queries at a time where the block has them: their score and dP rows share the Kᵀ, Vᵀ loads.
-        const ro = base + <usize>t * rowBytes;
+        const ro = <usize>t * rowBytes;
         const keys = causal ? t + 1 : T;
         if (t + 1 < t1) {
           const keys1 = causal ? t + 2 : T;
-          rowTimesT2(q + ro, q + ro + rowBytes, kt, Tp, keys1, D, scale, srow, srow2);
-          rowTimesT2(dout + ro, dout + ro + rowBytes, vt, Tp, keys1, D, 1, dprow, dprow2);
-          queryGrads(srow, dprow, lse + (<usize>(h * T + t) << 2), keys, scale, pt, dst, t - t0, kh, rowBytes, D, dq + ro);
-          queryGrads(srow2, dprow2, lse + (<usize>(h * T + t + 1) << 2), keys1, scale, pt, dst, t + 1 - t0, kh, rowBytes, D,
-            dq + ro + rowBytes);
+          rowTimesT2(qh + ro, qh + ro + rowBytes, kt, Tp, keys1, D, scale, srow, srow2);
+          rowTimesT2(douth + ro, douth + ro + rowBytes, vt, Tp, keys1, D, 1, dprow, dprow2);
+          queryGrads(srow, dprow, lseh + (<usize>t << 2), keys, scale, pt, dst, t - t0, kh, rowBytes, D, dqh + ro);
+          queryGrads(srow2, dprow2, lseh + (<usize>(t + 1) << 2), keys1, scale, pt, dst, t + 1 - t0, kh, rowBytes, D,
+            dqh + ro + rowBytes);
           t += 2;
         } else {
-          rowTimesT(q + ro, kt, Tp, keys, D, scale, srow);
-          rowTimesT(dout + ro, vt, Tp, keys, D, 1, dprow);
-          queryGrads(srow, dprow, lse + (<usize>(h * T + t) << 2), keys, scale, pt, dst, t - t0, kh, rowBytes, D, dq + ro);
+          rowTimesT(qh + ro, kt, Tp, keys, D, scale, srow);
+          rowTimesT(douth + ro, vt, Tp, keys, D, 1, dprow);
+          queryGrads(srow, dprow, lseh + (<usize>t << 2), keys, scale, pt, dst, t - t0, kh, rowBytes, D, dqh + ro);
           t++;
         }
       }
@@ -427,7 +534,7 @@ export function attentionBackward(q: usize, k: usize, v: usize, out: usize, lse:
         let t = t0;
         for (; t + 2 <= t1; t += 2) {
           const col = dst + (<usize>(t - t0) << 2);
-          const dqt = dq + base + <usize>t * rowBytes;
+          const dqt = dqh + <usize>t * rowBytes;
           const keys = causal ? t + 1 : T;
           weightedRows2(col, col + 4, blockRow, kh, rowBytes, keys, D, dqt, dqt + rowBytes);
           // Query t + 1's last key (causal): its term comes last, as in weightedRows.
@@ -436,7 +543,7 @@ export function attentionBackward(q: usize, k: usize, v: usize, out: usize, lse:
         if (t < t1) {
           const keys = causal ? t + 1 : T;
           weightedRows2(dst + (<usize>(t - t0) << 2), dst + (<usize>(t - t0) << 2), blockRow, kh, rowBytes, keys, D,
-            dq + base + <usize>t * rowBytes, dq + base + <usize>t * rowBytes);
+            dqh + <usize>t * rowBytes, dqh + <usize>t * rowBytes);
         }
       }
       // Key j is seen by the block's queries t ≥ j (all of them when not causal).
@@ -450,50 +557,62 @@ export function attentionBackward(q: usize, k: usize, v: usize, out: usize, lse:
           const j1o = jo + rowBytes;
           const pj = <usize>j * blockRow;
           if (causal && ta == j) {
-            const ro = base + <usize>ta * rowBytes;
+            const ro = <usize>ta * rowBytes;
             const off = pj + (<usize>(ta - t0) << 2);
-            addWeightedRows(pt + off, dout + ro, rowBytes, 1, D, dvh + jo);
-            addWeightedRows(dst + off, q + ro, rowBytes, 1, D, dkh + jo);
+            addWeightedRows(pt + off, douth + ro, rowBytes, 1, D, dvh + jo);
+            addWeightedRows(dst + off, qh + ro, rowBytes, 1, D, dkh + jo);
             ta++;
           }
           if (ta < t1) {
-            const ro = base + <usize>ta * rowBytes;
+            const ro = <usize>ta * rowBytes;
             const off = pj + (<usize>(ta - t0) << 2);
-            addWeightedRows2(pt + off, pt + off + blockRow, dout + ro, rowBytes, t1 - ta, D, dvh + jo, dvh + j1o);
-            addWeightedRows2(dst + off, dst + off + blockRow, q + ro, rowBytes, t1 - ta, D, dkh + jo, dkh + j1o);
+            addWeightedRows2(pt + off, pt + off + blockRow, douth + ro, rowBytes, t1 - ta, D, dvh + jo, dvh + j1o);
+            addWeightedRows2(dst + off, dst + off + blockRow, qh + ro, rowBytes, t1 - ta, D, dkh + jo, dkh + j1o);
           }
         }
       }
       for (; j < jEnd; j++) {
         const ta = causal ? max(t0, j) : t0;
         const off = <usize>j * blockRow + (<usize>(ta - t0) << 2);
-        const ro = base + <usize>ta * rowBytes;
+        const ro = <usize>ta * rowBytes;
         const jo = <usize>j * rowBytes;
-        addWeightedRows(pt + off, dout + ro, rowBytes, t1 - ta, D, dvh + jo);
-        addWeightedRows(dst + off, q + ro, rowBytes, t1 - ta, D, dkh + jo);
+        addWeightedRows(pt + off, douth + ro, rowBytes, t1 - ta, D, dvh + jo);
+        addWeightedRows(dst + off, qh + ro, rowBytes, t1 - ta, D, dkh + jo);
       }
     }
+    scatterRows(dqh, dq + gBase, gRow, T, D);
+    scatterRows(dkh, dk + gBase, gRow, T, D);
+    scatterRows(dvh, dv + gBase, gRow, T, D);
   }
 }
 
-/** Thread tid's share of attentionForward: heads [BH·tid/threads, BH·(tid+1)/threads). */
-export function attentionForwardPart(q: usize, k: usize, v: usize, out: usize, lse: usize, BH: i32, T: i32, D: i32, scale: f32,
-  causal: bool, scratch0: usize, scratchStride: i32, tid: i32, threads: i32): void {
-  const h0 = <i32>((<i64>BH * tid) / threads);
-  const h1 = <i32>((<i64>BH * (tid + 1)) / threads);
-  const o = <usize>(h0 * T * D) << 2;
-  attentionForward(q + o, k + o, v + o, out + o, lse + (<usize>(h0 * T) << 2), h1 - h0, T, D, scale, causal,
-    scratch0 + <usize>tid * <usize>scratchStride);
+/** attentionBackward over all B·H heads of strided operands (Backend.attentionBackward; out is not read). */
+export function attentionBackward(q: usize, k: usize, v: usize, ib: i32, ih: i32, ir: i32, dout: usize, ob: i32, oh: i32, or: i32,
+  lse: usize, dq: usize, dk: usize, dv: usize, gb: i32, gh: i32, gr: i32, B: i32, H: i32, T: i32, D: i32, scale: f32, causal: bool,
+  scratch: usize): void {
+  attentionBackwardRange(q, k, v, ib, ih, ir, dout, ob, oh, or, lse, dq, dk, dv, gb, gh, gr, H, T, D, scale, causal, scratch, 0, B * H);
 }
 
-/** Thread tid's share of attentionBackward: a contiguous range of heads, as in the forward. */
-export function attentionBackwardPart(q: usize, k: usize, v: usize, out: usize, lse: usize, dout: usize, dq: usize, dk: usize,
-  dv: usize, BH: i32, T: i32, D: i32, scale: f32, causal: bool, scratch0: usize, scratchStride: i32, tid: i32, threads: i32): void {
-  const h0 = <i32>((<i64>BH * tid) / threads);
-  const h1 = <i32>((<i64>BH * (tid + 1)) / threads);
-  const o = <usize>(h0 * T * D) << 2;
-  attentionBackward(q + o, k + o, v + o, out + o, lse + (<usize>(h0 * T) << 2), dout + o, dq + o, dk + o, dv + o, h1 - h0, T, D,
-    scale, causal, scratch0 + <usize>tid * <usize>scratchStride);
+/** Thread tid's share of attentionForward: a contiguous range of the B·H (batch, head) pairs. */
+export function attentionForwardPart(q: usize, k: usize, v: usize, ib: i32, ih: i32, ir: i32, out: usize, ob: i32, oh: i32, or: i32,
+  lse: usize, B: i32, H: i32, T: i32, D: i32, scale: f32, causal: bool, scratch0: usize, scratchStride: i32, tid: i32,
+  threads: i32): void {
+  const BH = B * H;
+  const bh0 = <i32>((<i64>BH * tid) / threads);
+  const bh1 = <i32>((<i64>BH * (tid + 1)) / threads);
+  attentionForwardRange(q, k, v, ib, ih, ir, out, ob, oh, or, lse, H, T, D, scale, causal, scratch0 + <usize>tid * <usize>scratchStride,
+    bh0, bh1);
+}
+
+/** Thread tid's share of attentionBackward: a contiguous range of (batch, head) pairs, as in the forward. */
+export function attentionBackwardPart(q: usize, k: usize, v: usize, ib: i32, ih: i32, ir: i32, dout: usize, ob: i32, oh: i32,
+  or: i32, lse: usize, dq: usize, dk: usize, dv: usize, gb: i32, gh: i32, gr: i32, B: i32, H: i32, T: i32, D: i32, scale: f32,
+  causal: bool, scratch0: usize, scratchStride: i32, tid: i32, threads: i32): void {
+  const BH = B * H;
+  const bh0 = <i32>((<i64>BH * tid) / threads);
+  const bh1 = <i32>((<i64>BH * (tid + 1)) / threads);
+  attentionBackwardRange(q, k, v, ib, ih, ir, dout, ob, oh, or, lse, dq, dk, dv, gb, gh, gr, H, T, D, scale, causal,
+    scratch0 + <usize>tid * <usize>scratchStride, bh0, bh1);
 }
 
 /** Below this many queries, scores are direct dot products: transposing K costs more than it saves. */

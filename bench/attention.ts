@@ -1,7 +1,8 @@
-// Causal attention forward + backward (the fused kernels, q, k, v of shape (B·H, T, D)), beside
+// Causal attention forward + backward (the fused kernels, q, k, v dense (B, H, T, D)), beside
 // PyTorch's explicit attention (q·kᵀ, mask, softmax, ·v, then autograd) at its best thread setting.
 
 import type { Backend, Storage } from '../src/backend/backend.ts';
+import { denseHeads } from '../src/backend/kernel-shapes.ts';
 import { describeTorch, runTorchTimed } from './python-reference.ts';
 import { timeBudgetMs, type Row } from './report.ts';
 
@@ -31,9 +32,10 @@ export function benchAttention(be: Backend, c: AttentionCase, budgetMs: number, 
   const [out, dq, dk, dv] = [0, 0, 0, 0].map(() => be.alloc('float32', n));
   const lse = be.alloc('float32', BH * c.T);
   const scale = 1 / Math.sqrt(c.D);
+  const dense = denseHeads(c.H, c.T, c.D);
   const ms = timeBudgetMs(() => {
-    be.attentionForward(q, k, v, out, lse, BH, c.T, c.D, scale, true);
-    be.attentionBackward(q, k, v, out, lse, dout, dq, dk, dv, BH, c.T, c.D, scale, true);
+    be.attentionForward(q, k, v, dense, out, dense, lse, c.B, c.H, c.T, c.D, scale, true);
+    be.attentionBackward(q, k, v, dense, out, dout, dense, lse, dq, dk, dv, dense, c.B, c.H, c.T, c.D, scale, true);
   }, budgetMs);
   for (const s of [q, k, v, dout, out, dq, dk, dv, lse]) be.free(s);
   return {

@@ -299,6 +299,19 @@ def make_ops():
                 lambda q, k, v, causal=causal: attention(q, k, v, causal),
                 {"causal": causal, "scale": 1.0 / math.sqrt(shape[-1])})
 
+    # packed attention: qkv (B, T, 3C) in c_attn's order (q | k | v, heads of D inside each) -> (B, T, C)
+    def packed_attention(qkv, n_head, causal):
+        B, T, C3 = qkv.shape
+        C = C3 // 3
+        q, k, v = (x.view(B, T, n_head, C // n_head).transpose(1, 2) for x in qkv.split(C, dim=2))
+        return attention(q, k, v, causal).transpose(1, 2).contiguous().view(B, T, C)
+
+    for tag, (B, T, H, D), causal in [("2x5x3x4_causal", (2, 5, 3, 4), True), ("1x1x2x3_causal", (1, 1, 2, 3), True),
+                                      ("2x7x2x3", (2, 7, 2, 3), False)]:
+        name = c(f"packed_attention_{tag}")
+        op_case("packed_attention", name, {"qkv": randn(B, T, 3 * H * D)},
+                lambda qkv, H=H, causal=causal: packed_attention(qkv, H, causal), {"n_head": H, "causal": causal})
+
     # embedding (ids repeat)
     for tag, V, C, N in [("10x6_n13", 10, 6, 13), ("65x32_n64", 65, 32, 64)]:
         name = c(f"embedding_{tag}")

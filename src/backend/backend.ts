@@ -224,33 +224,46 @@ export interface Backend {
     ignoreIndex: number,
   ): void;
   /**
-   * Scaled dot-product attention per head: q, k, v, out are (BH, T, D) contiguous.
-   * lse (BH, T) receives each query row's logsumexp of scaled scores, so backward can
-   * recompute probabilities without keeping a T×T matrix.
+   * Scaled dot-product attention per head over strided (B, H, T, D) operands: q, k, v share `inLayout`
+   * (e.g. the three thirds of GPT-2's packed (B, T, 3C) projection, as views at offsets 0, C, 2C), out
+   * `outLayout` (e.g. heads merged, (B, T, C)). lse (B, H, T), contiguous, receives each query row's
+   * logsumexp of scaled scores, so backward can recompute probabilities without keeping a T×T matrix.
    */
   attentionForward(
     q: Storage,
     k: Storage,
     v: Storage,
+    inLayout: HeadLayout,
     out: Storage,
+    outLayout: HeadLayout,
     lse: Storage,
-    BH: number,
+    B: number,
+    H: number,
     T: number,
     D: number,
     scale: number,
     causal: boolean,
   ): void;
+  /**
+   * dq, dk, dv (sharing `gradLayout`) of attentionForward's output given dout (laid out like out).
+   * Every element of dq, dk and dv within the layout is written (not accumulated), so they may be
+   * 'uninit', e.g. the three thirds of one packed (B, T, 3C) gradient.
+   */
   attentionBackward(
     q: Storage,
     k: Storage,
     v: Storage,
+    inLayout: HeadLayout,
     out: Storage,
-    lse: Storage,
     dout: Storage,
+    outLayout: HeadLayout,
+    lse: Storage,
     dq: Storage,
     dk: Storage,
     dv: Storage,
-    BH: number,
+    gradLayout: HeadLayout,
+    B: number,
+    H: number,
     T: number,
     D: number,
     scale: number,
@@ -291,4 +304,25 @@ export interface Backend {
   // ---- optimizer ------------------------------------------------------------------------------
   /** One AdamW step over a flat buffer, PyTorch semantics (decoupled weight decay). */
   adamw(param: Storage, grad: Storage, m: Storage, v: Storage, args: AdamWArgs): void;
+
+  // ---- step capture (optional) -------------------------------------------------------------------
+  /**
+   * Starts recording the kernel launches this backend makes (they still run). Buffers the captured
+   * code reads as inputs must exist before the capture; what it allocates is pinned for the program.
+   */
+  beginCapture?(): void;
+  /** Ends the capture: a program that replays it, or, when something seen cannot be replayed, why not. */
+  endCapture?(): CaptureResult;
 }
+
+/** A captured stretch of kernel launches, replayed without the code that issued them (see beginCapture). */
+export interface KernelProgram {
+  /** Number of recorded launches. */
+  readonly launches: number;
+  /** Redoes every launch in order, over the current contents of the buffers it reads. */
+  run(): void;
+  /** Releases the memory the program pinned. */
+  dispose(): void;
+}
+
+export type CaptureResult = { program: KernelProgram; reason: null } | { program: null; reason: string };

@@ -32,14 +32,19 @@ interface Layout {
   row: number;
 }
 
+/** The layout of a dense (B, H, T, D) operand, heads contiguous: what attention on (B, H, T, D) tensors passes. */
+export function denseHeads(H: number, T: number, D: number): Layout {
+  return { batch: H * T * D, head: T * D, row: D };
+}
+
 function isIndex(v: number): boolean {
   return Number.isInteger(v) && v >= 0;
 }
 
 /** Elements a strided (B, H, T, D) operand spans: its last element's index + 1. */
-function headExtent(name: string, l: Layout, B: number, H: number, T: number, D: number): number {
+function headExtent(op: string, name: string, l: Layout, B: number, H: number, T: number, D: number): number {
   if (!(isIndex(l.batch) && isIndex(l.head) && isIndex(l.row))) {
-    throw new Error(`attentionInference: the ${name} layout's strides must be non-negative integers, got ${JSON.stringify(l)}.`);
+    throw new Error(`${op}: the ${name} layout's strides must be non-negative integers, got ${JSON.stringify(l)}.`);
   }
   if (B === 0 || H === 0 || T === 0 || D === 0) return 0;
   return (B - 1) * l.batch + (H - 1) * l.head + (T - 1) * l.row + D;
@@ -54,9 +59,28 @@ export function attentionInferenceExtents(qLayout: Layout, kvLayout: Layout, out
   if (!(Number.isInteger(Tq) && Number.isInteger(Tk) && Tq >= 1 && Tq <= Tk)) {
     throw new Error(`attentionInference needs 1 ≤ Tq ≤ Tk (the queries are the last Tq of Tk positions), got Tq = ${Tq}, Tk = ${Tk}.`);
   }
+  const op = 'attentionInference';
   return {
-    q: headExtent('q', qLayout, B, H, Tq, D),
-    kv: headExtent('k/v', kvLayout, B, H, Tk, D),
-    out: headExtent('out', outLayout, B, H, Tq, D),
+    q: headExtent(op, 'q', qLayout, B, H, Tq, D),
+    kv: headExtent(op, 'k/v', kvLayout, B, H, Tk, D),
+    out: headExtent(op, 'out', outLayout, B, H, Tq, D),
+  };
+}
+
+/**
+ * Checks attentionForward/Backward's sizes and layouts and returns the elements each operand must
+ * hold: q, k, v (`qkv`), out and dout (`out`), dq, dk, dv (`grad`, when a gradient layout is given),
+ * and the contiguous (B, H, T) lse.
+ */
+export function attentionExtents(op: string, inLayout: Layout, outLayout: Layout, gradLayout: Layout | null, B: number, H: number,
+  T: number, D: number): { qkv: number; out: number; grad: number; lse: number } {
+  if (![B, H, T, D].every(isIndex)) {
+    throw new Error(`${op} needs B, H, T, D to be non-negative integers, got B = ${B}, H = ${H}, T = ${T}, D = ${D}.`);
+  }
+  return {
+    qkv: headExtent(op, 'q/k/v', inLayout, B, H, T, D),
+    out: headExtent(op, 'out', outLayout, B, H, T, D),
+    grad: gradLayout ? headExtent(op, 'dq/dk/dv', gradLayout, B, H, T, D) : 0,
+    lse: B * H * T,
   };
 }

@@ -1,8 +1,8 @@
-// Multi-head causal self-attention: one packed Q,K,V projection (GPT-2's c_attn), heads split as
-// (B, T, H, D) → (B, H, T, D), fused scaled dot-product attention, then the output projection.
+// Multi-head causal self-attention: one packed Q,K,V projection (GPT-2's c_attn), fused scaled
+// dot-product attention that reads the heads from it in place and writes them merged, then the output
+// projection.
 
-import { attention, cachedAttention } from '../tensor/ops/attention.ts';
-import { permute, reshape, slice } from '../tensor/ops/layout.ts';
+import { cachedAttention, packedAttention } from '../tensor/ops/attention.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { LayerCache } from './kv-cache.ts';
 import { Linear } from './linear.ts';
@@ -21,23 +21,12 @@ export class CausalSelfAttention extends Module {
     this.c_proj = this.child('c_proj', new Linear(C, C, { bias: opts.bias, init: opts.projInit }));
   }
 
-  /** Splits (B, T, C) into heads: (B, H, T, D). */
-  private heads(x: Tensor): Tensor {
-    const [B, T, C] = x.shape;
-    return permute(reshape(x, [B, T, this.nHead, C / this.nHead]), [0, 2, 1, 3]);
-  }
-
   /** x: (B, T, C). With a cache (inference), x holds only the new positions and attends to the cached ones too. */
   forward(x: Tensor, cache?: LayerCache): Tensor {
-    const [B, T, C] = x.shape;
     const qkv = this.c_attn.forward(x); // (B, T, 3C)
     // The cached path reads q and the cache in place and writes heads merged: (B, T, C).
     if (cache) return this.c_proj.forward(cachedAttention(qkv, cache.k, cache.v, cache.start));
-    const q = this.heads(slice(qkv, 2, 0, C)); // (B, H, T, D)
-    const k = this.heads(slice(qkv, 2, C, 2 * C));
-    const v = this.heads(slice(qkv, 2, 2 * C, 3 * C));
-    const y = attention(q, k, v, true); // (B, H, T, D)
-    const merged = reshape(permute(y, [0, 2, 1, 3]), [B, T, C]);
-    return this.c_proj.forward(merged); // (B, T, C)
+    // Without a cache (training, evaluation) the heads of q, k, v are read from qkv in place too.
+    return this.c_proj.forward(packedAttention(qkv, this.nHead, true)); // (B, T, C)
   }
 }

@@ -2,6 +2,7 @@
 // forward passes against naive float64 formulas, backward passes against finite differences in float64.
 import { describe, expect, it } from 'vitest';
 import type { DType, Storage } from '../../src/backend/backend.ts';
+import { denseHeads } from '../../src/backend/kernel-shapes.ts';
 import { createRefBackend, type RefBackend } from '../../src/backend/ref/ref-backend.ts';
 import { buf, dot, expectClose, get, numericGrad, randn, rng } from './helpers.ts';
 
@@ -212,11 +213,12 @@ describe('attention', () => {
       const n = BH * T * D;
       const [q, k, v, dout] = [randn(r, n), randn(r, n), randn(r, n), randn(r, n)];
       const scale = 1 / Math.sqrt(D) + 0.1;
+      const dense = denseHeads(BH, T, D); // (BH, T, D) contiguous, as one batch of BH heads
       const forward = (qv: number[], kv: number[], vv: number[], dtype: DType = F64) => {
         const s = [qv, kv, vv].map((a) => buf(be, dtype, a));
         const out = be.alloc(dtype, n);
         const lse = be.alloc(dtype, BH * T);
-        be.attentionForward(s[0], s[1], s[2], out, lse, BH, T, D, scale, causal);
+        be.attentionForward(s[0], s[1], s[2], dense, out, dense, lse, 1, BH, T, D, scale, causal);
         return { s, out, lse };
       };
       const f = forward(q, k, v);
@@ -226,8 +228,8 @@ describe('attention', () => {
 
       const grads = (dtype: DType, fw: { s: Storage[]; out: Storage; lse: Storage }) => {
         const [dq, dk, dv] = [0, 1, 2].map(() => be.alloc(dtype, n));
-        be.attentionBackward(fw.s[0], fw.s[1], fw.s[2], fw.out, fw.lse, buf(be, dtype, dout), dq, dk, dv, BH, T, D, scale,
-          causal);
+        be.attentionBackward(fw.s[0], fw.s[1], fw.s[2], dense, fw.out, buf(be, dtype, dout), dense, fw.lse, dq, dk, dv, dense, 1, BH,
+          T, D, scale, causal);
         return [dq, dk, dv].map((g) => get(be, g));
       };
       const [dq, dk, dv] = grads(F64, f);

@@ -4,6 +4,7 @@
 // relaxed SIMD) where the runtime has both. Float32 bound: max|wasm − ref| ≤ 1e-5·max|ref|.
 import { describe, expect, it } from 'vitest';
 import type { Backend, BinaryOp, MatmulArgs, ReduceOp, Storage, UnaryOp } from '../../src/backend/backend.ts';
+import { denseHeads } from '../../src/backend/kernel-shapes.ts';
 import { createRefBackend } from '../../src/backend/ref/ref-backend.ts';
 import { hasRelaxedSimd } from '../../src/backend/wasm/load.ts';
 import { loadWasmKernels, type WasmKernels } from '../../src/backend/wasm/index.ts';
@@ -15,6 +16,31 @@ if (await hasRelaxedSimd()) flavours.push(await loadWasmKernels({ relaxed: true 
 
 const TOL = 1e-5;
 const SIZES = [1, 7, 13, 31, 67];
+
+/** [B, H, T, D] for packed attention: T = 1, primes, B = 1, several heads, D a multiple of 16 (the paired paths) and not. */
+const PACKED_ATTENTION_CASES = [[1, 1, 1, 1], [1, 3, 1, 5], [2, 3, 7, 5], [1, 2, 13, 16], [3, 2, 31, 32], [2, 5, 67, 13], [1, 1, 37, 48]];
+
+/**
+ * Training attention on GPT-2's packed layout: q, k, v are views of one (B, T, 3C) buffer at offsets
+ * 0, C, 2C; out and dout are (B, T, C), heads merged; dq, dk, dv are views of one (B, T, 3C) gradient
+ * that starts as NaN, so a row left unwritten shows.
+ */
+function packedAttentionCall(B: number, H: number, T: number, D: number, causal: boolean) {
+  const C = H * D;
+  const n = B * T * C;
+  const inL = { batch: T * 3 * C, head: D, row: 3 * C };
+  const outL = { batch: T * C, head: D, row: C };
+  const ins: Record<string, Input> = { qkv: { data: rand(3 * n, B + 7 * T, -2, 2) }, dout: { data: rand(n, D + 3) } };
+  const outs: Record<string, number | Input> = { out: n, lse: B * H * T, dqkv: { data: new Float32Array(3 * n).fill(NaN) } };
+  const call = (be: Backend, s: Record<string, Storage>) => {
+    const [q, k, v] = [0, 1, 2].map((i) => be.view(s.qkv, i * C, 3 * n - 2 * C));
+    const [dq, dk, dv] = [0, 1, 2].map((i) => be.view(s.dqkv, i * C, 3 * n - 2 * C));
+    const scale = 1 / Math.sqrt(D);
+    be.attentionForward(q, k, v, inL, s.out, outL, s.lse, B, H, T, D, scale, causal);
+    be.attentionBackward(q, k, v, inL, s.out, s.dout, outL, s.lse, dq, dk, dv, inL, B, H, T, D, scale, causal);
+  };
+  return { ins, outs, call };
+}
 
 describe.each(flavours.map((k) => [k.flavour, k] as const))('wasm (%s) against ref', (_flavour, kernels) => {
   const ref = createRefBackend();
@@ -281,12 +307,51 @@ describe.each(flavours.map((k) => [k.flavour, k] as const))('wasm (%s) against r
           const n = BH * T * D;
           const scale = 1 / Math.sqrt(D);
           const ins = { q: { data: rand(n, 1, -2, 2) }, k: { data: rand(n, 2, -2, 2) }, v: { data: rand(n, 3) }, dout: { data: rand(n, 4) } };
+          const dense = denseHeads(BH, T, D); // (BH, T, D) contiguous, as one batch of BH heads
           agree(ins, { out: n, lse: BH * T, dq: n, dk: n, dv: n }, (be, s) => {
-            be.attentionForward(s.q, s.k, s.v, s.out, s.lse, BH, T, D, scale, causal);
-            be.attentionBackward(s.q, s.k, s.v, s.out, s.lse, s.dout, s.dq, s.dk, s.dv, BH, T, D, scale, causal);
+            be.attentionForward(s.q, s.k, s.v, dense, s.out, dense, s.lse, 1, BH, T, D, scale, causal);
+            be.attentionBackward(s.q, s.k, s.v, dense, s.out, s.dout, dense, s.lse, s.dq, s.dk, s.dv, dense, 1, BH, T, D, scale, causal);
           });
         }
       }
+    });
+    it('attention forward and backward on strided layouts: packed (B, T, 3C) in, (B, T, C) out, one packed gradient', () => {
+      for (const [B, H, T, D] of PACKED_ATTENTION_CASES) {
+        for (const causal of [true, false]) {
+          const { ins, outs, call } = packedAttentionCall(B, H, T, D, causal);
+          agree(ins, outs, call);
+          // dqkv starts as NaN: dq, dk, dv together must write every element of the packed gradient.
+          const got = runOn(wasm, ins, outs, (s) => call(wasm, s));
+          expect(Array.from(got.dqkv).every(Number.isFinite), `dqkv fully written, B=${B} H=${H} T=${T} D=${D}`).toBe(true);
+        }
+      }
+    });
+    it('attention with a different layout for each operand group: dense q, k, v; (B, T, C) out; padded-row gradients', () => {
+      for (const [B, H, T, D] of [[1, 1, 1, 1], [2, 3, 7, 5], [3, 2, 31, 32], [1, 2, 19, 16]]) {
+        const C = H * D;
+        const n = B * T * C;
+        const inL = denseHeads(H, T, D);
+        const outL = { batch: T * C, head: D, row: C };
+        const gL = { batch: T * (C + 3), head: D, row: C + 3 }; // rows of C + 3: the padding is left alone
+        const gn = B * T * (C + 3);
+        const ins = { q: { data: rand(n, 1, -2, 2) }, k: { data: rand(n, 2, -2, 2) }, v: { data: rand(n, 3) }, dout: { data: rand(n, 4) } };
+        const pad = rand(gn, 5);
+        agree(ins, { out: n, lse: B * H * T, dq: { data: pad }, dk: { data: pad }, dv: { data: pad } }, (be, s) => {
+          be.attentionForward(s.q, s.k, s.v, inL, s.out, outL, s.lse, B, H, T, D, 0.3, true);
+          be.attentionBackward(s.q, s.k, s.v, inL, s.out, s.dout, outL, s.lse, s.dq, s.dk, s.dv, gL, B, H, T, D, 0.3, true);
+        });
+      }
+    });
+    it('training attention rejects operands too short for their layouts', () => {
+      const x = wasm.alloc('float32', 8);
+      const l = { batch: 0, head: 4, row: 2 };
+      for (const be of [wasm, ref]) {
+        const y = be === wasm ? x : ref.alloc('float32', 8);
+        expect(() => be.attentionForward(y, y, y, l, y, l, y, 1, 2, 3, 2, 1, true)).toThrow(/needs 10 elements|holds 8/);
+        expect(() => be.attentionBackward(y, y, y, l, y, y, l, y, y, y, y, { batch: 0, head: 2, row: 9 }, 1, 1, 2, 2, 1, true))
+          .toThrow(/needs 11 elements|holds 8/);
+      }
+      wasm.free(x);
     });
     it('inference attention: the last Tq of Tk positions, q packed as (B, Tq, 3C), k and v in a (B, H, maxT, D) cache', () => {
       // [B, H, Tq, Tk, D, maxT]: Tq < 4 takes the direct-dot path, Tq ≥ 4 the transposed-K one.
@@ -309,7 +374,8 @@ describe.each(flavours.map((k) => [k.flavour, k] as const))('wasm (%s) against r
       const dense = { batch: 0, head: T * D, row: D };
       const ins = { q: { data: rand(n, 1, -2, 2) }, k: { data: rand(n, 2, -2, 2) }, v: { data: rand(n, 3) } };
       for (const causal of [true, false]) {
-        const a = runOn(ref, ins, { out: n, lse: BH * T }, (s) => ref.attentionForward(s.q, s.k, s.v, s.out, s.lse, BH, T, D, 0.4, causal));
+        const a = runOn(ref, ins, { out: n, lse: BH * T }, (s) => ref.attentionForward(s.q, s.k, s.v, dense, s.out, dense, s.lse, 1, BH, T, D, 0.4,
+          causal));
         const b = runOn(ref, ins, { out: n }, (s) => ref.attentionInference(s.q, dense, s.k, s.v, dense, s.out, dense, 1, BH, T, T, D, 0.4, causal));
         expect(Array.from(b.out)).toEqual(Array.from(a.out));
       }
@@ -458,10 +524,16 @@ describe.each(flavours.map((k) => [k.flavour, k] as const))('wasm (%s) against r
         for (const [BH, T, D] of [[5, 67, 13], [2, 64, 32], [7, 33, 8]]) {
           const n = BH * T * D;
           const ins = { q: { data: rand(n, 1, -2, 2) }, k: { data: rand(n, 2, -2, 2) }, v: { data: rand(n, 3) }, dout: { data: rand(n, 4) } };
+          const dense = denseHeads(BH, T, D);
           same((be, st) => {
-            be.attentionForward(st.q, st.k, st.v, st.out, st.lse, BH, T, D, 0.3, true);
-            be.attentionBackward(st.q, st.k, st.v, st.out, st.lse, st.dout, st.dq, st.dk, st.dv, BH, T, D, 0.3, true);
+            be.attentionForward(st.q, st.k, st.v, dense, st.out, dense, st.lse, 1, BH, T, D, 0.3, true);
+            be.attentionBackward(st.q, st.k, st.v, dense, st.out, st.dout, dense, st.lse, st.dq, st.dk, st.dv, dense, 1, BH, T, D, 0.3, true);
           }, ins, { out: n, lse: BH * T, dq: n, dk: n, dv: n });
+        }
+        // Packed layouts, split by (b, h) pairs: B·H not a multiple of 3, and fewer pairs than threads.
+        for (const [B, H, T, D] of [[3, 3, 67, 13], [2, 4, 33, 32], [1, 2, 5, 16]]) {
+          const { ins, outs, call } = packedAttentionCall(B, H, T, D, true);
+          same(call, ins, outs);
         }
         for (const [B, H, Tq, Tk, D] of [[2, 6, 16, 67, 32], [4, 16, 1, 64, 64]]) {
           const C = H * D;

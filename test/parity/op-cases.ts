@@ -77,6 +77,8 @@ export function runOp(op: string, x: Inputs, args: Args): Tensor {
       return F.crossEntropy(x.logits, x.targets, (args.ignore_index as number | undefined) ?? -100);
     case 'attention':
       return F.attention(x.q, x.k, x.v, args.causal as boolean);
+    case 'packed_attention':
+      return F.packedAttention(x.qkv, args.n_head as number, args.causal as boolean);
     case 'embedding':
       return F.embedding(x.weight, x.ids);
     default:

@@ -1,14 +1,23 @@
-// Scaled dot-product attention per head for the reference backend, q, k, v, out laid out (BH, T, D).
-// Forward saves each query row's logsumexp; backward recomputes the probabilities from it, one row of
-// T scores at a time, so no (T, T) matrix is ever kept (the FlashAttention recipe, Dao et al. 2022).
+// Scaled dot-product attention per head for the reference backend, over strided (B, H, T, D) operands
+// (HeadLayout: rows of D contiguous, so q can be read from a packed (B, T, 3C) projection and out written
+// heads-merged). Forward saves each query row's logsumexp; backward recomputes the probabilities from
+// it, one row of T scores at a time, so no (T, T) matrix is ever kept (the FlashAttention recipe, Dao et
+// al. 2022).
 import type { HeadLayout } from '../backend.ts';
 import type { FloatArray } from './storage.ts';
+
+/** Element offset of head (b, h) in an operand laid out as `l`. */
+function headBase(l: HeadLayout, b: number, h: number): number {
+  return b * l.batch + h * l.head;
+}
 
 /** s[j] = scale·q_t·k_j for the keys query t may see (j ≤ t when causal); returns how many. */
 function scoreRow(
   q: FloatArray,
   k: FloatArray,
-  base: number,
+  qo: number,
+  kh: number,
+  kRow: number,
   t: number,
   T: number,
   D: number,
@@ -17,9 +26,8 @@ function scoreRow(
   s: Float64Array,
 ): number {
   const keys = causal ? t + 1 : T;
-  const qo = base + t * D;
   for (let j = 0; j < keys; j++) {
-    const ko = base + j * D;
+    const ko = kh + j * kRow;
     let dot = 0;
     for (let d = 0; d < D; d++) dot += q[qo + d] * k[ko + d];
     s[j] = scale * dot;
@@ -32,9 +40,12 @@ export function attentionForward(
   q: FloatArray,
   k: FloatArray,
   v: FloatArray,
+  inL: HeadLayout,
   out: FloatArray,
+  outL: HeadLayout,
   lse: FloatArray,
-  BH: number,
+  B: number,
+  H: number,
   T: number,
   D: number,
   scale: number,
@@ -42,23 +53,26 @@ export function attentionForward(
 ): void {
   const s = new Float64Array(T);
   const acc = new Float64Array(D);
-  for (let h = 0; h < BH; h++) {
-    const base = h * T * D;
-    for (let t = 0; t < T; t++) {
-      const keys = scoreRow(q, k, base, t, T, D, scale, causal, s);
-      let m = -Infinity;
-      for (let j = 0; j < keys; j++) if (s[j] > m) m = s[j];
-      let sum = 0;
-      acc.fill(0);
-      for (let j = 0; j < keys; j++) {
-        const p = Math.exp(s[j] - m); // unnormalised; divided by sum below
-        sum += p;
-        const vo = base + j * D;
-        for (let d = 0; d < D; d++) acc[d] += p * v[vo + d];
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < H; h++) {
+      const ih = headBase(inL, b, h);
+      const oh = headBase(outL, b, h);
+      for (let t = 0; t < T; t++) {
+        const keys = scoreRow(q, k, ih + t * inL.row, ih, inL.row, t, T, D, scale, causal, s);
+        let m = -Infinity;
+        for (let j = 0; j < keys; j++) if (s[j] > m) m = s[j];
+        let sum = 0;
+        acc.fill(0);
+        for (let j = 0; j < keys; j++) {
+          const p = Math.exp(s[j] - m); // unnormalised; divided by sum below
+          sum += p;
+          const vo = ih + j * inL.row;
+          for (let d = 0; d < D; d++) acc[d] += p * v[vo + d];
+        }
+        const oo = oh + t * outL.row;
+        for (let d = 0; d < D; d++) out[oo + d] = acc[d] / sum;
+        lse[(b * H + h) * T + t] = m + Math.log(sum);
       }
-      const oo = base + t * D;
-      for (let d = 0; d < D; d++) out[oo + d] = acc[d] / sum;
-      lse[h * T + t] = m + Math.log(sum);
     }
   }
 }
@@ -125,13 +139,17 @@ export function attentionBackward(
   q: FloatArray,
   k: FloatArray,
   v: FloatArray,
+  inL: HeadLayout,
   out: FloatArray,
-  lse: FloatArray,
   dout: FloatArray,
+  outL: HeadLayout,
+  lse: FloatArray,
   dq: FloatArray,
   dk: FloatArray,
   dv: FloatArray,
-  BH: number,
+  gradL: HeadLayout,
+  B: number,
+  H: number,
   T: number,
   D: number,
   scale: number,
@@ -142,36 +160,45 @@ export function attentionBackward(
   // dK and dV gather contributions from every query, so accumulate a whole head in float64.
   const dkAcc = new Float64Array(T * D);
   const dvAcc = new Float64Array(T * D);
-  for (let h = 0; h < BH; h++) {
-    const base = h * T * D;
-    dkAcc.fill(0);
-    dvAcc.fill(0);
-    for (let t = 0; t < T; t++) {
-      const keys = scoreRow(q, k, base, t, T, D, scale, causal, s);
-      const l = lse[h * T + t];
-      const to = base + t * D;
-      let delta = 0;
-      for (let d = 0; d < D; d++) delta += dout[to + d] * out[to + d];
-      dqRow.fill(0);
-      for (let j = 0; j < keys; j++) {
-        const p = Math.exp(s[j] - l);
-        const jo = base + j * D;
-        let dp = 0;
-        for (let d = 0; d < D; d++) {
-          dvAcc[j * D + d] += p * dout[to + d];
-          dp += dout[to + d] * v[jo + d];
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < H; h++) {
+      const ih = headBase(inL, b, h);
+      const oh = headBase(outL, b, h);
+      const gh = headBase(gradL, b, h);
+      dkAcc.fill(0);
+      dvAcc.fill(0);
+      for (let t = 0; t < T; t++) {
+        const qo = ih + t * inL.row;
+        const keys = scoreRow(q, k, qo, ih, inL.row, t, T, D, scale, causal, s);
+        const l = lse[(b * H + h) * T + t];
+        const oo = oh + t * outL.row;
+        let delta = 0;
+        for (let d = 0; d < D; d++) delta += dout[oo + d] * out[oo + d];
+        dqRow.fill(0);
+        for (let j = 0; j < keys; j++) {
+          const p = Math.exp(s[j] - l);
+          const jo = ih + j * inL.row;
+          let dp = 0;
+          for (let d = 0; d < D; d++) {
+            dvAcc[j * D + d] += p * dout[oo + d];
+            dp += dout[oo + d] * v[jo + d];
+          }
+          const ds = p * (dp - delta);
+          for (let d = 0; d < D; d++) {
+            dqRow[d] += scale * ds * k[jo + d];
+            dkAcc[j * D + d] += scale * ds * q[qo + d];
+          }
         }
-        const ds = p * (dp - delta);
+        const go = gh + t * gradL.row;
+        for (let d = 0; d < D; d++) dq[go + d] = dqRow[d];
+      }
+      for (let j = 0; j < T; j++) {
+        const go = gh + j * gradL.row;
         for (let d = 0; d < D; d++) {
-          dqRow[d] += scale * ds * k[jo + d];
-          dkAcc[j * D + d] += scale * ds * q[to + d];
+          dk[go + d] = dkAcc[j * D + d];
+          dv[go + d] = dvAcc[j * D + d];
         }
       }
-      for (let d = 0; d < D; d++) dq[to + d] = dqRow[d];
-    }
-    for (let i = 0; i < T * D; i++) {
-      dk[base + i] = dkAcc[i];
-      dv[base + i] = dvAcc[i];
     }
   }
 }

@@ -26,7 +26,7 @@ import { matmul, matmulExtents } from './matmul.ts';
 import { layerNormBackward, layerNormForward, rmsNormBackward, rmsNormForward } from './norms.ts';
 import { reduce } from './reduce.ts';
 import { logSoftmaxBackward, logSoftmaxForward, softmaxBackward, softmaxForward } from './softmax.ts';
-import { attentionInferenceExtents } from '../kernel-shapes.ts';
+import { attentionExtents, attentionInferenceExtents } from '../kernel-shapes.ts';
 import { RefStorage, arr, floats, ints, newArray, type FloatArray } from './storage.ts';
 
 function numel(shape: readonly number[]): number {
@@ -248,11 +248,11 @@ export class RefBackend implements Backend {
       floats(dloss, 1, 'dloss'), floats(dlogits, rows * V, 'dlogits'), rows, V, ignoreIndex);
   }
 
-  attentionForward(q: Storage, k: Storage, v: Storage, out: Storage, lse: Storage, BH: number, T: number, D: number,
-    scale: number, causal: boolean): void {
-    const n = BH * T * D;
-    attentionForward(floats(q, n, 'q'), floats(k, n, 'k'), floats(v, n, 'v'), floats(out, n, 'out'),
-      floats(lse, BH * T, 'lse'), BH, T, D, scale, causal);
+  attentionForward(q: Storage, k: Storage, v: Storage, inLayout: HeadLayout, out: Storage, outLayout: HeadLayout, lse: Storage,
+    B: number, H: number, T: number, D: number, scale: number, causal: boolean): void {
+    const need = attentionExtents('attentionForward', inLayout, outLayout, null, B, H, T, D);
+    attentionForward(floats(q, need.qkv, 'q'), floats(k, need.qkv, 'k'), floats(v, need.qkv, 'v'), inLayout,
+      floats(out, need.out, 'out'), outLayout, floats(lse, need.lse, 'lse'), B, H, T, D, scale, causal);
   }
 
   attentionInference(q: Storage, qLayout: HeadLayout, k: Storage, v: Storage, kvLayout: HeadLayout, out: Storage,
@@ -262,12 +262,13 @@ export class RefBackend implements Backend {
       floats(out, need.out, 'out'), outLayout, B, H, Tq, Tk, D, scale, causal);
   }
 
-  attentionBackward(q: Storage, k: Storage, v: Storage, out: Storage, lse: Storage, dout: Storage, dq: Storage,
-    dk: Storage, dv: Storage, BH: number, T: number, D: number, scale: number, causal: boolean): void {
-    const n = BH * T * D;
-    attentionBackward(floats(q, n, 'q'), floats(k, n, 'k'), floats(v, n, 'v'), floats(out, n, 'out'),
-      floats(lse, BH * T, 'lse'), floats(dout, n, 'dout'), floats(dq, n, 'dq'), floats(dk, n, 'dk'),
-      floats(dv, n, 'dv'), BH, T, D, scale, causal);
+  attentionBackward(q: Storage, k: Storage, v: Storage, inLayout: HeadLayout, out: Storage, dout: Storage, outLayout: HeadLayout,
+    lse: Storage, dq: Storage, dk: Storage, dv: Storage, gradLayout: HeadLayout, B: number, H: number, T: number, D: number,
+    scale: number, causal: boolean): void {
+    const need = attentionExtents('attentionBackward', inLayout, outLayout, gradLayout, B, H, T, D);
+    attentionBackward(floats(q, need.qkv, 'q'), floats(k, need.qkv, 'k'), floats(v, need.qkv, 'v'), inLayout,
+      floats(out, need.out, 'out'), floats(dout, need.out, 'dout'), outLayout, floats(lse, need.lse, 'lse'),
+      floats(dq, need.grad, 'dq'), floats(dk, need.grad, 'dk'), floats(dv, need.grad, 'dv'), gradLayout, B, H, T, D, scale, causal);
   }
 
   embeddingForward(weight: Storage, ids: Storage, out: Storage, N: number, C: number): void {

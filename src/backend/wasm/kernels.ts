@@ -37,14 +37,17 @@ export interface KernelExports {
   crossEntropyBackwardPart(logits: Ptr, targets: Ptr, lse: Ptr, dloss: Ptr, dlogits: Ptr, rows: number, V: number,
     ignoreIndex: number, tid: number, threads: number): void;
   attentionScratchFloats(T: number, D: number): number;
-  attentionForward(q: Ptr, k: Ptr, v: Ptr, out: Ptr, lse: Ptr, BH: number, T: number, D: number, scale: number,
-    causal: number, scratch: Ptr): void;
-  attentionForwardPart(q: Ptr, k: Ptr, v: Ptr, out: Ptr, lse: Ptr, BH: number, T: number, D: number, scale: number,
-    causal: number, scratch0: Ptr, scratchStride: number, tid: number, threads: number): void;
-  attentionBackwardPart(q: Ptr, k: Ptr, v: Ptr, out: Ptr, lse: Ptr, dout: Ptr, dq: Ptr, dk: Ptr, dv: Ptr, BH: number,
-    T: number, D: number, scale: number, causal: number, scratch0: Ptr, scratchStride: number, tid: number, threads: number): void;
-  attentionBackward(q: Ptr, k: Ptr, v: Ptr, out: Ptr, lse: Ptr, dout: Ptr, dq: Ptr, dk: Ptr, dv: Ptr, BH: number,
-    T: number, D: number, scale: number, causal: number, scratch: Ptr): void;
+  attentionForward(q: Ptr, k: Ptr, v: Ptr, ib: number, ih: number, ir: number, out: Ptr, ob: number, oh: number, or: number, lse: Ptr,
+    B: number, H: number, T: number, D: number, scale: number, causal: number, scratch: Ptr): void;
+  attentionForwardPart(q: Ptr, k: Ptr, v: Ptr, ib: number, ih: number, ir: number, out: Ptr, ob: number, oh: number, or: number,
+    lse: Ptr, B: number, H: number, T: number, D: number, scale: number, causal: number, scratch0: Ptr, scratchStride: number,
+    tid: number, threads: number): void;
+  attentionBackwardPart(q: Ptr, k: Ptr, v: Ptr, ib: number, ih: number, ir: number, dout: Ptr, ob: number, oh: number, or: number,
+    lse: Ptr, dq: Ptr, dk: Ptr, dv: Ptr, gb: number, gh: number, gr: number, B: number, H: number, T: number, D: number,
+    scale: number, causal: number, scratch0: Ptr, scratchStride: number, tid: number, threads: number): void;
+  attentionBackward(q: Ptr, k: Ptr, v: Ptr, ib: number, ih: number, ir: number, dout: Ptr, ob: number, oh: number, or: number,
+    lse: Ptr, dq: Ptr, dk: Ptr, dv: Ptr, gb: number, gh: number, gr: number, B: number, H: number, T: number, D: number,
+    scale: number, causal: number, scratch: Ptr): void;
   attentionInferencePart(q: Ptr, qb: number, qh: number, qr: number, k: Ptr, v: Ptr, kb: number, kh: number, kr: number, out: Ptr,
     ob: number, oh: number, or: number, B: number, H: number, Tq: number, Tk: number, D: number, scale: number, causal: number,
     scratch0: Ptr, scratchStride: number, tid: number, threads: number): void;

@@ -17,7 +17,7 @@ export type JobName = (typeof JOBS)[number];
 /** Control block: int32 slots generation, job, done, argument count; float64 arguments from byte 32. */
 export const CTRL = { generation: 0, job: 1, done: 2, nargs: 3 } as const;
 export const ARGS_OFFSET = 32;
-export const MAX_ARGS = 24;
+export const MAX_ARGS = 32; // attentionBackwardPart takes 25
 export const CTRL_BYTES = ARGS_OFFSET + 8 * MAX_ARGS;
 export const JOB_EXIT = -1;
 

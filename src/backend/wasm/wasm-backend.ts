@@ -22,7 +22,7 @@ import { matmulExtents } from '../ref/matmul.ts';
 import { SizeClassAllocator } from './allocator.ts';
 import type { KernelExports } from './kernels.ts';
 import type { SimdFlavour } from './load.ts';
-import { attentionInferenceExtents, reducedDims } from '../kernel-shapes.ts';
+import { attentionExtents, attentionInferenceExtents, reducedDims } from '../kernel-shapes.ts';
 import { broadcastStrides, checkBroadcast, denseStrides, mergeDims, numel } from './shapes.ts';
 import { WasmStorage } from './storage.ts';
 import { CTRL_BYTES, type JobName, type KernelPool } from './thread-pool.ts';
@@ -54,7 +54,7 @@ export class WasmBackend implements Backend {
   private peakBytes = 0;
   private readonly matmulScratch: number;
   private readonly matmulScratchStride: number;
-  /** Control block the thread pool synchronises on (allocated even with one thread: 128 bytes). */
+  /** Control block the thread pool synchronises on (allocated even with one thread: CTRL_BYTES, 64-byte aligned). */
   readonly ctrlPtr: number;
   private pool: KernelPool | null = null;
   /**
@@ -474,21 +474,26 @@ export class WasmBackend implements Backend {
     this.parallel('crossEntropyBackwardPart', args, rows * V, ELEMENTWISE_THREAD_MIN);
   }
 
-  attentionForward(q: Storage, k: Storage, v: Storage, out: Storage, lse: Storage, BH: number, T: number, D: number,
-    scale: number, causal: boolean): void {
-    const n = BH * T * D;
-    const args = [this.f(q, n, 'q'), this.f(k, n, 'k'), this.f(v, n, 'v'), this.f(out, n, 'out'), this.f(lse, BH * T, 'lse')] as const;
+  attentionForward(q: Storage, k: Storage, v: Storage, inLayout: HeadLayout, out: Storage, outLayout: HeadLayout, lse: Storage,
+    B: number, H: number, T: number, D: number, scale: number, causal: boolean): void {
+    const need = attentionExtents('attentionForward', inLayout, outLayout, null, B, H, T, D);
+    const args = [this.f(q, need.qkv, 'q'), this.f(k, need.qkv, 'k'), this.f(v, need.qkv, 'v'), inLayout.batch, inLayout.head, inLayout.row,
+      this.f(out, need.out, 'out'), outLayout.batch, outLayout.head, outLayout.row, this.f(lse, need.lse, 'lse')];
     const [scratch, stride] = this.attentionScratch(T, D);
-    this.parallel('attentionForwardPart', [...args, BH, T, D, scale, +causal, scratch, stride], BH * T * T * D, MATMUL_THREAD_MIN);
+    this.parallel('attentionForwardPart', [...args, B, H, T, D, scale, +causal, scratch, stride], B * H * T * T * D, MATMUL_THREAD_MIN);
   }
 
-  attentionBackward(q: Storage, k: Storage, v: Storage, out: Storage, lse: Storage, dout: Storage, dq: Storage,
-    dk: Storage, dv: Storage, BH: number, T: number, D: number, scale: number, causal: boolean): void {
-    const n = BH * T * D;
-    const args = [this.f(q, n, 'q'), this.f(k, n, 'k'), this.f(v, n, 'v'), this.f(out, n, 'out'), this.f(lse, BH * T, 'lse'),
-      this.f(dout, n, 'dout'), this.f(dq, n, 'dq'), this.f(dk, n, 'dk'), this.f(dv, n, 'dv')] as const;
+  attentionBackward(q: Storage, k: Storage, v: Storage, inLayout: HeadLayout, out: Storage, dout: Storage, outLayout: HeadLayout,
+    lse: Storage, dq: Storage, dk: Storage, dv: Storage, gradLayout: HeadLayout, B: number, H: number, T: number, D: number,
+    scale: number, causal: boolean): void {
+    const need = attentionExtents('attentionBackward', inLayout, outLayout, gradLayout, B, H, T, D);
+    this.f(out, need.out, 'out'); // checked, not read: the kernel sums Δ from P and dP
+    const args = [this.f(q, need.qkv, 'q'), this.f(k, need.qkv, 'k'), this.f(v, need.qkv, 'v'), inLayout.batch, inLayout.head, inLayout.row,
+      this.f(dout, need.out, 'dout'), outLayout.batch, outLayout.head, outLayout.row, this.f(lse, need.lse, 'lse'),
+      this.f(dq, need.grad, 'dq'), this.f(dk, need.grad, 'dk'), this.f(dv, need.grad, 'dv'), gradLayout.batch, gradLayout.head,
+      gradLayout.row];
     const [scratch, stride] = this.attentionScratch(T, D);
-    this.parallel('attentionBackwardPart', [...args, BH, T, D, scale, +causal, scratch, stride], BH * T * T * D, MATMUL_THREAD_MIN);
+    this.parallel('attentionBackwardPart', [...args, B, H, T, D, scale, +causal, scratch, stride], B * H * T * T * D, MATMUL_THREAD_MIN);
   }
 
   attentionInference(q: Storage, qLayout: HeadLayout, k: Storage, v: Storage, kvLayout: HeadLayout, out: Storage,
