@@ -150,6 +150,69 @@ export function reduce(op: i32, x: usize, out: usize, outLen: i32, rank: i32, me
   for (let j = 0; j < outLen; j++) store<f32>(out + (<usize>j << 2), <f32>load<f64>(acc + (<usize>j << 3)));
 }
 
+/**
+ * Column sums (op SUM) or sums of squares (SUMSQ) of a dense (R, C) matrix: a bias gradient, Σ over
+ * rows of dy. The general reduce walks rows and round-trips a float64 accumulator through memory per
+ * element; here 8 columns' float64 accumulators stay in registers while the rows stream past. Each
+ * column is still summed in row order in float64, so the result is bit-identical to reduce's.
+ * Thread tid takes an 8-aligned range of columns.
+ */
+export function columnSumsPart(op: i32, x: usize, out: usize, R: i32, C: i32, tid: i32, threads: i32): void {
+  const per = (((C + threads - 1) / threads + 15) & ~15);
+  const c0 = min<i32>(C, tid * per), c1 = min<i32>(C, c0 + per);
+  let c = c0;
+  for (; c + 16 <= c1; c += 16) {
+    columnBlock(op, x + (<usize>c << 2), out + (<usize>c << 2), R, C, 16);
+  }
+  for (; c + 8 <= c1; c += 8) columnBlock(op, x + (<usize>c << 2), out + (<usize>c << 2), R, C, 8);
+  for (; c < c1; c++) {
+    let s: f64 = 0;
+    let p = x + (<usize>c << 2);
+    for (let r = 0; r < R; r++, p += <usize>C << 2) {
+      const v = <f64>load<f32>(p);
+      s += op == SUMSQ ? v * v : v;
+    }
+    store<f32>(out + (<usize>c << 2), <f32>s);
+  }
+}
+
+/** Four float32s at p widened to two f64x2 (squared for SUMSQ). */
+@inline function widen(op: i32, v: v128, high: bool): v128 {
+  const w = f64x2.promote_low_f32x4(high ? i32x4.shuffle(v, v, 2, 3, 0, 1) : v);
+  return op == SUMSQ ? f64x2.mul(w, w) : w;
+}
+
+/**
+ * `width` (8 or 16) columns: one float64 accumulator pair per 4 columns, all in registers. With 16
+ * columns, 8 independent add chains hide the add latency, and each row reads one whole cache line.
+ */
+@inline function columnBlock(op: i32, x: usize, out: usize, R: i32, C: i32, width: i32): void {
+  let a0 = f64x2.splat(0), a1 = f64x2.splat(0), a2 = f64x2.splat(0), a3 = f64x2.splat(0);
+  let a4 = f64x2.splat(0), a5 = f64x2.splat(0), a6 = f64x2.splat(0), a7 = f64x2.splat(0);
+  const rowBytes = <usize>C << 2;
+  let p = x;
+  for (let r = 0; r < R; r++, p += rowBytes) {
+    const u0 = v128.load(p), u1 = v128.load(p, 16);
+    a0 = f64x2.add(a0, widen(op, u0, false)); a1 = f64x2.add(a1, widen(op, u0, true));
+    a2 = f64x2.add(a2, widen(op, u1, false)); a3 = f64x2.add(a3, widen(op, u1, true));
+    if (width == 16) {
+      const u2 = v128.load(p, 32), u3 = v128.load(p, 48);
+      a4 = f64x2.add(a4, widen(op, u2, false)); a5 = f64x2.add(a5, widen(op, u2, true));
+      a6 = f64x2.add(a6, widen(op, u3, false)); a7 = f64x2.add(a7, widen(op, u3, true));
+    }
+  }
+  v128.store64_lane(out, f32x4.demote_f64x2_zero(a0), 0);
+  v128.store64_lane(out, f32x4.demote_f64x2_zero(a1), 0, 8);
+  v128.store64_lane(out, f32x4.demote_f64x2_zero(a2), 0, 16);
+  v128.store64_lane(out, f32x4.demote_f64x2_zero(a3), 0, 24);
+  if (width == 16) {
+    v128.store64_lane(out, f32x4.demote_f64x2_zero(a4), 0, 32);
+    v128.store64_lane(out, f32x4.demote_f64x2_zero(a5), 0, 40);
+    v128.store64_lane(out, f32x4.demote_f64x2_zero(a6), 0, 48);
+    v128.store64_lane(out, f32x4.demote_f64x2_zero(a7), 0, 56);
+  }
+}
+
 /** n 4-byte elements at p set to the bit pattern `bits` (a float32's or an int32's). */
 export function fill32(p: usize, n: i32, bits: i32): void {
   const v = i32x4.splat(bits);

@@ -183,6 +183,11 @@ describe.each(flavours.map((k) => [k.flavour, k] as const))('wasm (%s) against r
       [[1], [0]],
       [[67], [0]],
       [[2, 3, 0], [2]],
+      // Column sums (rows reduced, columns kept): 16- and 8-column blocks and a scalar tail.
+      [[37, 29], [0]],
+      [[5, 3, 40], [0]],
+      [[2, 1, 27], [0, 1]],
+      [[1, 16], [0]],
     ];
     it.each(['sum', 'max', 'sumsq'] as ReduceOp[])('reduce %s over any axes', (op) => {
       for (const [shape, axes] of cases) {
@@ -562,8 +567,10 @@ describe.each(flavours.map((k) => [k.flavour, k] as const))('wasm (%s) against r
             be.binary('div', st.x, [rows, C], st.dy, [rows, C], st.bin3, [rows, C]);
             be.affine(st.x, st.aff, 0.7, -0.2);
             be.axpy(st.x, st.acc, -0.3);
+            be.reduce('sum', st.x, [rows, C], [0], st.colSum); // column sums (a bias gradient): columns split
+            be.reduce('sumsq', st.dy, [rows, C], [0], st.colSq);
           }, ins, { out: n, mean: rows, rstd: rows, dx: n, dw: C, db: C, rout: n, rrms: rows, rdx: n, rdw: C, sm: n, dsm: n, lsm: n, dlsm: n, bin: n,
-            bin2: n, bin3: n, aff: n, acc: { data: rand(n, 9) } });
+            bin2: n, bin3: n, aff: n, acc: { data: rand(n, 9) }, colSum: C, colSq: C });
           // Cross-entropy by rows (every fifth target ignored); the loss sums rows in order on one thread.
           const targets = Int32Array.from(randInts(rows, 13, C), (t, i) => (i % 5 === 0 ? -100 : t));
           same((be, st) => {

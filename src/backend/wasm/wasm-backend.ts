@@ -367,6 +367,11 @@ export class WasmBackend implements Backend {
     }
     const m = mergeDims(shape, [denseStrides(shape), outStrides]);
     const r = m.shape.length;
+    if (r === 2 && op !== 'max' && m.strides[1][0] === 0 && m.strides[1][1] === 1) {
+      // Σ over rows of a (R, C) matrix, columns kept: the bias gradient of every linear layer.
+      this.parallel('columnSumsPart', [REDUCE_CODE[op], px, po, m.shape[0], m.shape[1]], numel(shape), ELEMENTWISE_THREAD_MIN);
+      return;
+    }
     const metaBytes = 12 * r + 64;
     const meta = this.writeMeta([m.shape, m.strides[1]], 4 * r + 8 * outLen + 64);
     const acc = (meta + metaBytes + 7) & ~7;
