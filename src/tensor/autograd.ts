@@ -2,7 +2,7 @@
 // Ops call `record` to attach a GradNode when grad mode is on and an input needs a gradient;
 // `backward` walks the graph in reverse topological order and accumulates gradients.
 
-import { ones, zeros, type Tensor, type GradNode } from './tensor.ts';
+import { empty, ones, type Tensor, type GradNode } from './tensor.ts';
 import { ShapeError, fmt, sameShape } from './shape.ts';
 
 let gradEnabled = true;
@@ -93,9 +93,10 @@ function accumulateLeaf(leaf: Tensor, g: Tensor): void {
   else leaf.grad = sumOf(g, null);
 }
 
+/** a + b (or a copy of a) in a fresh buffer, in one pass: every element is written, so none is zero-filled first. */
 function sumOf(a: Tensor, b: Tensor | null): Tensor {
-  const out = zeros(a.shape, { backend: a.backend, dtype: a.dtype });
-  a.backend.cast(a.storage, out.storage);
-  if (b) a.backend.axpy(b.storage, out.storage, 1);
+  const out = empty(a.shape, { backend: a.backend, dtype: a.dtype });
+  if (b) a.backend.binary('add', a.storage, a.shape, b.storage, b.shape, out.storage, out.shape);
+  else a.backend.cast(a.storage, out.storage);
   return out;
 }

@@ -120,7 +120,7 @@ export function tensor(data: ArrayLike<number>, shape?: Shape, opts: TensorOptio
     throw new ShapeError(`tensor(): ${data.length} values cannot fill shape ${fmt(s)} (${sizeOf(s)} elements)`);
   }
   const dtype = opts.dtype ?? (data instanceof Int32Array ? 'int32' : data instanceof Float64Array ? 'float64' : 'float32');
-  const t = zeros(s, { ...opts, dtype });
+  const t = empty(s, { ...opts, dtype }); // write() fills every element
   t.backend.write(t.storage, data);
   return t;
 }

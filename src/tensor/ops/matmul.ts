@@ -7,7 +7,6 @@ import { record } from '../autograd.ts';
 import { broadcastShapes, fmt, padShape, ShapeError, sizeOf } from '../shape.ts';
 import { viewAs, type Tensor } from '../tensor.ts';
 import { allocOut, checkInputs } from './common.ts';
-import { add } from './elementwise.ts';
 import { expand, reshape, sumTo } from './layout.ts';
 
 function run(a: Tensor, b: Tensor, outShape: readonly number[], args: Partial<MatmulArgs> & Pick<MatmulArgs, 'm' | 'n' | 'k'>): Tensor {
@@ -64,20 +63,36 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   });
 }
 
-/** y = x·Wᵀ + b with W stored (out, in) as in torch.nn.Linear; x is (..., in). */
+/**
+ * y = x·Wᵀ + b with W stored (out, in) as in torch.nn.Linear; x is (..., in). With a bias, the output
+ * starts as b broadcast over the rows and the product accumulates onto it: no separate add pass and
+ * no second activation buffer. b's gradient is the column sum of dy.
+ */
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   checkInputs('linear', x, weight);
   const [outF, inF] = weight.shape;
   if (weight.rank !== 2 || x.shape[x.rank - 1] !== inF) {
     throw new ShapeError(`linear: input ${fmt(x.shape)} does not match weight ${fmt(weight.shape)} (expected last dimension ${inF})`);
   }
+  if (bias) {
+    checkInputs('linear', x, bias);
+    if (bias.rank !== 1 || bias.shape[0] !== outF) throw new ShapeError(`linear: bias ${fmt(bias.shape)} does not match weight ${fmt(weight.shape)} (expected [${outF}])`);
+  }
   const rows = x.size / inF;
   const x2 = reshape(x, [rows, inF]);
-  const out = run(x2, weight, [rows, outF], { m: rows, n: outF, k: inF, transB: true });
-  const y = record(out, 'linear', [x2, weight], (g) => [
+  let out: Tensor;
+  if (bias) {
+    out = allocOut(x2, [rows, outF]);
+    x.backend.stridedCopy(bias.storage, 0, [0, 1], out.storage, 0, [outF, 1], [rows, outF]);
+    x.backend.matmul(x2.storage, weight.storage, out.storage, { batch: 1, m: rows, n: outF, k: inF, transA: false, transB: true, strideA: 0, strideB: 0, accumulate: true });
+  } else {
+    out = run(x2, weight, [rows, outF], { m: rows, n: outF, k: inF, transB: true });
+  }
+  const inputs = bias ? [x2, weight, bias] : [x2, weight];
+  const y = record(out, 'linear', inputs, (g) => [
     x2.requiresGrad ? run(g, weight, [rows, inF], { m: rows, n: inF, k: outF }) : null,
     weight.requiresGrad ? run(g, x2, [outF, inF], { m: outF, n: inF, k: rows, transA: true }) : null,
+    bias?.requiresGrad ? sumTo(g, bias.shape) : null,
   ]);
-  const withBias = bias ? add(y, bias) : y;
-  return reshape(withBias, [...x.shape.slice(0, -1), outF]);
+  return reshape(y, [...x.shape.slice(0, -1), outF]);
 }
