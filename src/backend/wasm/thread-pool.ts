@@ -21,6 +21,12 @@ export const ARGS_OFFSET = 32;
 export const MAX_ARGS = 32; // attentionBackwardPart takes 25
 export const CTRL_BYTES = ARGS_OFFSET + 8 * MAX_ARGS;
 export const JOB_EXIT = -1;
+/**
+ * Polls of the control block before a thread sleeps in Atomics.wait (tens of microseconds). A training
+ * step posts hundreds of jobs a few microseconds apart; a worker that slept between them would pay a
+ * futex wake-up (and, in a VM, a virtual CPU's wake-up) on each one.
+ */
+const SPIN = 20000;
 
 // The worker's whole program, evaluated as CommonJS so no file has to be found or transpiled.
 export const WORKER_SOURCE = `
@@ -32,14 +38,20 @@ const ctl = new Int32Array(memory.buffer, ctrl, ${ARGS_OFFSET / 4});
 const args = new Float64Array(memory.buffer, ctrl + ${ARGS_OFFSET}, ${MAX_ARGS});
 parentPort.postMessage('ready');
 let gen = 0;
+// One argument array per argument count, reused: a job allocates nothing.
+const argLists = [];
 for (;;) {
+  for (let spin = 0; spin < ${SPIN} && Atomics.load(ctl, ${CTRL.generation}) === gen; spin++);
   Atomics.wait(ctl, ${CTRL.generation}, gen);
   gen = Atomics.load(ctl, ${CTRL.generation});
   const job = ctl[${CTRL.job}];
   if (job === ${JOB_EXIT}) break;
-  const a = Array.from(args.subarray(0, ctl[${CTRL.nargs}]));
-  a.push(tid, threads);
-  jobs[job](...a);
+  const n = ctl[${CTRL.nargs}];
+  const a = (argLists[n] ??= new Array(n + 2).fill(0));
+  for (let i = 0; i < n; i++) a[i] = args[i];
+  a[n] = tid;
+  a[n + 1] = threads;
+  jobs[job].apply(null, a);
   Atomics.add(ctl, ${CTRL.done}, 1);
   Atomics.notify(ctl, ${CTRL.done});
 }
@@ -91,7 +103,7 @@ export abstract class PoolControl implements KernelPool {
       const d = Atomics.load(c, CTRL.done);
       if (d >= want) return;
       // Spin briefly (most shares finish within microseconds of ours), then sleep on the counter.
-      if (spins++ < 2000) continue;
+      if (spins++ < SPIN) continue;
       Atomics.wait(c, CTRL.done, d, 50);
     }
   }
