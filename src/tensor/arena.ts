@@ -69,6 +69,20 @@ export function stepScope<T>(fn: () => T): T {
   }
 }
 
+/**
+ * Runs `fn` with no arena open, whatever the caller's: what it allocates persists until released
+ * explicitly (`t.buf.release()`), like parameters. For state that outlives steps, e.g. a captured step's inputs.
+ */
+export function outsideArenas<T>(fn: () => T): T {
+  const saved = current;
+  current = null;
+  try {
+    return fn();
+  } finally {
+    current = saved;
+  }
+}
+
 /** The asynchronous twin of stepScope (for backends whose reads are asynchronous). */
 export async function stepScopeAsync<T>(fn: () => Promise<T>): Promise<T> {
   const arena = new Arena(current);

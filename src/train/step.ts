@@ -1,12 +1,15 @@
-// One optimisation step on one batch: forward, loss check, backward, gradient clipping, AdamW.
-// The trainer, the benchmarks and the tests all take their steps through this one function.
+// One optimisation step on one batch: forward, backward, loss check, gradient clipping, AdamW.
+// The trainer, the benchmarks and the tests all take their steps through this file: `optimizationStep`
+// runs it eagerly; `TrainStep` runs the same kernels, but on a backend that can capture (wasm) it
+// records the forward and backward once and from then on replays them with no JavaScript per op.
 
+import type { KernelProgram } from '../backend/backend.ts';
 import type { GPT } from '../models/gpt.ts';
 import type { AdamW } from '../optim/adamw.ts';
 import { clipGradNorm } from '../optim/clip.ts';
+import { outsideArenas, stepScope } from '../tensor/arena.ts';
 import { backward } from '../tensor/autograd.ts';
-import { stepScope } from '../tensor/arena.ts';
-import { tensor } from '../tensor/tensor.ts';
+import { empty, keep, type Tensor } from '../tensor/tensor.ts';
 
 export class NonFiniteLossError extends Error {
   override name = 'NonFiniteLossError';
@@ -27,21 +30,118 @@ export interface StepOptions {
   step?: number;
 }
 
+export interface StepResult {
+  loss: number;
+  gradNorm: number;
+}
+
+/** Forward and backward of one batch; gradients land in the model's flat gradient buffer. Returns the loss tensor. */
+function forwardBackward(model: GPT, x: Tensor, y: Tensor): Tensor {
+  const loss = model.forward(x, y).loss!;
+  model.store!.zeroGrad();
+  backward(loss);
+  return loss;
+}
+
+/** The part that changes every step (learning rate, clipping scale): always eager. Weights are untouched on a non-finite loss. */
+function finishStep(model: GPT, opt: AdamW, lossValue: number, o: StepOptions): StepResult {
+  if (!Number.isFinite(lossValue)) throw new NonFiniteLossError(o.step ?? opt.step, lossValue);
+  const gradNorm = o.gradClip > 0 ? clipGradNorm(model.store!, o.gradClip) : Number.NaN;
+  if (o.gradClip > 0 && !Number.isFinite(gradNorm)) throw new NonFiniteLossError(o.step ?? opt.step, gradNorm);
+  opt.update(o.lr);
+  return { loss: lossValue, gradNorm };
+}
+
+/** (B, T) int32 host data in a new tensor. */
+function batchTensor(model: GPT, data: Int32Array, B: number, T: number): Tensor {
+  const t = empty([B, T], { backend: model.backend, dtype: 'int32' });
+  model.backend.write(t.storage, data);
+  return t;
+}
+
 /**
  * x, y: (B, T) int32 inputs and targets. Throws NonFiniteLossError before touching the weights when
  * the loss or the gradient norm is not finite. All activations are released on return.
  */
-export function optimizationStep(model: GPT, opt: AdamW, x: Int32Array, y: Int32Array, B: number, T: number, o: StepOptions): { loss: number; gradNorm: number } {
-  const backend = model.backend;
+export function optimizationStep(model: GPT, opt: AdamW, x: Int32Array, y: Int32Array, B: number, T: number, o: StepOptions): StepResult {
   return stepScope(() => {
-    const out = model.forward(tensor(x, [B, T], { backend }), tensor(y, [B, T], { backend }));
-    const loss = out.loss!.item();
-    if (!Number.isFinite(loss)) throw new NonFiniteLossError(o.step ?? opt.step, loss);
-    model.store!.zeroGrad();
-    backward(out.loss!);
-    const gradNorm = o.gradClip > 0 ? clipGradNorm(model.store!, o.gradClip) : Number.NaN;
-    if (o.gradClip > 0 && !Number.isFinite(gradNorm)) throw new NonFiniteLossError(o.step ?? opt.step, gradNorm);
-    opt.update(o.lr);
-    return { loss, gradNorm };
+    const loss = forwardBackward(model, batchTensor(model, x, B, T), batchTensor(model, y, B, T));
+    return finishStep(model, opt, loss.item(), o);
   });
+}
+
+/**
+ * Training steps of one model, captured where the backend allows. The first step of a batch shape
+ * runs eagerly while the backend records its forward and backward; later steps write the batch into
+ * the same input buffers and replay the record. Results are bit-identical to optimizationStep: the
+ * same kernels run on the same data in the same order, only the JavaScript that chose them is skipped.
+ * Where the backend cannot capture, or the capture saw something a replay cannot repeat (dropout's
+ * fresh masks), every step is eager and `eagerReason` says why.
+ */
+export class TrainStep {
+  private shape = '';
+  private inputs: { x: Tensor; y: Tensor } | null = null;
+  private loss: Tensor | null = null;
+  private program: KernelProgram | null = null;
+  /** Why steps run eagerly; null while capturing works (or before the first step). */
+  eagerReason: string | null = null;
+
+  constructor(
+    readonly model: GPT,
+    readonly opt: AdamW,
+    opts: { capture?: boolean } = {},
+  ) {
+    const be = model.backend;
+    if (opts.capture === false) this.eagerReason = 'capture turned off';
+    else if (!be.beginCapture || !be.endCapture) this.eagerReason = `the ${be.name} backend cannot capture kernel launches`;
+  }
+
+  /** The captured program's launches per step (0 while eager). */
+  get launches(): number {
+    return this.program?.launches ?? 0;
+  }
+
+  run(x: Int32Array, y: Int32Array, B: number, T: number, o: StepOptions): StepResult {
+    if (this.eagerReason !== null) return optimizationStep(this.model, this.opt, x, y, B, T, o);
+    const be = this.model.backend;
+    if (`${B}x${T}` !== this.shape) {
+      this.release();
+      this.shape = `${B}x${T}`;
+      this.inputs = outsideArenas(() => ({ x: batchTensor(this.model, x, B, T), y: batchTensor(this.model, y, B, T) }));
+    } else {
+      be.write(this.inputs!.x.storage, x);
+      be.write(this.inputs!.y.storage, y);
+    }
+    if (this.program) {
+      this.program.run();
+    } else {
+      const { x: xt, y: yt } = this.inputs!;
+      be.beginCapture!();
+      try {
+        this.loss = outsideArenas(() => stepScope(() => keep(forwardBackward(this.model, xt, yt))));
+      } catch (e) {
+        be.endCapture!().program?.dispose(); // a partial record: never replayed
+        this.release();
+        throw e;
+      }
+      const captured = be.endCapture!();
+      if (captured.program) this.program = captured.program;
+      else this.eagerReason = captured.reason;
+    }
+    const lossValue = this.loss!.item();
+    if (this.eagerReason !== null) this.release(); // this step's results stand; the next ones are eager
+    return stepScope(() => finishStep(this.model, this.opt, lossValue, o));
+  }
+
+  /** Frees the captured program and the buffers it reads and writes. */
+  release(): void {
+    this.program?.dispose();
+    this.program = null;
+    this.loss?.buf.release();
+    this.loss = null;
+    this.inputs?.x.buf.release();
+    this.inputs?.y.buf.release();
+    this.inputs = null;
+    this.shape = '';
+  }
 }

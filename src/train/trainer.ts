@@ -9,7 +9,7 @@ import { learningRate, type LrSchedule } from '../optim/schedule.ts';
 import { Rng, type RngState } from '../tensor/rng.ts';
 import type { TrainConfig } from './config.ts';
 import { estimateLoss } from './evaluate.ts';
-import { optimizationStep } from './step.ts';
+import { TrainStep } from './step.ts';
 
 export { NonFiniteLossError } from './step.ts';
 
@@ -47,6 +47,8 @@ export interface TrainerHooks {
 
 export class Trainer {
   readonly opt: AdamW;
+  /** Takes the steps: captured and replayed where the backend can (see TrainStep). */
+  readonly stepper: TrainStep;
   readonly dataRng: Rng;
   step = 0;
   bestValLoss: number | null = null;
@@ -59,6 +61,7 @@ export class Trainer {
     readonly data: { train: Int32Array; val: Int32Array },
   ) {
     this.opt = new AdamW(model.store!, { lr: config.lr, beta1: config.beta1, beta2: config.beta2, eps: 1e-8, weightDecay: config.weightDecay });
+    this.stepper = new TrainStep(model, this.opt);
     this.dataRng = new Rng(config.seed ^ 0x2545f491);
     this.schedule = { maxLr: config.lr, minLr: config.minLr, warmupIters: config.warmupIters, decayIters: config.lrDecayIters ?? config.maxIters };
     // Fail now, with the data's own message, rather than at the first batch or evaluation.
@@ -86,7 +89,7 @@ export class Trainer {
     const T = this.model.config.blockSize;
     const lr = learningRate(this.step, this.schedule);
     const { x, y } = sampleBatch(this.data.train, B, T, this.dataRng, 'training split');
-    const { loss, gradNorm } = optimizationStep(this.model, this.opt, x, y, B, T, { gradClip, lr, step: this.step });
+    const { loss, gradNorm } = this.stepper.run(x, y, B, T, { gradClip, lr, step: this.step });
     this.step++;
     return { step: this.step, trainLoss: loss, lr, gradNorm, ms: performance.now() - t0 };
   }

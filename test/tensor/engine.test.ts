@@ -63,8 +63,8 @@ describe('engine', () => {
     expect(() => F.add(F.ones([2, 3]), F.ones([4, 3]))).toThrow(/add: shapes \[2, 3\] and \[4, 3\] cannot be broadcast/);
     expect(() => F.matmul(F.ones([2, 3]), F.ones([4, 5]))).toThrow(/matmul: inner dimensions differ: \[2, 3\] @ \[4, 5\]/);
     expect(() => F.reshape(F.ones([2, 3]), [4, 2])).toThrow(/reshape: cannot reshape \[2, 3\] \(6 elements\) to \[4, 2\]/);
-    expect(() => F.embedding(F.ones([4, 2]), tensor(Int32Array.of(1, 4), [2]))).toThrow(/id 4 at position 1 is outside the table's 4 rows/);
-    expect(() => F.crossEntropy(F.ones([2, 3]), tensor(Int32Array.of(0, 3), [2]))).toThrow(/target 3 at position 1 is outside the vocabulary/);
+    expect(() => F.embedding(F.ones([4, 2]), tensor(Int32Array.of(1, 4), [2]))).toThrow(/Embedding id 4 at position 1 is outside \[0, 4\)/);
+    expect(() => F.crossEntropy(F.ones([2, 3]), tensor(Int32Array.of(0, 3), [2]))).toThrow(/Cross-entropy target 3 at row 1 is outside \[0, 3\)/);
     expect(() => GPT.create({ ...tiny, nEmbd: 15 })).toThrow(/nEmbd \(15\) must be divisible by config.nHead \(2\)/);
   });
 

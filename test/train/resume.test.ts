@@ -8,15 +8,19 @@ import { GPT } from '../../src/models/gpt.ts';
 import { encodeCheckpoint, restoreTrainer } from '../../src/train/checkpoint.ts';
 import { modelConfigOf, parseTrainConfig } from '../../src/train/config.ts';
 import { Trainer } from '../../src/train/trainer.ts';
+import { loadWasmKernels } from '../../src/backend/wasm/index.ts';
+import type { Backend } from '../../src/backend/backend.ts';
 
 const text = 'the quick brown fox jumps over the lazy dog; '.repeat(40);
 const tok = CharTokenizer.fromText(text);
 const data = splitTrainVal(Int32Array.from(tok.encode(text)));
 const config = parseTrainConfig({ blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 16, dropout: 0.1, batchSize: 4, maxIters: 40, warmupIters: 5, evalInterval: 15, evalIters: 2, seed: 7 });
 
-function fresh(): Trainer {
-  return new Trainer(GPT.create(modelConfigOf(config, tok.vocabSize), { seed: config.seed }), config, data);
+function fresh(backend?: Backend, c = config): Trainer {
+  return new Trainer(GPT.create(modelConfigOf(c, tok.vocabSize), { seed: c.seed, backend }), c, data);
 }
+
+const wasmKernels = await loadWasmKernels();
 
 async function weights(t: Trainer): Promise<Buffer> {
   return Buffer.from((await t.model.backend.read(t.model.store!.data)).buffer);
@@ -37,6 +41,20 @@ describe('checkpoint and resume', () => {
     await second.run(40);
     expect((await weights(second)).equals(await weights(straight))).toBe(true);
     expect(second.bestValLoss).toBe(straight.bestValLoss);
+  });
+
+  it('on wasm, with captured steps (no dropout): 20 + resume 20 equals 40, bit for bit', async () => {
+    const c = parseTrainConfig({ ...config, dropout: 0 });
+    const straight = fresh(wasmKernels.createBackend(), c);
+    await straight.run(40);
+    expect(straight.stepper.eagerReason).toBeNull();
+    const first = fresh(wasmKernels.createBackend(), c);
+    await first.run(40, { shouldStop: () => first.step >= 20 });
+    const files = await encodeCheckpoint(first, tok);
+    const second = fresh(wasmKernels.createBackend(), c);
+    restoreTrainer(second, { model: files['model.safetensors'] as Uint8Array, optimizer: files['optimizer.safetensors'] as Uint8Array, state: files['state.json'] as string }, 'run');
+    await second.run(40);
+    expect((await weights(second)).equals(await weights(straight))).toBe(true);
   });
 
   it('refuses files from different steps and weights of another shape', async () => {

@@ -57,6 +57,15 @@ export class SizeClassAllocator {
     list.push(ptr);
   }
 
+  /** Takes a block out of its free list, if it is there (a kernel program claims it); true if it was. */
+  take(ptr: number, bytes: number): boolean {
+    const list = this.freeLists.get(sizeClass(bytes));
+    const i = list ? list.lastIndexOf(ptr) : -1;
+    if (i < 0) return false;
+    list!.splice(i, 1);
+    return true;
+  }
+
   /** Bytes of linear memory in use by the allocator's blocks, free or not (the high-water mark). */
   get reservedBytes(): number {
     return this.top;

@@ -8,6 +8,7 @@ import {
   type AllocInit,
   type Backend,
   type BinaryOp,
+  type CaptureResult,
   type DType,
   type HeadLayout,
   type HostArray,
@@ -20,6 +21,7 @@ import {
 import { stridedExtent } from '../ref/layout.ts';
 import { matmulExtents } from '../ref/matmul.ts';
 import { SizeClassAllocator } from './allocator.ts';
+import { Recorder, WasmKernelProgram, type KernelFn, type Launch } from './kernel-program.ts';
 import type { KernelExports } from './kernels.ts';
 import type { SimdFlavour } from './load.ts';
 import { attentionExtents, attentionInferenceExtents, reducedDims } from '../kernel-shapes.ts';
@@ -67,6 +69,11 @@ export class WasmBackend implements Backend {
   private buf: ArrayBufferLike;
   private f32!: Float32Array;
   private i32!: Int32Array;
+  private u8!: Uint8Array;
+  /** The open capture, if any (beginCapture … endCapture). */
+  private rec: Recorder | null = null;
+  /** Blocks that kernel programs own: pointer → bytes and how many programs hold it; never released while here. */
+  private readonly pinned = new Map<number, { bytes: number; refs: number }>();
 
   constructor(
     private readonly k: KernelExports,
@@ -109,6 +116,7 @@ export class WasmBackend implements Backend {
     this.buf = b;
     this.f32 = new Float32Array(b);
     this.i32 = new Int32Array(b);
+    this.u8 = new Uint8Array(b);
   }
 
   /**
@@ -119,9 +127,11 @@ export class WasmBackend implements Backend {
     const pool = this.pool;
     const fn = this.k[job] as (...a: number[]) => void;
     if (!pool || work < minWork) {
+      this.rec?.record({ kind: 'call', fn, args: [...args, 0, 1] });
       fn(...args, 0, 1);
       return;
     }
+    this.rec?.record({ kind: 'job', job, fn, args, local: [...args, 0, this.threads] });
     pool.post(job, args);
     fn(...args, 0, this.threads);
     pool.join();
@@ -136,10 +146,11 @@ export class WasmBackend implements Backend {
   /** A raw block outside the user-visible accounting (kernel scratch). */
   private ensureScratch(bytes: number): number {
     if (bytes > this.scratchBytes) {
-      if (this.scratchBytes > 0) this.alloc_.release(this.scratchPtr, this.scratchBytes);
+      if (this.scratchBytes > 0) this.releaseBlock(this.scratchPtr, this.scratchBytes);
       const size = Math.max(bytes, 2 * this.scratchBytes);
       this.scratchPtr = this.alloc_.alloc(size).ptr;
       this.scratchBytes = size;
+      this.rec?.blocks.set(this.scratchPtr, size);
       this.refreshViews();
     }
     return this.scratchPtr;
@@ -151,7 +162,25 @@ export class WasmBackend implements Backend {
     const p = this.ensureScratch(4 * n + extraBytes + 64);
     let o = p >> 2;
     for (const l of lists) for (const v of l) this.i32[o++] = v;
+    this.rec?.record({ kind: 'write32', at: p >> 2, values: this.i32.slice(p >> 2, o) });
     return p;
+  }
+
+  /** Runs a kernel on this thread, recording it when a capture is open. */
+  private call<R>(fn: (...a: number[]) => R, args: number[]): R {
+    this.rec?.record({ kind: 'call', fn: fn as KernelFn, args });
+    return fn(...args);
+  }
+
+  /** Runs a validation kernel (−1 = fine) and reports what it found; a replay re-checks the same way. */
+  private check(fn: (...a: number[]) => number, args: number[], report: (bad: number) => void): void {
+    this.rec?.record({ kind: 'check', fn: fn as KernelFn, args, report });
+    report(fn(...args));
+  }
+
+  /** Returns a block to the allocator, unless a kernel program owns it. */
+  private releaseBlock(ptr: number, bytes: number): void {
+    if (!this.pinned.has(ptr)) this.alloc_.release(ptr, bytes);
   }
 
   // ---- handle checks --------------------------------------------------------------------------
@@ -203,10 +232,13 @@ export class WasmBackend implements Backend {
       const block = this.alloc_.alloc(bytes);
       ptr = block.ptr;
       this.refreshViews();
+      // A fresh block is already zero, but a replay finds it holding the last replay's data.
+      this.rec?.blocks.set(ptr, bytes);
       if (init === 'zeros') {
+        if (this.rec) this.rec.record({ kind: 'call', fn: this.k.zero as KernelFn, args: [ptr, bytes] });
         if (block.reused) this.k.zero(ptr, bytes);
       } else if (this.poisonUninit) {
-        this.k.fill32(ptr, bytes >> 2, 0x7fc00000); // NaN
+        this.call(this.k.fill32, [ptr, bytes >> 2, 0x7fc00000]); // NaN
       }
     }
     const s = new WasmStorage(dtype, length, ptr, null, this);
@@ -233,7 +265,7 @@ export class WasmBackend implements Backend {
     s.freed = true;
     const bytes = s.length * BYTES_PER_ELEMENT[s.dtype];
     this.liveBytes -= bytes;
-    if (bytes > 0) this.alloc_.release(s.ptr, bytes);
+    if (bytes > 0) this.releaseBlock(s.ptr, bytes);
   }
 
   write(s: Storage, src: ArrayLike<number>): void {
@@ -242,7 +274,13 @@ export class WasmBackend implements Backend {
       throw new Error(`write got ${src.length} values for a buffer of ${w.length} elements; lengths must match.`);
     }
     // Int32Array.set truncates toward zero and wraps, as the ref backend's Math.trunc + int32 store.
-    this.hostView(w).set(src);
+    const view = this.hostView(w);
+    view.set(src);
+    // Host data written during a capture is replayed as it was then (a constant, like backward's seed of ones).
+    if (this.rec) {
+      this.rec.record(w.dtype === 'int32' ? { kind: 'write32', at: w.ptr >> 2, values: Int32Array.from(view) }
+        : { kind: 'writeF32', at: w.ptr >> 2, values: Float32Array.from(view) });
+    }
   }
 
   read(s: Storage): Promise<HostArray> {
@@ -251,6 +289,7 @@ export class WasmBackend implements Backend {
 
   readSync(s: Storage): HostArray {
     const w = this.st(s, 0, 'read source');
+    this.rec?.refuse('a value was read back to JavaScript, so what follows may depend on the data');
     // new + set, not slice(): V8 copies out of shared memory ~10x faster this way.
     const out = w.dtype === 'int32' ? new Int32Array(w.length) : new Float32Array(w.length);
     out.set(this.hostView(w));
@@ -261,12 +300,84 @@ export class WasmBackend implements Backend {
     return { liveBuffers: this.live.size, liveBytes: this.liveBytes, peakBytes: this.peakBytes };
   }
 
+  // ---- step capture ---------------------------------------------------------------------------
+  beginCapture(): void {
+    if (this.rec) throw new Error('beginCapture: a capture is already open on this backend; end it first.');
+    this.rec = new Recorder();
+  }
+
+  endCapture(): CaptureResult {
+    const rec = this.rec;
+    if (!rec) throw new Error('endCapture: no capture is open on this backend; call beginCapture first.');
+    this.rec = null;
+    if (rec.unreplayable !== null) return { program: null, reason: rec.unreplayable };
+    // Every block the capture touched becomes the program's: out of the free lists, never released while pinned.
+    for (const [ptr, bytes] of rec.blocks) {
+      this.alloc_.take(ptr, bytes);
+      const p = this.pinned.get(ptr);
+      if (p) p.refs++;
+      else this.pinned.set(ptr, { bytes, refs: 1 });
+    }
+    const host = { replay: (l: readonly Launch[]) => this.replay(l), unpin: (b: ReadonlyMap<number, number>) => this.unpin(b) };
+    return { program: new WasmKernelProgram(host, rec.launches, rec.blocks), reason: null };
+  }
+
+  /** Re-issues captured launches: numbers into kernels, nothing allocated. */
+  private replay(launches: readonly Launch[]): void {
+    if (this.rec) throw new Error('A kernel program cannot run while a capture is open.');
+    this.refreshViews();
+    const pool = this.pool;
+    for (const l of launches) {
+      switch (l.kind) {
+        case 'call':
+          l.fn.apply(null, l.args);
+          break;
+        case 'job':
+          if (!pool) throw new Error('This kernel program was captured with worker threads, and the backend has none now.');
+          pool.post(l.job, l.args);
+          l.fn.apply(null, l.local);
+          pool.join();
+          break;
+        case 'write32':
+          this.i32.set(l.values, l.at);
+          break;
+        case 'writeF32':
+          this.f32.set(l.values, l.at);
+          break;
+        case 'copy':
+          this.u8.copyWithin(l.dst, l.src, l.src + l.bytes);
+          break;
+        case 'convert':
+          for (let i = 0; i < l.n; i++) {
+            if (l.toFloat) this.f32[l.dst + i] = this.i32[l.src + i];
+            else this.i32[l.dst + i] = this.f32[l.src + i];
+          }
+          break;
+        case 'check':
+          l.report(l.fn.apply(null, l.args) as number);
+          break;
+      }
+    }
+  }
+
+  /** A disposed program's blocks: back to the allocator once no program pins them and no buffer or scratch uses them. */
+  private unpin(blocks: ReadonlyMap<number, number>): void {
+    const inUse = new Set<number>([this.scratchPtr]);
+    for (const s of this.live) inUse.add(s.ptr);
+    for (const [ptr, bytes] of blocks) {
+      const p = this.pinned.get(ptr);
+      if (!p || --p.refs > 0) continue;
+      this.pinned.delete(ptr);
+      if (!inUse.has(ptr)) this.alloc_.release(ptr, bytes);
+    }
+  }
+
   // ---- data movement --------------------------------------------------------------------------
   fill(out: Storage, value: number): void {
     const o = this.st(out, 0, 'fill target');
     // The bit pattern of value as this dtype stores it (float32 rounding, or int32 truncation and wrap).
     const bits = o.dtype === 'int32' ? new Int32Array([value])[0] : new Int32Array(new Float32Array([value]).buffer)[0];
-    this.k.fill32(o.ptr, o.length, bits);
+    this.call(this.k.fill32, [o.ptr, o.length, bits]);
   }
 
   cast(src: Storage, out: Storage): void {
@@ -274,6 +385,10 @@ export class WasmBackend implements Backend {
     const s = this.st(src, o.length, 'cast source');
     const from = this.hostView(s);
     this.hostView(o).set(from.length === o.length ? from : from.subarray(0, o.length));
+    if (this.rec) {
+      this.rec.record(s.dtype === o.dtype ? { kind: 'copy', dst: o.ptr, src: s.ptr, bytes: 4 * o.length }
+        : { kind: 'convert', toFloat: o.dtype === 'float32', dst: o.ptr >> 2, src: s.ptr >> 2, n: o.length });
+    }
   }
 
   stridedCopy(src: Storage, srcOffset: number, srcStrides: readonly number[], dst: Storage, dstOffset: number,
@@ -296,7 +411,7 @@ export class WasmBackend implements Backend {
     const m = mergeDims(shape, [srcStrides, dstStrides]);
     const r = m.shape.length;
     const meta = this.writeMeta([m.shape, m.strides[0], m.strides[1]], 4 * r);
-    this.k.stridedCopy(s.ptr, srcOffset, d.ptr, dstOffset, r, meta, meta + 12 * r);
+    this.call(this.k.stridedCopy, [s.ptr, srcOffset, d.ptr, dstOffset, r, meta, meta + 12 * r]);
   }
 
   // ---- elementwise ----------------------------------------------------------------------------
@@ -355,7 +470,7 @@ export class WasmBackend implements Backend {
     const px = this.f(x, numel(shape), 'reduce input');
     const po = this.f(out, outLen, 'reduce output');
     if (numel(shape) === 0) {
-      this.hostView(out as WasmStorage).fill(op === 'max' ? -Infinity : 0, 0, outLen);
+      this.call(this.k.fill32, [po, outLen, op === 'max' ? 0xff800000 | 0 : 0]); // −Infinity or 0
       return;
     }
     const outStrides = new Array<number>(rank).fill(0);
@@ -375,7 +490,7 @@ export class WasmBackend implements Backend {
     const metaBytes = 12 * r + 64;
     const meta = this.writeMeta([m.shape, m.strides[1]], 4 * r + 8 * outLen + 64);
     const acc = (meta + metaBytes + 7) & ~7;
-    this.k.reduce(REDUCE_CODE[op], px, po, outLen, r, meta, acc, meta + 8 * r);
+    this.call(this.k.reduce, [REDUCE_CODE[op], px, po, outLen, r, meta, acc, meta + 8 * r]);
   }
 
   // ---- matrix product -------------------------------------------------------------------------
@@ -463,11 +578,11 @@ export class WasmBackend implements Backend {
     ignoreIndex: number): void {
     const [pz, pt, ploss, plse] = [this.f(logits, rows * V, 'logits'), this.int(targets, rows, 'targets'), this.f(loss, 1, 'loss'),
       this.f(lse, rows, 'lse')];
-    this.checkTarget(this.k.checkTargets(pt, rows, V, ignoreIndex), targets, V, ignoreIndex);
+    this.check(this.k.checkTargets, [pt, rows, V, ignoreIndex], (bad) => this.checkTarget(bad, targets, V, ignoreIndex));
     // Each row's logsumexp (by rows, kept in float64 in scratch), then the mean summed in row order.
     const l64 = this.ensureScratch(8 * rows + 64);
     this.parallel('crossEntropyRowsPart', [pz, plse, l64, rows, V], rows * V, ELEMENTWISE_THREAD_MIN);
-    this.k.crossEntropyLoss(pz, pt, l64, ploss, rows, V, ignoreIndex);
+    this.call(this.k.crossEntropyLoss, [pz, pt, l64, ploss, rows, V, ignoreIndex]);
   }
 
   crossEntropyBackward(logits: Storage, targets: Storage, lse: Storage, dloss: Storage, dlogits: Storage, rows: number,
@@ -475,7 +590,7 @@ export class WasmBackend implements Backend {
     const pt = this.int(targets, rows, 'targets');
     const args = [this.f(logits, rows * V, 'logits'), pt, this.f(lse, rows, 'lse'), this.f(dloss, 1, 'dloss'),
       this.f(dlogits, rows * V, 'dlogits'), rows, V, ignoreIndex];
-    this.checkTarget(this.k.checkTargets(pt, rows, V, ignoreIndex), targets, V, ignoreIndex);
+    this.check(this.k.checkTargets, [pt, rows, V, ignoreIndex], (bad) => this.checkTarget(bad, targets, V, ignoreIndex));
     this.parallel('crossEntropyBackwardPart', args, rows * V, ELEMENTWISE_THREAD_MIN);
   }
 
@@ -523,21 +638,22 @@ export class WasmBackend implements Backend {
 
   embeddingForward(weight: Storage, ids: Storage, out: Storage, N: number, C: number): void {
     const V = Math.floor(this.st(weight, 0, 'weight').length / C);
-    const bad = this.k.embeddingForward(this.f(weight, 0, 'weight'), this.int(ids, N, 'ids'), this.f(out, N * C, 'out'), N, C, V);
-    this.checkIds(bad, ids, V);
+    this.check(this.k.embeddingForward, [this.f(weight, 0, 'weight'), this.int(ids, N, 'ids'), this.f(out, N * C, 'out'), N, C, V],
+      (bad) => this.checkIds(bad, ids, V));
   }
 
   embeddingBackward(dout: Storage, ids: Storage, dweight: Storage, N: number, C: number): void {
     const V = Math.floor(this.st(dweight, 0, 'dweight').length / C);
     const [pdout, pids, pdw] = [this.f(dout, N * C, 'dout'), this.int(ids, N, 'ids'), this.f(dweight, 0, 'dweight')];
-    this.checkIds(this.k.checkIds(pids, N, V), ids, V);
+    this.check(this.k.checkIds, [pids, N, V], (bad) => this.checkIds(bad, ids, V));
     this.parallel('embeddingBackwardPart', [pdout, pids, pdw, N, C], N * C, ELEMENTWISE_THREAD_MIN);
   }
 
   dropoutForward(x: Storage, out: Storage, mask: Storage, p: number, seed: number): void {
     if (!(p >= 0 && p <= 1)) throw new Error(`Dropout probability must lie in [0, 1], got ${p}.`);
     const n = this.st(out, 0, 'out').length;
-    this.k.dropoutForward(this.f(x, n, 'x'), this.f(out, n, 'out'), this.f(mask, n, 'mask'), n, p, seed | 0);
+    this.rec?.refuse('dropout draws a fresh mask every step, and a replay would repeat this one');
+    this.call(this.k.dropoutForward, [this.f(x, n, 'x'), this.f(out, n, 'out'), this.f(mask, n, 'mask'), n, p, seed | 0]);
   }
 
   // ---- optimizer ------------------------------------------------------------------------------

@@ -11,13 +11,9 @@ export function embedding(weight: Tensor, ids: Tensor): Tensor {
   checkFloat('embedding', weight);
   if (ids.dtype !== 'int32') throw new ShapeError(`embedding: ids must be int32, got ${ids.dtype}`);
   if (weight.rank !== 2) throw new ShapeError(`embedding: weight must be (V, C), got ${fmt(weight.shape)}`);
-  const [V, C] = weight.shape;
-  if (ids.backend.readSync) {
-    const a = ids.toArraySync();
-    for (let i = 0; i < a.length; i++) {
-      if (a[i] < 0 || a[i] >= V) throw new ShapeError(`embedding: id ${a[i]} at position ${i} is outside the table's ${V} rows`);
-    }
-  }
+  const C = weight.shape[1];
+  // Ids are checked against V by the backend's kernel (naming the bad id and its position), not read back here:
+  // a training step must not copy its inputs to JavaScript, and a captured step has no JavaScript to do it.
   const out = allocOut(weight, [...ids.shape, C]);
   weight.backend.embeddingForward(weight.storage, ids.storage, out.storage, ids.size, C);
   return record(out, 'embedding', [weight], (g) => {

@@ -1,0 +1,87 @@
+// Step capture for the wasm backend: while a capture is open, every kernel launch, shape-metadata
+// write and buffer copy the backend makes is also appended to a list; the list, replayed, redoes the
+// same work without the JavaScript that issued it (tensor ops, autograd, arenas, handle checks), and
+// without allocating anything, in JavaScript or in wasm memory. CUDA graphs do this for GPUs.
+//
+// What makes a replay valid: every launch's arguments are numbers (pointers and sizes) fixed at
+// capture, so the blocks behind those pointers must still hold what the program expects. The backend
+// pins every block allocated during the capture (no one else may get it until the program is
+// disposed), and the caller writes the step's inputs into buffers allocated before the capture.
+// A capture that saw something a replay cannot repeat (a value read back to JavaScript, a fresh
+// random seed) yields no program, only the reason, and the caller stays eager.
+
+import type { JobName } from './thread-pool.ts';
+
+/** A kernel export, called with plain numbers (wasm functions ignore `this`). */
+export type KernelFn = (...args: number[]) => unknown;
+
+export type Launch =
+  /** A kernel run once on the calling thread. */
+  | { readonly kind: 'call'; readonly fn: KernelFn; readonly args: number[] }
+  /** A kernel split over the pool: workers get `args`, the calling thread runs `local` (args, tid 0, threads). */
+  | { readonly kind: 'job'; readonly job: JobName; readonly fn: KernelFn; readonly args: number[]; readonly local: number[] }
+  /** int32 values written at i32 index `at` (shape metadata in scratch, or host data written during capture). */
+  | { readonly kind: 'write32'; readonly at: number; readonly values: Int32Array }
+  /** float32 host data written at f32 index `at` during capture (constants: replayed as captured). */
+  | { readonly kind: 'writeF32'; readonly at: number; readonly values: Float32Array }
+  /** Bytes copied within the memory (a same-dtype cast). */
+  | { readonly kind: 'copy'; readonly dst: number; readonly src: number; readonly bytes: number }
+  /** n elements converted between int32 and float32 (indices in the destination's and source's element type). */
+  | { readonly kind: 'convert'; readonly toFloat: boolean; readonly dst: number; readonly src: number; readonly n: number }
+  /** A validation kernel (returns −1 when the data is fine); `report` throws the same error the eager call would. */
+  | { readonly kind: 'check'; readonly fn: KernelFn; readonly args: number[]; readonly report: (bad: number) => void };
+
+/** What a capture collects: the launches, the blocks it allocated, and why it cannot be replayed, if so. */
+export class Recorder {
+  readonly launches: Launch[] = [];
+  /** Block pointer → bytes, for every block handed out while capturing. */
+  readonly blocks = new Map<number, number>();
+  /** The first thing seen that a replay could not repeat; null while replayable. */
+  unreplayable: string | null = null;
+
+  record(l: Launch): void {
+    this.launches.push(l);
+  }
+
+  refuse(reason: string): void {
+    this.unreplayable ??= reason;
+  }
+}
+
+/** What the backend lends a program to run and release itself. */
+export interface ProgramHost {
+  replay(launches: readonly Launch[]): void;
+  unpin(blocks: ReadonlyMap<number, number>): void;
+}
+
+/** A replayable capture (the Backend interface's KernelProgram). */
+export class WasmKernelProgram {
+  private disposed = false;
+  constructor(
+    private readonly host: ProgramHost,
+    private readonly list: readonly Launch[],
+    private readonly blocks: ReadonlyMap<number, number>,
+  ) {}
+
+  get launches(): number {
+    return this.list.length;
+  }
+
+  /** Bytes of wasm memory the program keeps for itself (its pinned blocks). */
+  get pinnedBytes(): number {
+    let n = 0;
+    for (const b of this.blocks.values()) n += b;
+    return n;
+  }
+
+  run(): void {
+    if (this.disposed) throw new Error('This kernel program was disposed; capture the step again.');
+    this.host.replay(this.list);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.host.unpin(this.blocks);
+  }
+}
