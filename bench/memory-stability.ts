@@ -6,11 +6,12 @@
 // With the default or large model it also gives the peak RSS of a process that only trains it.
 
 import { spawnSync } from 'node:child_process';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { createWasmBackend } from '../src/backend/wasm/index.ts';
 import { DEFAULT_GPT_CONFIG, GPT } from '../src/models/gpt.ts';
 import { AdamW } from '../src/optim/adamw.ts';
 import { Rng } from '../src/tensor/index.ts';
-import { optimizationStep } from '../src/train/step.ts';
+import { TrainStep } from '../src/train/step.ts';
 import { DEFAULT_STEP_CASE, LARGE_STEP_CASE, type StepCase } from './train-step.ts';
 
 export const SMALL: StepCase = {
@@ -42,6 +43,11 @@ export interface MemoryStability {
   samples: MemorySample[];
   msPerStep: number;
   peakRssMiB: number;
+  /** Garbage collections V8 ran during the timed steps (the forced ones of the samples excluded), and their time. */
+  gcCount: number;
+  gcMs: number;
+  /** Whether the steps were captured and replayed (TrainStep), or why not. */
+  stepMode: string;
 }
 
 /**
@@ -74,19 +80,43 @@ async function main(steps: number, threads: number | 'auto', c: StepCase): Promi
   const mib = (b: number) => b / 2 ** 20;
   const samples: MemorySample[] = [];
   const gc = (globalThis as { gc?: () => void }).gc;
+  const stepper = new TrainStep(model, opt); // as `resnorm train` steps
+  let gcCount = 0;
+  let gcMs = 0;
+  let sampling = false;
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      if (sampling) continue;
+      gcCount++;
+      gcMs += e.duration;
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
   const t0 = performance.now();
   for (let step = 1; step <= steps; step++) {
-    optimizationStep(model, opt, x, y, batch, T, { gradClip: 1 });
+    stepper.run(x, y, batch, T, { gradClip: 1 });
     if (step % 100 === 0) {
       const rss = process.memoryUsage().rss;
+      await flushObserver();
+      sampling = true;
       gc?.();
+      await flushObserver();
+      sampling = false;
       const m = process.memoryUsage();
       samples.push({ step, rssMiB: mib(rss), rssAfterGcMiB: mib(m.rss), heapUsedMiB: mib(m.heapUsed), heapTotalMiB: mib(m.heapTotal), wasmReservedMiB: mib(be.info().reservedBytes) });
     }
   }
   const msPerStep = (performance.now() - t0) / steps;
+  await flushObserver();
+  observer.disconnect();
+  const stepMode = stepper.eagerReason === null ? `captured (${stepper.launches} launches replayed per step)` : `eager: ${stepper.eagerReason}`;
   await be.dispose();
-  return { model: c.name, threads: be.threads, samples, msPerStep, peakRssMiB: process.resourceUsage().maxRSS / 1024 };
+  return { model: c.name, threads: be.threads, samples, msPerStep, peakRssMiB: process.resourceUsage().maxRSS / 1024, gcCount, gcMs, stepMode };
+}
+
+/** Lets queued PerformanceObserver callbacks run (they are delivered on a later tick). */
+function flushObserver(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 if (import.meta.filename === process.argv[1]) {

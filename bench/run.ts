@@ -97,6 +97,8 @@ await section('train step', async () => {
       const be = await wasmBackend(threads);
       if (!be) continue;
       out.push(...benchTrainStep(be, c, reps, torch, `wasm ${threads} thread${threads > 1 ? 's' : ''}`));
+      // The same step with every op issued from JavaScript: what capture saves.
+      if (!isLarge) out.push(...benchTrainStep(be, c, reps, torch, `wasm ${threads} thread${threads > 1 ? 's' : ''}, eager`, false));
       if (threads === 1) {
         trainMemory.push({ section: 'memory', bench: 'peak live wasm memory, train step', case: `${c.name}, wasm 1 thread`,
           value: be.memoryStats().peakBytes / 2 ** 20, unit: 'MiB', note: `linear memory grown to ${(be.info().memoryBytes / 2 ** 20).toFixed(0)} MiB` });
@@ -146,6 +148,8 @@ for (const mem of [memory, memoryDefaultV8]) {
     { ...m, bench: 'JS heap live after GC, step 1000', value: b.heapUsedMiB, ...vs100(a.heapUsedMiB) },
     { ...m, bench: 'wasm memory handed out, step 1000', value: b.wasmReservedMiB, ...vs100(a.wasmReservedMiB) },
     { ...m, bench: 'peak RSS, memory-stability process', value: mem.peakRssMiB },
+    { ...m, bench: 'JS garbage collections, 1000 steps', value: mem.gcCount, unit: 'GCs',
+      note: `${mem.gcMs.toFixed(0)} ms in all = ${((100 * mem.gcMs) / (mem.msPerStep * 1000)).toFixed(2)}% of training time; steps ${mem.stepMode}` },
   );
 }
 for (const p of [peakDefault, peakLarge]) {

@@ -4,7 +4,7 @@
 import type { Backend } from '../src/backend/backend.ts';
 import { GPT, DEFAULT_GPT_CONFIG, type GPTConfig } from '../src/models/gpt.ts';
 import { AdamW } from '../src/optim/adamw.ts';
-import { optimizationStep } from '../src/train/step.ts';
+import { TrainStep } from '../src/train/step.ts';
 import { Rng } from '../src/tensor/index.ts';
 import { describeTorch, runTorchTimed, type TorchTimes } from './python-reference.ts';
 import { timeMs, type Row } from './report.ts';
@@ -26,14 +26,20 @@ export function torchTrainStep(c: StepCase, threadCounts: readonly number[], rep
   return runTorchTimed({ kind: 'train_step', config: c.config, batch: c.batch, reps, warmup }, threadCounts);
 }
 
-export function benchTrainStep(backend: Backend, c: StepCase, reps: number, torch: TorchTimes | null, label: string): Row[] {
+/**
+ * `captured` (what `resnorm train` runs): TrainStep, which replays a recorded forward and backward where
+ * the backend can; false: optimizationStep, every op issued from JavaScript each step.
+ */
+export function benchTrainStep(backend: Backend, c: StepCase, reps: number, torch: TorchTimes | null, label: string, captured = true): Row[] {
   const model = GPT.create(c.config, { backend, seed: 0 });
   const opt = new AdamW(model.store!);
   const rng = new Rng(0);
   const T = c.config.blockSize;
   const ids = Int32Array.from({ length: c.batch * T }, () => rng.int(c.config.vocabSize));
-  const step = () => optimizationStep(model, opt, ids, ids, c.batch, T, { gradClip: 1 });
-  const ms = timeMs(step, reps, 1);
+  const stepper = new TrainStep(model, opt, { capture: captured });
+  const step = () => stepper.run(ids, ids, c.batch, T, { gradClip: 1 });
+  const ms = timeMs(step, reps, 2);
+  stepper.release();
   const tokens = c.batch * T;
   const ref = (value: number) => (torch ? { reference: { name: `pytorch ${torch.best.threads}t`, value } } : {});
   const note = torch ? describeTorch(torch) : undefined;
