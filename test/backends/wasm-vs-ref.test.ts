@@ -407,11 +407,11 @@ describe.each(flavours.map((k) => [k.flavour, k] as const))('wasm (%s) against r
         agree({ x: { data: rand(n, 9) } }, { out: n, mask: n }, (be, s) => be.dropoutForward(s.x, s.out, s.mask, p, seed), 0);
       }
     });
-    it('AdamW matches ref to float32 rounding', () => {
+    it('AdamW (float32, in PyTorch\'s order) matches the float64 ref to float32 rounding', () => {
       for (const n of [1, 7, 67]) {
         const args = { lr: 1e-3, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1, biasCorrection1: 1 - 0.9 ** 3, biasCorrection2: 1 - 0.99 ** 3 };
         agree({ g: { data: rand(n, 1) } }, { p: { data: rand(n, 2) }, m: { data: rand(n, 3, -0.1, 0.1) }, v: { data: rand(n, 4, 0, 0.01) } }, (be, s) =>
-          be.adamw(s.p, s.g, s.m, s.v, args), 0);
+          be.adamw(s.p, s.g, s.m, s.v, args), 1e-6);
       }
     });
   });
