@@ -9,7 +9,7 @@ import { loadWasmKernels } from '../../src/backend/wasm/index.ts';
 import { DEFAULT_GPT_CONFIG, GPT, type GPTConfig } from '../../src/models/gpt.ts';
 import { AdamW } from '../../src/optim/adamw.ts';
 import { optimizationStep, TrainStep } from '../../src/train/step.ts';
-import { full, outsideArenas, Rng, stepScope, tensor, type Tensor } from '../../src/tensor/index.ts';
+import { attention, full, outsideArenas, Rng, stepScope, tensor, type Tensor } from '../../src/tensor/index.ts';
 
 const kernels = await loadWasmKernels();
 const cfg: GPTConfig = { ...DEFAULT_GPT_CONFIG, vocabSize: 23, blockSize: 32, nLayer: 2, nHead: 2, nEmbd: 64, dropout: 0 };
@@ -56,18 +56,47 @@ describe('captured training steps', () => {
   });
 
   it('keeps its blocks to itself: buffers made between replays are neither handed them nor overwritten', async () => {
-    const eager = await train(kernels.createBackend(), 5, 'eager');
+    // One head of 64: attention's scratch outgrows the backend's initial 64 KiB during the capture.
+    const c = { ...cfg, nHead: 1 };
+    const eager = await train(kernels.createBackend(), 5, 'eager', undefined, c);
     const be = kernels.createBackend();
     // Between steps, make buffers of the step's own sizes, some kept alive across the next replays.
     const kept: { t: Tensor; fill: number }[] = [];
     const between = () => {
-      for (const n of [B * T * 64, B * T * 192, B * T * 256, B * T * 23, 64, B * T]) {
+      // The step's activation sizes, and the backend's initial kernel scratch (64 KiB), which the
+      // capture uses before it outgrows it.
+      for (const n of [B * T * 64, B * T * 192, B * T * 256, B * T * 23, 64, B * T, 1 << 14, (1 << 14) - 16]) {
         const fill = kept.length + 0.5;
         kept.push({ t: outsideArenas(() => full([n], fill, { backend: be })), fill });
         stepScope(() => full([n], -1, { backend: be })); // and a temporary one, freed at once
       }
     };
-    const captured = await train(be, 5, 'captured', between);
+    const captured = await train(be, 5, 'captured', between, c);
+    expect(captured.losses).toEqual(eager.losses);
+    expect(captured.params).toEqual(eager.params);
+    for (const { t, fill } of kept) expect(Array.from(t.toArraySync()).every((v) => v === fill)).toBe(true);
+  });
+
+  it('keeps the kernel scratch it used, even when the scratch is outgrown and replaced between replays', async () => {
+    const eager = await train(kernels.createBackend(), 4, 'eager');
+    const be = kernels.createBackend();
+    const scratchBytes = () => (be as unknown as { scratchBytes: number }).scratchBytes; // white-box: the block at stake
+    const attend = (T: number) => stepScope(() => {
+      const q = full([1, 1, T, 64], 0.5, { backend: be });
+      attention(q, q, q, true);
+    });
+    attend(128); // a scratch big enough for the whole step exists before the capture
+    const before = scratchBytes();
+    const kept: { t: Tensor; fill: number }[] = [];
+    let grown = false;
+    const between = () => {
+      if (grown) return;
+      grown = true;
+      attend(1024); // outgrows it: the old block goes back to the allocator unless the program pinned it
+      expect(scratchBytes()).toBeGreaterThan(before);
+      for (let i = 0; i < 4; i++) kept.push({ t: outsideArenas(() => full([before / 4], i + 0.25, { backend: be })), fill: i + 0.25 });
+    };
+    const captured = await train(be, 4, 'captured', between);
     expect(captured.losses).toEqual(eager.losses);
     expect(captured.params).toEqual(eager.params);
     for (const { t, fill } of kept) expect(Array.from(t.toArraySync()).every((v) => v === fill)).toBe(true);

@@ -146,6 +146,8 @@ export class WasmBackend implements Backend {
   /** A raw block outside the user-visible accounting (kernel scratch). */
   private ensureScratch(bytes: number): number {
     if (bytes > this.scratchBytes) {
+      // An open capture has used the old scratch (its launches point into it): the program must keep it.
+      if (this.scratchBytes > 0) this.rec?.blocks.set(this.scratchPtr, this.scratchBytes);
       if (this.scratchBytes > 0) this.releaseBlock(this.scratchPtr, this.scratchBytes);
       const size = Math.max(bytes, 2 * this.scratchBytes);
       this.scratchPtr = this.alloc_.alloc(size).ptr;
@@ -304,6 +306,9 @@ export class WasmBackend implements Backend {
   beginCapture(): void {
     if (this.rec) throw new Error('beginCapture: a capture is already open on this backend; end it first.');
     this.rec = new Recorder();
+    // Launches will point into the current kernel scratch: pinned with the rest, so a later, larger
+    // scratch does not hand this block to someone else while the program lives.
+    this.rec.blocks.set(this.scratchPtr, this.scratchBytes);
   }
 
   endCapture(): CaptureResult {
