@@ -3,7 +3,7 @@
 export { heapBase, relaxedBuild } from './simd';
 export { matmul, matmulPart, matmulScratchBytes } from './matmul';
 export { unary, unaryBackward, unaryPart, unaryBackwardPart, affine, axpy, binary } from './elementwise';
-export { stridedCopy, reduce, columnSumsPart, fill32, zero } from './layout';
+export { stridedCopy, stridedCopyPart, reduce, columnSumsPart, fill32, zero } from './layout';
 export { layerNormForward, layerNormBackward, layerNormBackwardScratchBytes, rmsNormForward, rmsNormBackward } from './norms';
 export {
   softmaxForward, softmaxBackward, logSoftmaxForward, logSoftmaxBackward, checkTargets, crossEntropyLoss,

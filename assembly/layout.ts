@@ -6,6 +6,17 @@
  * meta holds rank i32s each of: shape, srcStrides, dstStrides; idx is rank i32s of scratch.
  */
 export function stridedCopy(src: usize, srcOff: i32, dst: usize, dstOff: i32, rank: i32, meta: usize, idx: usize): void {
+  stridedCopyRange(src, srcOff, dst, dstOff, rank, meta, idx, 0, 1);
+}
+
+/** Thread tid's share of stridedCopy: a range of its innermost runs (idx0: rank i32s of scratch per thread). */
+export function stridedCopyPart(src: usize, srcOff: i32, dst: usize, dstOff: i32, rank: i32, meta: usize, idx0: usize, tid: i32,
+  threads: i32): void {
+  stridedCopyRange(src, srcOff, dst, dstOff, rank, meta, idx0 + (<usize>(tid * max<i32>(rank, 1)) << 2), tid, threads);
+}
+
+function stridedCopyRange(src: usize, srcOff: i32, dst: usize, dstOff: i32, rank: i32, meta: usize, idx: usize, tid: i32,
+  threads: i32): void {
   const shape = meta;
   const ss = meta + (<usize>rank << 2);
   const ds = meta + (<usize>(2 * rank) << 2);
@@ -13,17 +24,28 @@ export function stridedCopy(src: usize, srcOff: i32, dst: usize, dstOff: i32, ra
   for (let d = 0; d < rank; d++) total *= load<i32>(shape + (<usize>d << 2));
   if (total == 0) return;
   if (rank == 0) {
-    store<i32>(dst + (<usize>dstOff << 2), load<i32>(src + (<usize>srcOff << 2)));
+    if (tid == 0) store<i32>(dst + (<usize>dstOff << 2), load<i32>(src + (<usize>srcOff << 2)));
     return;
   }
   const last = rank - 1;
   const inner = load<i32>(shape + (<usize>last << 2));
   const is = load<i32>(ss + (<usize>last << 2));
   const id = load<i32>(ds + (<usize>last << 2));
-  for (let d = 0; d < last; d++) store<i32>(idx + (<usize>d << 2), 0);
-  let os = srcOff, od = dstOff;
   const outer = total / inner;
-  for (let r = 0; r < outer; r++) {
+  // Runs [r0, r1) for this thread, and the multi-index of run r0 over dims [0, last).
+  const r0 = <i32>((<i64>outer * tid) / threads);
+  const r1 = <i32>((<i64>outer * (tid + 1)) / threads);
+  let os = srcOff, od = dstOff;
+  let rem = r0;
+  for (let d = last - 1; d >= 0; d--) {
+    const n = load<i32>(shape + (<usize>d << 2));
+    const i = rem % n;
+    rem /= n;
+    store<i32>(idx + (<usize>d << 2), i);
+    os += i * load<i32>(ss + (<usize>d << 2));
+    od += i * load<i32>(ds + (<usize>d << 2));
+  }
+  for (let r = r0; r < r1; r++) {
     if (is == 1 && id == 1) {
       memory.copy(dst + (<usize>od << 2), src + (<usize>os << 2), <usize>inner << 2);
     } else {

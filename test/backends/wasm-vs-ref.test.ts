@@ -569,8 +569,11 @@ describe.each(flavours.map((k) => [k.flavour, k] as const))('wasm (%s) against r
             be.axpy(st.x, st.acc, -0.3);
             be.reduce('sum', st.x, [rows, C], [0], st.colSum); // column sums (a bias gradient): columns split
             be.reduce('sumsq', st.dy, [rows, C], [0], st.colSq);
+            // Strided copies, split by runs: a transpose, and a bias broadcast over the rows (linear's forward).
+            be.stridedCopy(st.x, 0, [1, C], st.tr, 0, [rows, 1], [C, rows]);
+            be.stridedCopy(st.b, 0, [0, 1], st.bc, 0, [C, 1], [rows, C]);
           }, ins, { out: n, mean: rows, rstd: rows, dx: n, dw: C, db: C, rout: n, rrms: rows, rdx: n, rdw: C, sm: n, dsm: n, lsm: n, dlsm: n, bin: n,
-            bin2: n, bin3: n, aff: n, acc: { data: rand(n, 9) }, colSum: C, colSq: C });
+            bin2: n, bin3: n, aff: n, acc: { data: rand(n, 9) }, colSum: C, colSq: C, tr: n, bc: n });
           // Cross-entropy by rows (every fifth target ignored); the loss sums rows in order on one thread.
           const targets = Int32Array.from(randInts(rows, 13, C), (t, i) => (i % 5 === 0 ? -100 : t));
           same((be, st) => {

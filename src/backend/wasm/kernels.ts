@@ -21,6 +21,7 @@ export interface KernelExports {
   axpy(src: Ptr, dst: Ptr, n: number, alpha: number): void;
   binary(op: number, a: Ptr, b: Ptr, out: Ptr, rank: number, meta: Ptr, idx: Ptr): void;
   stridedCopy(src: Ptr, srcOff: number, dst: Ptr, dstOff: number, rank: number, meta: Ptr, idx: Ptr): void;
+  stridedCopyPart(src: Ptr, srcOff: number, dst: Ptr, dstOff: number, rank: number, meta: Ptr, idx0: Ptr, tid: number, threads: number): void;
   reduce(op: number, x: Ptr, out: Ptr, outLen: number, rank: number, meta: Ptr, acc: Ptr, idx: Ptr): void;
   columnSumsPart(op: number, x: Ptr, out: Ptr, R: number, C: number, tid: number, threads: number): void;
   layerNormForward(x: Ptr, w: Ptr, b: Ptr, out: Ptr, mean: Ptr, rstd: Ptr, rows: number, C: number, eps: number): void;

@@ -11,7 +11,7 @@ export const JOBS = [
   'affinePart', 'axpyPart', 'adamwPart', 'binaryPart', 'layerNormForwardPart', 'rmsNormForwardPart', 'layerNormBackwardRowsPart',
   'layerNormBackwardChannelsPart', 'softmaxForwardPart', 'logSoftmaxForwardPart', 'softmaxBackwardPart', 'logSoftmaxBackwardPart',
   'rmsNormBackwardRowsPart', 'rmsNormBackwardChannelsPart', 'embeddingBackwardPart', 'crossEntropyRowsPart', 'crossEntropyBackwardPart',
-  'columnSumsPart',
+  'columnSumsPart', 'stridedCopyPart',
 ] as const;
 export type JobName = (typeof JOBS)[number];
 

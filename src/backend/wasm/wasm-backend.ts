@@ -415,8 +415,11 @@ export class WasmBackend implements Backend {
     if (numel(shape) === 0) return;
     const m = mergeDims(shape, [srcStrides, dstStrides]);
     const r = m.shape.length;
-    const meta = this.writeMeta([m.shape, m.strides[0], m.strides[1]], 4 * r);
-    this.call(this.k.stridedCopy, [s.ptr, srcOffset, d.ptr, dstOffset, r, meta, meta + 12 * r]);
+    const meta = this.writeMeta([m.shape, m.strides[0], m.strides[1]], 4 * Math.max(r, 1) * this.threads);
+    // Split by innermost runs; a single run (a plain contiguous copy) stays whole: memory.copy is one call.
+    const runs = r === 0 ? 1 : numel(shape) / m.shape[r - 1];
+    this.parallel('stridedCopyPart', [s.ptr, srcOffset, d.ptr, dstOffset, r, meta, meta + 12 * r], runs > 1 ? numel(shape) : 0,
+      ELEMENTWISE_THREAD_MIN);
   }
 
   // ---- elementwise ----------------------------------------------------------------------------
