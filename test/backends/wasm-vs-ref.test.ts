@@ -134,6 +134,24 @@ describe.each(flavours.map((k) => [k.flavour, k] as const))('wasm (%s) against r
         agree({ x: { data: x }, dy: { data: rand(n, 7) } }, { dx: n }, (be, s) => be.unaryBackward(op, s.x, s.dy, s.dx));
       }
     });
+    it("GELU forward's rational erf stays within float32 rounding of the exact GELU, point by point", () => {
+      // scripts/fit_erf.py: |erf error| ≤ 3.3e-7 in float32, so |Δgelu| ≤ ½|x|·3.3e-7 plus the result's own rounding.
+      const xs = Float32Array.from({ length: 40001 }, (_, i) => -10 + i * 5e-4);
+      const special = Float32Array.of(0, -0, 1e-30, -1e-30, Infinity, NaN);
+      const x = new Float32Array([...xs, ...special]);
+      const run = (be: Backend) => runOn(be, { x: { data: x } }, { out: x.length }, (s) => be.unary('gelu', s.x, s.out)).out;
+      const got = run(wasm);
+      const want = run(ref);
+      for (let i = 0; i < x.length; i++) {
+        if (!Number.isFinite(want[i])) {
+          expect(Object.is(got[i], want[i]) || (Number.isNaN(got[i]) && Number.isNaN(want[i])), `gelu(${x[i]})`).toBe(true);
+          continue;
+        }
+        const bound = 1.7e-7 * Math.abs(x[i]) + 1.2e-7 * Math.abs(want[i]) + 1e-38;
+        expect(Math.abs(got[i] - want[i]), `gelu(${x[i]}) = ${got[i]}, ref ${want[i]}`).toBeLessThanOrEqual(bound);
+      }
+    });
+
     it('affine and axpy', () => {
       for (const n of [...SIZES, 64]) {
         agree({ x: { data: rand(n, 1) } }, { out: n }, (be, s) => be.affine(s.x, s.out, -1.7, 0.3));
