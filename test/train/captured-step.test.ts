@@ -113,6 +113,53 @@ describe('captured training steps', () => {
     expect(ref.stepper!.eagerReason).toMatch(/the ref backend cannot capture/);
   });
 
+  it('replays every kind of launch (kernels, threaded jobs, metadata, copies, casts, checks) over new inputs', async () => {
+    const be1 = kernels.createBackend();
+    const be3 = await kernels.createThreadedBackend({ threads: 3 });
+    try {
+      for (const be of [be1, be3]) {
+        const n = 40_000; // past the threading threshold
+        const x = be.alloc('float32', n);
+        const ids = be.alloc('int32', 7);
+        const ops = () => {
+          const y = be.alloc('float32', n, 'uninit');
+          be.cast(x, y); // same-dtype copy
+          be.unary('gelu', y, y);
+          const f = be.alloc('float32', 7);
+          be.cast(ids, f); // int32 → float32
+          const t = be.alloc('float32', n);
+          be.stridedCopy(y, 0, [1, 200], t, 0, [200, 1], [200, 200]); // a transpose (metadata in scratch)
+          be.binary('add', t, [200, 200], f, [1, 1], t, [200, 200]);
+          const s = be.alloc('float32', 200);
+          be.reduce('sum', t, [200, 200], [0], s);
+          be.fill(f, 0.5);
+          be.write(f, [1, 2, 3, 4, 5, 6, 7]); // a constant written during the capture
+          be.embeddingForward(t, ids, be.alloc('float32', 7 * 200), 7, 200); // a check kernel
+          return [s, f];
+        };
+        const data = (k: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * k));
+        be.write(x, data(1));
+        be.write(ids, [0, 1, 2, 3, 4, 5, 6]);
+        be.beginCapture!();
+        const [s, f] = ops();
+        const { program } = be.endCapture!();
+        for (const k of [2, 3]) {
+          be.write(x, data(k));
+          be.write(ids, [6, 5, 4, 3, 2, 1, 0]);
+          program!.run();
+          const want = ops(); // the same ops, eagerly, on the same inputs
+          expect(be.readSync(s)).toEqual(be.readSync(want[0]));
+          expect(be.readSync(f)).toEqual(be.readSync(want[1]));
+        }
+        be.write(ids, [0, 1, 2, 3, 4, 5, 200]);
+        expect(() => program!.run()).toThrow('Embedding id 200 at position 6 is outside [0, 200)');
+        program!.dispose();
+      }
+    } finally {
+      await be3.dispose();
+    }
+  });
+
   it('refuses to make a program of a capture that read a value back', () => {
     const be = kernels.createBackend();
     const t = tensor([1, 2, 3], [3], { backend: be });

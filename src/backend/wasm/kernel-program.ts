@@ -10,7 +10,7 @@
 // A capture that saw something a replay cannot repeat (a value read back to JavaScript, a fresh
 // random seed) yields no program, only the reason, and the caller stays eager.
 
-import type { JobName } from './thread-pool.ts';
+import type { JobName, KernelPool } from './thread-pool.ts';
 
 /** A kernel export, called with plain numbers (wasm functions ignore `this`). */
 export type KernelFn = (...args: number[]) => unknown;
@@ -45,6 +45,48 @@ export class Recorder {
 
   refuse(reason: string): void {
     this.unreplayable ??= reason;
+  }
+}
+
+/** Views of the backend's memory, current as of the replay. */
+export interface MemoryViews {
+  i32: Int32Array;
+  f32: Float32Array;
+  u8: Uint8Array;
+}
+
+/** Re-issues launches in order: numbers into kernels, nothing allocated. */
+export function replayLaunches(launches: readonly Launch[], mem: MemoryViews, pool: KernelPool | null): void {
+  for (const l of launches) {
+    switch (l.kind) {
+      case 'call':
+        l.fn.apply(null, l.args);
+        break;
+      case 'job':
+        if (!pool) throw new Error('This kernel program was captured with worker threads, and the backend has none now.');
+        pool.post(l.job, l.args);
+        l.fn.apply(null, l.local);
+        pool.join();
+        break;
+      case 'write32':
+        mem.i32.set(l.values, l.at);
+        break;
+      case 'writeF32':
+        mem.f32.set(l.values, l.at);
+        break;
+      case 'copy':
+        mem.u8.copyWithin(l.dst, l.src, l.src + l.bytes);
+        break;
+      case 'convert':
+        for (let i = 0; i < l.n; i++) {
+          if (l.toFloat) mem.f32[l.dst + i] = mem.i32[l.src + i];
+          else mem.i32[l.dst + i] = mem.f32[l.src + i];
+        }
+        break;
+      case 'check':
+        l.report(l.fn.apply(null, l.args) as number);
+        break;
+    }
   }
 }
 

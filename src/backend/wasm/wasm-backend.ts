@@ -21,7 +21,7 @@ import {
 import { stridedExtent } from '../ref/layout.ts';
 import { matmulExtents } from '../ref/matmul.ts';
 import { SizeClassAllocator } from './allocator.ts';
-import { Recorder, WasmKernelProgram, type KernelFn, type Launch } from './kernel-program.ts';
+import { Recorder, replayLaunches, WasmKernelProgram, type KernelFn, type Launch } from './kernel-program.ts';
 import type { KernelExports } from './kernels.ts';
 import type { SimdFlavour } from './load.ts';
 import { attentionExtents, attentionInferenceExtents, reducedDims } from '../kernel-shapes.ts';
@@ -327,42 +327,11 @@ export class WasmBackend implements Backend {
     return { program: new WasmKernelProgram(host, rec.launches, rec.blocks), reason: null };
   }
 
-  /** Re-issues captured launches: numbers into kernels, nothing allocated. */
+  /** Re-issues captured launches over the current views of memory (it may have grown since). */
   private replay(launches: readonly Launch[]): void {
     if (this.rec) throw new Error('A kernel program cannot run while a capture is open.');
     this.refreshViews();
-    const pool = this.pool;
-    for (const l of launches) {
-      switch (l.kind) {
-        case 'call':
-          l.fn.apply(null, l.args);
-          break;
-        case 'job':
-          if (!pool) throw new Error('This kernel program was captured with worker threads, and the backend has none now.');
-          pool.post(l.job, l.args);
-          l.fn.apply(null, l.local);
-          pool.join();
-          break;
-        case 'write32':
-          this.i32.set(l.values, l.at);
-          break;
-        case 'writeF32':
-          this.f32.set(l.values, l.at);
-          break;
-        case 'copy':
-          this.u8.copyWithin(l.dst, l.src, l.src + l.bytes);
-          break;
-        case 'convert':
-          for (let i = 0; i < l.n; i++) {
-            if (l.toFloat) this.f32[l.dst + i] = this.i32[l.src + i];
-            else this.i32[l.dst + i] = this.f32[l.src + i];
-          }
-          break;
-        case 'check':
-          l.report(l.fn.apply(null, l.args) as number);
-          break;
-      }
-    }
+    replayLaunches(launches, { i32: this.i32, f32: this.f32, u8: this.u8 }, this.pool);
   }
 
   /** A disposed program's blocks: back to the allocator once no program pins them and no buffer or scratch uses them. */
