@@ -12,7 +12,7 @@ export function chooseIterations(config: TrainConfig, vocabSize: number, data: {
   const reps = 2;
   for (let i = 0; i < reps; i++) probe.trainStep();
   const stepSec = (performance.now() - t0) / 1000 / reps;
-  probe.stepper.release(); // the probe's captured step and its buffers
+  probe.dispose(); // the probe's captured step, weights and optimizer state
   // Five evaluations, each 2 × evalIters forward-only batches (≈ a third of a step each).
   const evalIters = Math.min(config.evalIters, 8);
   const evalSec = 5 * ((2 * evalIters * stepSec) / 3);

@@ -82,6 +82,16 @@ export class Trainer {
     this.lastValLoss = s.lastValLoss;
   }
 
+  /**
+   * Frees what training holds in the backend: the captured step, the weights, gradients and AdamW
+   * moments. The trainer and its model are unusable afterwards.
+   */
+  dispose(): void {
+    this.stepper.release();
+    const b = this.model.backend;
+    for (const s of [this.model.store!.data, this.model.store!.grad, this.opt.m, this.opt.v]) b.free(s);
+  }
+
   /** One optimisation step on a fresh random batch. */
   trainStep(): StepMetrics {
     const t0 = performance.now();

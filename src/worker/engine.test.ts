@@ -42,6 +42,22 @@ describe('Engine', () => {
     expect(strip(two)).toEqual(strip(one));
   });
 
+  it('retrains in the same memory: the previous model and its captured step are released', async () => {
+    const { engine, send } = harness();
+    try {
+      await send({ type: 'init', id: 1, backend: { threads: 1 } });
+      const reserved = async (id: number) => {
+        await send({ type: 'train', id, text, config });
+        return (engine as unknown as { backend: { info(): { reservedBytes: number } } }).backend.info().reservedBytes; // white-box
+      };
+      const first = await reserved(2);
+      expect(await reserved(3)).toBe(first);
+      expect(await reserved(4)).toBe(first);
+    } finally {
+      await engine.dispose();
+    }
+  });
+
   it('stops a training between steps, and answers bad requests with error events', async () => {
     const { engine, events, send } = harness();
     await send({ type: 'sample', id: 1, prompt: '', options: { maxNewTokens: 1 } });

@@ -100,12 +100,9 @@ export class Engine {
     return tokenizer.decode(out);
   }
 
-  /** Frees the previous model's weights, gradients and AdamW moments, so retraining reuses that memory. */
+  /** Frees the previous model's captured step, weights, gradients and AdamW moments, so retraining reuses that memory. */
   private release(): void {
-    const t = this.trained?.trainer;
-    if (!t) return;
-    const b = t.model.backend;
-    for (const s of [t.model.store!.data, t.model.store!.grad, t.opt.m, t.opt.v]) b.free(s);
+    this.trained?.trainer.dispose();
     this.trained = null;
   }
 
