@@ -1,6 +1,7 @@
 // Elementwise kernels: unary ops and their derivatives (float64 math per element, like the reference,
 // except the cheap ones that are exact in float32 SIMD), affine, axpy, and broadcasting binary ops.
 import { madd, vexp } from './simd';
+import { nextRun, runOff0, runOff1, seekRun } from './runs';
 
 // Unary op codes; the TypeScript side maps UnaryOp names to these.
 const NEG = 0, EXP = 1, LOG = 2, SQRT = 3, TANH = 4, RELU = 5, SIGMOID = 6, GELU = 7, GELU_TANH = 8;
@@ -369,37 +370,12 @@ export function binaryRange(op: i32, a: usize, b: usize, out: usize, rank: i32, 
   }
   const r0 = <i32>((<i64>outer * tid) / threads);
   const r1 = <i32>((<i64>outer * (tid + 1)) / threads);
-  // The multi-index of run r0 over dims [0, last), and where it starts in a and b.
-  let oa = 0, ob = 0;
-  let rem = r0;
-  for (let d = last - 1; d >= 0; d--) {
-    const n = load<i32>(shape + (<usize>d << 2));
-    const i = rem % n;
-    rem /= n;
-    store<i32>(idx + (<usize>d << 2), i);
-    oa += i * load<i32>(sa + (<usize>d << 2));
-    ob += i * load<i32>(sb + (<usize>d << 2));
-  }
+  seekRun(meta, rank, r0, idx, 0, 0);
   let oo = r0 * inner;
   for (let r = r0; r < r1; r++) {
-    binaryRun(op, a + (<usize>oa << 2), ia, b + (<usize>ob << 2), ib, out + (<usize>oo << 2), inner);
+    binaryRun(op, a + (<usize>runOff0 << 2), ia, b + (<usize>runOff1 << 2), ib, out + (<usize>oo << 2), inner);
     oo += inner;
-    for (let d = last - 1; d >= 0; d--) {
-      const p = idx + (<usize>d << 2);
-      const n = load<i32>(shape + (<usize>d << 2));
-      const i = load<i32>(p) + 1;
-      const da = load<i32>(sa + (<usize>d << 2));
-      const db = load<i32>(sb + (<usize>d << 2));
-      oa += da;
-      ob += db;
-      if (i < n) {
-        store<i32>(p, i);
-        break;
-      }
-      oa -= da * n;
-      ob -= db * n;
-      store<i32>(p, 0);
-    }
+    nextRun(meta, rank, idx);
   }
 }
 

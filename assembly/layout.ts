@@ -1,5 +1,6 @@
 // Data movement and reductions over 4-byte elements (float32 or int32): the N-d strided copy that
 // permute, slice and concat reduce to, and sum/max/sumsq over any axes with float64 accumulators.
+import { nextRun, runOff0, runOff1, seekRun } from './runs';
 
 /**
  * dst[dstOff + Σ i·dstStrides] = src[srcOff + Σ i·srcStrides] for every index < shape.
@@ -32,20 +33,12 @@ function stridedCopyRange(src: usize, srcOff: i32, dst: usize, dstOff: i32, rank
   const is = load<i32>(ss + (<usize>last << 2));
   const id = load<i32>(ds + (<usize>last << 2));
   const outer = total / inner;
-  // Runs [r0, r1) for this thread, and the multi-index of run r0 over dims [0, last).
+  // Runs [r0, r1) for this thread.
   const r0 = <i32>((<i64>outer * tid) / threads);
   const r1 = <i32>((<i64>outer * (tid + 1)) / threads);
-  let os = srcOff, od = dstOff;
-  let rem = r0;
-  for (let d = last - 1; d >= 0; d--) {
-    const n = load<i32>(shape + (<usize>d << 2));
-    const i = rem % n;
-    rem /= n;
-    store<i32>(idx + (<usize>d << 2), i);
-    os += i * load<i32>(ss + (<usize>d << 2));
-    od += i * load<i32>(ds + (<usize>d << 2));
-  }
+  seekRun(meta, rank, r0, idx, srcOff, dstOff);
   for (let r = r0; r < r1; r++) {
+    const os = runOff0, od = runOff1;
     if (is == 1 && id == 1) {
       memory.copy(dst + (<usize>od << 2), src + (<usize>os << 2), <usize>inner << 2);
     } else {
@@ -56,22 +49,7 @@ function stridedCopyRange(src: usize, srcOff: i32, dst: usize, dstOff: i32, rank
         pd += id;
       }
     }
-    for (let d = last - 1; d >= 0; d--) {
-      const p = idx + (<usize>d << 2);
-      const n = load<i32>(shape + (<usize>d << 2));
-      const i = load<i32>(p) + 1;
-      const dss = load<i32>(ss + (<usize>d << 2));
-      const dds = load<i32>(ds + (<usize>d << 2));
-      os += dss;
-      od += dds;
-      if (i < n) {
-        store<i32>(p, i);
-        break;
-      }
-      os -= dss * n;
-      od -= dds * n;
-      store<i32>(p, 0);
-    }
+    nextRun(meta, rank, idx);
   }
 }
 
