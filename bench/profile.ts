@@ -9,25 +9,11 @@ import { Rng } from '../src/tensor/index.ts';
 import { optimizationStep } from '../src/train/step.ts';
 import type { Row } from './report.ts';
 import type { StepCase } from './train-step.ts';
-
-function timedBackend(be: Backend, ms: Map<string, number>): Backend {
-  return new Proxy(be, {
-    get(target, prop, recv) {
-      const v = Reflect.get(target, prop, recv) as unknown;
-      if (typeof v !== 'function' || typeof prop !== 'string') return v;
-      return (...args: unknown[]) => {
-        const t0 = performance.now();
-        const r = (v as (...a: unknown[]) => unknown).apply(target, args);
-        ms.set(prop, (ms.get(prop) ?? 0) + performance.now() - t0);
-        return r;
-      };
-    },
-  });
-}
+import { timed } from './wasm/timed.ts';
 
 export function profileTrainStep(be: Backend, c: StepCase, steps: number, label: string, top = 8): Row[] {
   const ms = new Map<string, number>();
-  const model = GPT.create(c.config, { backend: timedBackend(be, ms), seed: 0 });
+  const model = GPT.create(c.config, { backend: timed(be, ms), seed: 0 });
   const opt = new AdamW(model.store!);
   const rng = new Rng(0);
   const T = c.config.blockSize;
