@@ -109,13 +109,6 @@ export class WasmKernelProgram {
     return this.list.length;
   }
 
-  /** Bytes of wasm memory the program keeps for itself (its pinned blocks). */
-  get pinnedBytes(): number {
-    let n = 0;
-    for (const b of this.blocks.values()) n += b;
-    return n;
-  }
-
   run(): void {
     if (this.disposed) throw new Error('This kernel program was disposed; capture the step again.');
     this.host.replay(this.list);

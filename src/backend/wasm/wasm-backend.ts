@@ -146,9 +146,11 @@ export class WasmBackend implements Backend {
   /** A raw block outside the user-visible accounting (kernel scratch). */
   private ensureScratch(bytes: number): number {
     if (bytes > this.scratchBytes) {
-      // An open capture has used the old scratch (its launches point into it): the program must keep it.
-      if (this.scratchBytes > 0) this.rec?.blocks.set(this.scratchPtr, this.scratchBytes);
-      if (this.scratchBytes > 0) this.releaseBlock(this.scratchPtr, this.scratchBytes);
+      if (this.scratchBytes > 0) {
+        // An open capture has used the old scratch (its launches point into it): the program must keep it.
+        this.rec?.blocks.set(this.scratchPtr, this.scratchBytes);
+        this.releaseBlock(this.scratchPtr, this.scratchBytes);
+      }
       const size = Math.max(bytes, 2 * this.scratchBytes);
       this.scratchPtr = this.alloc_.alloc(size).ptr;
       this.scratchBytes = size;
@@ -237,7 +239,7 @@ export class WasmBackend implements Backend {
       // A fresh block is already zero, but a replay finds it holding the last replay's data.
       this.rec?.blocks.set(ptr, bytes);
       if (init === 'zeros') {
-        if (this.rec) this.rec.record({ kind: 'call', fn: this.k.zero as KernelFn, args: [ptr, bytes] });
+        this.rec?.record({ kind: 'call', fn: this.k.zero as KernelFn, args: [ptr, bytes] });
         if (block.reused) this.k.zero(ptr, bytes);
       } else if (this.poisonUninit) {
         this.call(this.k.fill32, [ptr, bytes >> 2, 0x7fc00000]); // NaN
