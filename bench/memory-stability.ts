@@ -109,7 +109,7 @@ async function main(steps: number, threads: number | 'auto', c: StepCase): Promi
   const msPerStep = (performance.now() - t0) / steps;
   await flushObserver();
   observer.disconnect();
-  const stepMode = stepper.eagerReason === null ? `captured (${stepper.launches} launches replayed per step)` : `eager: ${stepper.eagerReason}`;
+  const stepMode = stepper.describe();
   await be.dispose();
   return { model: c.name, threads: be.threads, samples, msPerStep, peakRssMiB: process.resourceUsage().maxRSS / 1024, gcCount, gcMs, stepMode };
 }

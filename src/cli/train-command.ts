@@ -155,8 +155,7 @@ export async function trainCommand(opts: TrainOptions): Promise<void> {
   }
   const minutes = ((performance.now() - t0) / 60000).toFixed(1);
   console.log(`\ndone: ${trainer.step} steps in ${minutes} min; final validation loss ${trainer.lastValLoss?.toFixed(4)} (best ${trainer.bestValLoss?.toFixed(4)})`);
-  const st = trainer.stepper;
-  console.log(st.eagerReason === null ? `steps: captured once, then replayed (${st.launches} kernel launches each, no per-op JavaScript)` : `steps: eager (${st.eagerReason})`);
+  console.log(`steps: ${trainer.stepper.describe()}`);
   console.log(`run directory: ${dir}`);
   console.log('--- 500 characters of sample ---');
   process.stdout.write(tokenizer.decode(generate(model, prompt, { maxNewTokens: 500, seed: config.seed })).slice(0, 500) + '\n');

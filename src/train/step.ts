@@ -101,6 +101,11 @@ export class TrainStep {
     return this.program?.launches ?? 0;
   }
 
+  /** How steps run, in words: for logs and bench notes. */
+  describe(): string {
+    return this.eagerReason === null ? `captured once, then replayed (${this.launches} kernel launches each, no per-op JavaScript)` : `eager (${this.eagerReason})`;
+  }
+
   run(x: Int32Array, y: Int32Array, B: number, T: number, o: StepOptions): StepResult {
     if (this.eagerReason !== null) return optimizationStep(this.model, this.opt, x, y, B, T, o);
     const be = this.model.backend;
