@@ -79,7 +79,6 @@ export function optimizationStep(model: GPT, opt: AdamW, x: Int32Array, y: Int32
  * fresh masks), every step is eager and `eagerReason` says why.
  */
 export class TrainStep {
-  private shape = '';
   private inputs: { x: Tensor; y: Tensor } | null = null;
   private loss: Tensor | null = null;
   private program: KernelProgram | null = null;
@@ -109,9 +108,9 @@ export class TrainStep {
   run(x: Int32Array, y: Int32Array, B: number, T: number, o: StepOptions): StepResult {
     if (this.eagerReason !== null) return optimizationStep(this.model, this.opt, x, y, B, T, o);
     const be = this.model.backend;
-    if (`${B}x${T}` !== this.shape) {
+    const [b0, t0] = this.inputs?.x.shape ?? [];
+    if (b0 !== B || t0 !== T) {
       this.release();
-      this.shape = `${B}x${T}`;
       this.inputs = outsideArenas(() => ({ x: batchTensor(this.model, x, B, T), y: batchTensor(this.model, y, B, T) }));
     } else {
       be.write(this.inputs!.x.storage, x);
@@ -147,6 +146,5 @@ export class TrainStep {
     this.inputs?.x.buf.release();
     this.inputs?.y.buf.release();
     this.inputs = null;
-    this.shape = '';
   }
 }
