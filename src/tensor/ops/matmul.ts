@@ -9,8 +9,9 @@ import { viewAs, type Tensor } from '../tensor.ts';
 import { allocOut, checkInputs } from './common.ts';
 import { expand, reshape, sumTo } from './layout.ts';
 
-function run(a: Tensor, b: Tensor, outShape: readonly number[], args: Partial<MatmulArgs> & Pick<MatmulArgs, 'm' | 'n' | 'k'>): Tensor {
-  const out = allocOut(a, outShape);
+/** a·b into `out` (a new tensor of outShape unless given: with accumulate, out's values are added to). */
+function run(a: Tensor, b: Tensor, outShape: readonly number[], args: Partial<MatmulArgs> & Pick<MatmulArgs, 'm' | 'n' | 'k'>,
+  out = allocOut(a, outShape)): Tensor {
   a.backend.matmul(a.storage, b.storage, out.storage, {
     batch: 1,
     transA: false,
@@ -80,14 +81,9 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
   }
   const rows = x.size / inF;
   const x2 = reshape(x, [rows, inF]);
-  let out: Tensor;
-  if (bias) {
-    out = allocOut(x2, [rows, outF]);
-    x.backend.stridedCopy(bias.storage, 0, [0, 1], out.storage, 0, [outF, 1], [rows, outF]);
-    x.backend.matmul(x2.storage, weight.storage, out.storage, { batch: 1, m: rows, n: outF, k: inF, transA: false, transB: true, strideA: 0, strideB: 0, accumulate: true });
-  } else {
-    out = run(x2, weight, [rows, outF], { m: rows, n: outF, k: inF, transB: true });
-  }
+  const out = allocOut(x2, [rows, outF]);
+  if (bias) x.backend.stridedCopy(bias.storage, 0, [0, 1], out.storage, 0, [outF, 1], [rows, outF]);
+  run(x2, weight, out.shape, { m: rows, n: outF, k: inF, transB: true, accumulate: bias !== null }, out);
   const inputs = bias ? [x2, weight, bias] : [x2, weight];
   const y = record(out, 'linear', inputs, (g) => [
     x2.requiresGrad ? run(g, weight, [rows, inF], { m: rows, n: inF, k: outF }) : null,
