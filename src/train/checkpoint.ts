@@ -1,28 +1,18 @@
 // A run's checkpoint as named files (bytes or text): config.json, tokenizer.json, model.safetensors
 // (standard safetensors, readable by other tools), optimizer.safetensors (AdamW moments) and
 // state.json (step, generator states). The CLI writes them atomically; this module only encodes,
-// decodes and cross-checks them, so it runs in browsers too.
+// decodes and cross-checks them, so it runs in browsers too; the readers are in checkpoint-readers.ts.
 
-import { decodeSafetensors, encodeSafetensors, SafetensorsError, type SafetensorsTensor } from '../io/safetensors.ts';
-import { tokenizerFromJSON, type Tokenizer } from '../data/tokenizer.ts';
-import type { GPT, GPTConfig } from '../models/gpt.ts';
-import type { HostTensor } from '../nn/parameter-store.ts';
-import { parseTrainConfig, type TrainConfig } from './config.ts';
-import type { Trainer, TrainerState } from './trainer.ts';
+import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from '../io/safetensors.ts';
+import type { Tokenizer } from '../data/tokenizer.ts';
+import type { GPT } from '../models/gpt.ts';
+import { CheckpointError, decodeWeights, parseState, type RunConfigFile } from './checkpoint-readers.ts';
+import type { Trainer } from './trainer.ts';
+
+export { CheckpointError, decodeWeights, parseRunConfig, parseState, parseTokenizer, type RunConfigFile } from './checkpoint-readers.ts';
 
 export const CHECKPOINT_FILES = ['config.json', 'tokenizer.json', 'model.safetensors', 'optimizer.safetensors', 'state.json'] as const;
 export type CheckpointFile = (typeof CHECKPOINT_FILES)[number];
-
-export class CheckpointError extends Error {
-  override name = 'CheckpointError';
-}
-
-export interface RunConfigFile {
-  format: 'resnorm-run';
-  version: 1;
-  train: TrainConfig;
-  model: GPTConfig;
-}
 
 /** Encodes the model's weights (standard safetensors, F32, names as in the model). */
 export async function encodeWeights(model: GPT, step: number): Promise<Uint8Array> {
@@ -45,57 +35,6 @@ export async function encodeCheckpoint(trainer: Trainer, tokenizer: Tokenizer): 
     'optimizer.safetensors': encodeSafetensors({ m: { dtype: 'F32', shape: [m.length], data: m }, v: { dtype: 'F32', shape: [v.length], data: v } }, { step: String(step) }),
     'state.json': JSON.stringify({ ...trainer.getState() }, null, 2) + '\n',
   };
-}
-
-function parseJSON(text: string, file: string, dir: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new CheckpointError(`${dir}/${file} is not valid JSON (${(e as Error).message}); the file is corrupt — restore it or start a new run`);
-  }
-}
-
-export function parseRunConfig(text: string, dir: string): RunConfigFile {
-  const raw = parseJSON(text, 'config.json', dir) as Partial<RunConfigFile>;
-  if (raw?.format !== 'resnorm-run' || raw.version !== 1 || !raw.model) {
-    throw new CheckpointError(`${dir}/config.json is not a resnorm run config (expected format 'resnorm-run', version 1)`);
-  }
-  return { format: 'resnorm-run', version: 1, train: parseTrainConfig(raw.train, `${dir}/config.json`), model: raw.model };
-}
-
-export function parseTokenizer(text: string, dir: string): Tokenizer {
-  try {
-    return tokenizerFromJSON(parseJSON(text, 'tokenizer.json', dir));
-  } catch (e) {
-    if (e instanceof CheckpointError) throw e;
-    throw new CheckpointError(`${dir}/tokenizer.json: ${(e as Error).message}`);
-  }
-}
-
-/** Decodes weights and checks them against the model they are for. */
-export function decodeWeights(bytes: Uint8Array, source: string): { state: Map<string, HostTensor>; step: number } {
-  let decoded;
-  try {
-    decoded = decodeSafetensors(bytes, { source });
-  } catch (e) {
-    if (e instanceof SafetensorsError) throw new CheckpointError(e.message);
-    throw e;
-  }
-  const state = new Map<string, HostTensor>();
-  for (const [name, t] of decoded.tensors) {
-    if (t.dtype !== 'F32' && t.dtype !== 'F16' && t.dtype !== 'BF16') throw new CheckpointError(`${source}: tensor '${name}' has dtype ${t.dtype}; expected floating point weights`);
-    state.set(name, { shape: t.shape, data: t.data as Float32Array });
-  }
-  return { state, step: Number(decoded.metadata.step ?? 'NaN') };
-}
-
-export function parseState(text: string, dir: string): TrainerState {
-  const s = parseJSON(text, 'state.json', dir) as Partial<TrainerState>;
-  const rngOk = (r: unknown) => Array.isArray(r) && r.length === 4 && r.every((w) => Number.isInteger(w) && w >= 0 && w < 2 ** 32);
-  if (!s || !Number.isInteger(s.step) || !rngOk(s.dataRng) || !rngOk(s.dropoutRng)) {
-    throw new CheckpointError(`${dir}/state.json is incomplete or corrupt (needs step, dataRng, dropoutRng); restore it or start a new run`);
-  }
-  return { step: s.step!, dataRng: s.dataRng!, dropoutRng: s.dropoutRng!, bestValLoss: s.bestValLoss ?? null, lastValLoss: s.lastValLoss ?? null };
 }
 
 /** Restores weights, optimizer moments and loop state, after checking that all files agree. */
