@@ -1,4 +1,4 @@
-// Every TrainConfig field is also a flag (--block-size 128, --placement post, --no-bias), generated
+// Every TrainConfig field is also a flag (--block-size 128, --placement post, --bias false), generated
 // from the schema so the two never drift apart; values are checked by the same schema as files.
 
 import type { Command } from 'commander';
@@ -6,16 +6,20 @@ import { TRAIN_CONFIG_FIELDS, TrainConfigSchema } from '../train/config.ts';
 
 export const kebab = (s: string): string => s.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
 
+function jsonSchemaOf(field: string): { type?: string; enum?: string[]; default?: unknown } {
+  return TrainConfigSchema.shape[field as keyof typeof TrainConfigSchema.shape].toJSONSchema() as { type?: string; enum?: string[]; default?: unknown };
+}
+
 function describeField(field: string): string {
-  const schema = TrainConfigSchema.shape[field as keyof typeof TrainConfigSchema.shape];
-  const json = schema.toJSONSchema() as { enum?: string[]; default?: unknown };
+  const json = jsonSchemaOf(field);
   const allowed = json.enum ? ` (${json.enum.join('|')})` : '';
   return `${field}${allowed}${json.default !== undefined ? `, default ${JSON.stringify(json.default)}` : ''}`;
 }
 
 /** Adds one option per config field to `cmd`. */
 export function addConfigFlags(cmd: Command): Command {
-  for (const field of TRAIN_CONFIG_FIELDS) cmd.option(`--${kebab(field)} <value>`, describeField(field));
+  // A boolean flag alone means true (--keep-best); it also takes a value (--bias false).
+  for (const field of TRAIN_CONFIG_FIELDS) cmd.option(`--${kebab(field)} ${jsonSchemaOf(field).type === 'boolean' ? '[value]' : '<value>'}`, describeField(field));
   return cmd;
 }
 

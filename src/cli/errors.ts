@@ -3,6 +3,7 @@
 
 import { TokenizerError } from '../data/tokenizer.ts';
 import { SafetensorsError } from '../io/safetensors.ts';
+import { RunStoreError } from '../io/run-store.ts';
 import { SampleError } from '../models/generate.ts';
 import { ConfigError } from '../models/gpt.ts';
 import { StateDictError } from '../nn/parameter-store.ts';
@@ -15,7 +16,7 @@ export class UserError extends Error {
   override name = 'UserError';
 }
 
-const USER_ERRORS = [UserError, ConfigError, CheckpointError, TokenizerError, SafetensorsError, SampleError, StateDictError, ShapeError, NonFiniteLossError, RangeError];
+const USER_ERRORS = [UserError, ConfigError, CheckpointError, RunStoreError, TokenizerError, SafetensorsError, SampleError, StateDictError, ShapeError, NonFiniteLossError, RangeError];
 
 export function isUserError(e: unknown): e is Error {
   return USER_ERRORS.some((cls) => e instanceof cls);

@@ -23,7 +23,7 @@ addConfigFlags(
     .description('train a GPT on a text (default: Moby-Dick); every config field can be set by a flag or --config file')
     .option('--config <file>', 'JSON file of config fields (flags override it)')
     .option('--out <dir>', 'run directory (default runs/<timestamp>)')
-    .option('--resume <dir>', 'continue the run in <dir> exactly where it stopped')
+    .option('--resume <dir>', 'continue the run in <dir> exactly where its latest checkpoint left off')
     .option('--budget-minutes <m>', 'fit the number of iterations to this time budget (unless --max-iters is given)'),
 ).action((opts: TrainOptions) => trainCommand(opts));
 
@@ -37,6 +37,7 @@ program
   .option('--top-k <k>', 'keep only the k most likely tokens (0 = all)', '0')
   .option('--top-p <p>', 'nucleus sampling: keep tokens up to this total probability', '1')
   .option('--seed <s>', 'random seed', '1337')
+  .option('--step <n>', "the checkpoint to sample from: a step number, 'latest' or 'best' (resnorm info lists them)", 'latest')
   .action(sampleCommand);
 
 program
@@ -44,11 +45,12 @@ program
   .description('perplexity and bits per character over the whole validation text (every position)')
   .argument('<run-dir>', 'a run directory written by resnorm train')
   .option('--data <path>', 'evaluate on this text instead of the run’s validation split')
+  .option('--step <n>', "the checkpoint to evaluate: a step number, 'latest' or 'best'", 'latest')
   .action(evalCommand);
 
 program
   .command('info')
-  .description('config, parameter count, steps, tokenizer and best validation loss of a run')
+  .description('config, parameter count, steps, tokenizer, validation losses and the checkpoints of a run')
   .argument('<run-dir>', 'a run directory written by resnorm train')
   .action(infoCommand);
 

@@ -3,12 +3,14 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { splitTrainVal } from '../data/corpus.ts';
+import { bestCheckpoint } from '../io/run-store.ts';
 import { generate } from '../models/generate.ts';
 import { evaluateText } from '../train/evaluate.ts';
 import { CHECKPOINT_FILES } from '../train/checkpoint.ts';
+import { loadCheckpoint, modelOf } from '../train/run-checkpoints.ts';
 import { loadCorpus } from './corpus-files.ts';
 import { UserError } from './errors.ts';
-import { loadModel, readRun } from './run-dir.ts';
+import { loadForInference, openRun } from './run-dir.ts';
 
 function num(v: string, flag: string, integer = false): number {
   const n = Number(v);
@@ -16,9 +18,8 @@ function num(v: string, flag: string, integer = false): number {
   return n;
 }
 
-export function sampleCommand(dir: string, o: { prompt: string; tokens: string; temperature: string; topK: string; topP: string; seed: string }): void {
-  const run = readRun(dir);
-  const model = loadModel(run);
+export async function sampleCommand(dir: string, o: { prompt: string; tokens: string; temperature: string; topK: string; topP: string; seed: string; step?: string }): Promise<void> {
+  const { ckpt: run, model } = await loadForInference(dir, o.step);
   const prompt = run.tokenizer.encode(o.prompt);
   if (prompt.length === 0) throw new UserError('--prompt encodes to no tokens; give at least one character');
   process.stdout.write(o.prompt);
@@ -45,14 +46,13 @@ export function sampleCommand(dir: string, o: { prompt: string; tokens: string; 
   process.stdout.write(text.slice(printed) + '\n');
 }
 
-export function evalCommand(dir: string, o: { data?: string }): void {
-  const run = readRun(dir);
-  const model = loadModel(run);
+export async function evalCommand(dir: string, o: { data?: string; step?: string }): Promise<void> {
+  const { ckpt: run, model } = await loadForInference(dir, o.step);
   const corpus = loadCorpus(o.data ?? run.config.train.data);
   const ids = Int32Array.from(run.tokenizer.encode(corpus.text));
   const evalIds = o.data ? ids : splitTrainVal(ids, run.config.train.valFraction).val;
   const what = o.data ? corpus.source : `the validation split of ${corpus.source}`;
-  console.log(`evaluating ${evalIds.length.toLocaleString('en-US')} tokens of ${what}…`);
+  console.log(`evaluating the checkpoint of step ${run.entry.step} on ${evalIds.length.toLocaleString('en-US')} tokens of ${what}…`);
   const r = evaluateText(model, evalIds, run.config.train.batchSize, (done, total) => {
     if (process.stdout.isTTY) process.stdout.write(`\r${done}/${total} windows`);
   });
@@ -64,12 +64,14 @@ export function evalCommand(dir: string, o: { data?: string }): void {
   console.log(`bits/char   ${((r.loss * r.tokens) / Math.LN2 / chars).toFixed(4)}`);
 }
 
-export function infoCommand(dir: string): void {
-  const run = readRun(dir);
-  const model = loadModel(run);
+export async function infoCommand(dir: string): Promise<void> {
+  const store = await openRun(dir);
+  const all = await store.checkpoints();
+  const run = await loadCheckpoint(store, 'latest', { forTraining: false });
+  const model = modelOf(run);
   const t = run.config.train;
   const m = run.config.model;
-  const size = (f: string) => `${(statSync(join(dir, f)).size / 1024).toFixed(1)} KiB`;
+  const size = (f: string) => `${(statSync(join(dir, run.entry.dir, f)).size / 1024).toFixed(1)} KiB`;
   console.log(`run           ${dir}`);
   console.log(`data          ${t.data ?? 'Moby-Dick (bundled default)'}`);
   console.log(`tokenizer     ${run.tokenizer.kind}, ${run.tokenizer.vocabSize} tokens`);
@@ -78,6 +80,12 @@ export function infoCommand(dir: string): void {
   console.log(`steps         ${run.state.step} of ${t.maxIters}`);
   console.log(`val loss      last ${run.state.lastValLoss?.toFixed(4) ?? '—'}, best ${run.state.bestValLoss?.toFixed(4) ?? '—'}`);
   console.log(`optimizer     AdamW lr ${t.lr} → ${t.minLr}, warmup ${t.warmupIters}, decay to step ${t.lrDecayIters ?? t.maxIters}, weight decay ${t.weightDecay}, clip ${t.gradClip}`);
-  console.log(`files         ${CHECKPOINT_FILES.map((f) => `${f} ${size(f)}`).join(', ')}`);
+  const best = bestCheckpoint(all);
+  console.log(`checkpoints   ${all.length} kept (the last ${t.keepCheckpoints}${t.keepBest ? ' and the best' : ''}); sample or eval one with --step N`);
+  for (const e of all) {
+    const tags = [e === best ? 'best' : '', e === all[all.length - 1] ? 'latest' : ''].filter(Boolean).join(', ');
+    console.log(`  step ${String(e.step).padStart(7)}  val loss ${e.valLoss?.toFixed(4) ?? '—     '}  ${e.savedAt.slice(0, 19).replace('T', ' ') || '(format-1 run)'}  ${e.dir}${tags ? `  (${tags})` : ''}`);
+  }
+  console.log(`files         ${CHECKPOINT_FILES.map((f) => `${f} ${size(f)}`).join(', ')} (latest)`);
   console.log(`config        ${JSON.stringify(t)}`);
 }

@@ -1,13 +1,13 @@
-// Reading and writing run directories (runs/<timestamp>/): the checkpoint files plus metrics.jsonl.
+// Run directories from the command line: naming new ones, opening existing ones on Node's file system,
+// choosing a checkpoint with --step, and turning file-system failures into messages that say what to do.
 
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Tokenizer } from '../data/tokenizer.ts';
-import { GPT } from '../models/gpt.ts';
-import { CHECKPOINT_FILES, decodeWeights, encodeCheckpoint, parseRunConfig, parseState, parseTokenizer, type RunConfigFile } from '../train/checkpoint.ts';
-import type { Trainer, TrainerState } from '../train/trainer.ts';
+import { fsErrorCode } from '../io/run-fs.ts';
+import { describeFsError, RunStore, type CheckpointChoice } from '../io/run-store.ts';
+import type { GPT } from '../models/gpt.ts';
+import { loadCheckpoint, modelOf, type LoadedCheckpoint } from '../train/run-checkpoints.ts';
 import { UserError } from './errors.ts';
-import { writeFileAtomic } from './fs-atomic.ts';
+import { nodeRunFs } from './node-run-fs.ts';
 
 export function timestampDir(base = 'runs'): string {
   const d = new Date();
@@ -15,71 +15,32 @@ export function timestampDir(base = 'runs'): string {
   return join(base, `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`);
 }
 
-function readRunFile(dir: string, name: string): Buffer {
-  const path = join(dir, name);
-  if (!existsSync(path)) {
-    throw new UserError(existsSync(dir) ? `${dir} has no ${name}; is it a resnorm run directory (made by 'resnorm train')?` : `run directory ${dir} does not exist`);
+export function openRun(dir: string): Promise<RunStore> {
+  return RunStore.open(nodeRunFs, dir);
+}
+
+/** `--step N`, `--step latest` or `--step best`. */
+export function parseStepFlag(v: string | undefined): CheckpointChoice {
+  if (v === undefined || v === 'latest') return 'latest';
+  if (v === 'best') return 'best';
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isSafeInteger(n) || n < 0) throw new UserError(`--step must be a step number, 'latest' or 'best', got '${v}'`);
+  return n;
+}
+
+/** A checkpoint's model with its weights, for sampling and evaluation. */
+export async function loadForInference(dir: string, step: string | undefined): Promise<{ ckpt: LoadedCheckpoint; model: GPT }> {
+  const store = await openRun(dir);
+  const ckpt = await loadCheckpoint(store, parseStepFlag(step), { forTraining: false });
+  return { ckpt, model: modelOf(ckpt) };
+}
+
+/** Runs a file-system action, turning its failure (no permission, disk full, not a directory) into a UserError. */
+export async function withFsErrors<T>(what: string, hint: string, action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (e) {
+    if (fsErrorCode(e) === undefined) throw e;
+    throw new UserError(`${what}: ${describeFsError(e)}; ${hint}`);
   }
-  return readFileSync(path);
-}
-
-export interface LoadedRun {
-  dir: string;
-  config: RunConfigFile;
-  tokenizer: Tokenizer;
-  state: TrainerState;
-}
-
-export function readRun(dir: string): LoadedRun {
-  const config = parseRunConfig(readRunFile(dir, 'config.json').toString('utf8'), dir);
-  const tokenizer = parseTokenizer(readRunFile(dir, 'tokenizer.json').toString('utf8'), dir);
-  const state = parseState(readRunFile(dir, 'state.json').toString('utf8'), dir);
-  if (tokenizer.vocabSize !== config.model.vocabSize) {
-    throw new UserError(`${dir}: tokenizer.json has ${tokenizer.vocabSize} tokens but the model's vocabulary is ${config.model.vocabSize}; the files come from different runs`);
-  }
-  return { dir, config, tokenizer, state };
-}
-
-/** The run's model with its saved weights. */
-export function loadModel(run: LoadedRun): GPT {
-  const model = GPT.create(run.config.model);
-  const { state } = decodeWeights(new Uint8Array(readRunFile(run.dir, 'model.safetensors')), join(run.dir, 'model.safetensors'));
-  model.store!.loadStateDict(state, join(run.dir, 'model.safetensors'));
-  return model;
-}
-
-export function readCheckpointBytes(dir: string): { model: Uint8Array; optimizer: Uint8Array; state: string } {
-  return {
-    model: new Uint8Array(readRunFile(dir, 'model.safetensors')),
-    optimizer: new Uint8Array(readRunFile(dir, 'optimizer.safetensors')),
-    state: readRunFile(dir, 'state.json').toString('utf8'),
-  };
-}
-
-/** Writes every checkpoint file atomically; state.json goes last so it only names a complete save. */
-export async function saveCheckpoint(dir: string, trainer: Trainer, tokenizer: Tokenizer): Promise<void> {
-  mkdirSync(dir, { recursive: true });
-  const files = await encodeCheckpoint(trainer, tokenizer);
-  for (const name of CHECKPOINT_FILES) writeFileAtomic(join(dir, name), files[name]);
-}
-
-export function appendMetrics(dir: string, record: Record<string, unknown>): void {
-  appendFileSync(join(dir, 'metrics.jsonl'), JSON.stringify(record) + '\n');
-}
-
-/** On resume, drops metric lines past the checkpoint's step (they were logged after the last save). */
-export function truncateMetrics(dir: string, step: number): void {
-  const path = join(dir, 'metrics.jsonl');
-  if (!existsSync(path)) return;
-  const kept = readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .filter((l) => {
-      try {
-        return (JSON.parse(l) as { step: number }).step <= step;
-      } catch {
-        return false;
-      }
-    });
-  writeFileAtomic(path, kept.map((l) => l + '\n').join(''));
 }

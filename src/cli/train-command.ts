@@ -1,21 +1,25 @@
-// `resnorm train`: builds or resumes a run, trains with progress, evaluates, samples, checkpoints
-// atomically, and saves cleanly on Ctrl-C.
+// `resnorm train`: builds or resumes a run under its lock, trains with progress, evaluates, samples,
+// commits checkpoints as a whole (src/io/run-store.ts), and saves cleanly on Ctrl-C.
 
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { CharTokenizer } from '../data/char-tokenizer.ts';
 import { splitTrainVal } from '../data/corpus.ts';
 import { trainBpe } from '../data/bpe-tokenizer.ts';
 import type { Tokenizer } from '../data/tokenizer.ts';
+import { appendJsonl, repairJsonl } from '../io/jsonl-log.ts';
+import { CheckpointWriteError, describeFsError, RunStore } from '../io/run-store.ts';
+import { fsErrorCode } from '../io/run-fs.ts';
 import { generate } from '../models/generate.ts';
 import { GPT } from '../models/gpt.ts';
-import { restoreTrainer } from '../train/checkpoint.ts';
 import { modelConfigOf, parseTrainConfig, type TrainConfig } from '../train/config.ts';
+import { loadCheckpoint, resumeTrainer, saveCheckpoint, type LoadedCheckpoint } from '../train/run-checkpoints.ts';
 import { Trainer } from '../train/trainer.ts';
 import { configOverrides } from './config-flags.ts';
 import { loadCorpus } from './corpus-files.ts';
 import { UserError } from './errors.ts';
-import { appendMetrics, readCheckpointBytes, readRun, saveCheckpoint, timestampDir, truncateMetrics } from './run-dir.ts';
+import { nodeRunFs } from './node-run-fs.ts';
+import { timestampDir, withFsErrors } from './run-dir.ts';
+import { acquireRunLock, type RunLock } from './run-lock.ts';
 import { createProgress } from './progress.ts';
 import { chooseIterations } from './time-budget.ts';
 
@@ -27,7 +31,7 @@ export interface TrainOptions extends Record<string, unknown> {
 }
 
 /** Fields that may change when a run is resumed; changing anything else would break exact continuation. */
-const RESUMABLE_OVERRIDES = new Set(['maxIters', 'evalInterval', 'evalIters', 'logInterval', 'sampleLength', 'data']);
+const RESUMABLE_OVERRIDES = new Set(['maxIters', 'evalInterval', 'evalIters', 'logInterval', 'sampleLength', 'data', 'keepCheckpoints', 'keepBest']);
 
 function readConfigFile(path: string): Record<string, unknown> {
   if (!existsSync(path)) throw new UserError(`--config ${path}: no such file`);
@@ -52,30 +56,89 @@ export function promptFor(tokenizer: Tokenizer, text: string): number[] {
   return [0];
 }
 
+/** Opens the run to resume under its lock, clears the debris of an interrupted save, loads its latest checkpoint. */
+async function openForResume(dir: string): Promise<{ store: RunStore; lock: RunLock; ckpt: LoadedCheckpoint }> {
+  const store = await RunStore.open(nodeRunFs, dir);
+  const lock = await withFsErrors(`cannot lock ${dir}`, 'check that the directory is writable', async () => acquireRunLock(dir, `resnorm train --resume ${dir}`));
+  try {
+    const removed = await store.collectGarbage();
+    if (removed.length > 0) console.log(`removed what an interrupted save left in ${dir}: ${removed.join(', ')}`);
+    return { store, lock, ckpt: await loadCheckpoint(store, 'latest', { forTraining: true }) };
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+}
+
+/** A new run's --out must be a directory (or nothing yet) that holds no run. */
+async function refuseUnusableOut(dir: string): Promise<void> {
+  if ((await nodeRunFs.kind(dir)) === 'file') throw new UserError(`--out ${dir} is a file; a run needs a directory of its own — pass another path`);
+  if (await RunStore.holdsRun(nodeRunFs, dir)) throw new UserError(`${dir} already holds a run; pass --resume ${dir} to continue it, or another --out`);
+}
+
+/** Makes the new run's directory and takes its lock; refuses a path that is a file or already holds a run. */
+async function createRun(dir: string): Promise<{ store: RunStore; lock: RunLock }> {
+  const fs = nodeRunFs;
+  await refuseUnusableOut(dir);
+  const hint = 'choose another --out, or fix the permissions';
+  await withFsErrors(`cannot create the run directory ${dir}`, hint, () => fs.mkdir(dir));
+  const lock = await withFsErrors(`cannot write in ${dir}`, hint, async () => acquireRunLock(dir, `resnorm train --out ${dir}`));
+  try {
+    await refuseUnusableOut(dir);
+    return { store: await withFsErrors(`cannot write in ${dir}`, hint, () => RunStore.create(fs, dir, 'gpt')), lock };
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+}
+
+/** What to tell a user whose save or log write failed: the error, what is intact, and how to go on. */
+function stoppedByWriteFailure(e: unknown, dir: string, lastSaved: number | null): UserError {
+  const what = e instanceof CheckpointWriteError ? e.message : `could not append to ${dir}/metrics.jsonl: ${describeFsError(e)}`;
+  const next = lastSaved === null ? `start the run again` : `continue from step ${lastSaved} with: resnorm train --resume ${dir}`;
+  return new UserError(`${what}. Training stopped; free some space or fix the permissions, then ${next}`);
+}
+
 export async function trainCommand(opts: TrainOptions): Promise<void> {
   const overrides = configOverrides(opts);
   let config: TrainConfig;
-  let dir: string;
   let tokenizer: Tokenizer | null = null;
   let fileConfig: Record<string, unknown> = {};
-  const resumed = opts.resume ? readRun(opts.resume) : null;
-  if (resumed) {
+  let resumed: Awaited<ReturnType<typeof openForResume>> | null = null;
+  if (opts.resume) {
     const bad = Object.keys(overrides).filter((k) => !RESUMABLE_OVERRIDES.has(k));
     if (bad.length > 0 || opts.config) {
       throw new UserError(`--resume continues a run exactly, so only ${[...RESUMABLE_OVERRIDES].join(', ')} may change; drop ${opts.config ? '--config' : bad.map((k) => `--${k}`).join(', ')}`);
     }
-    config = parseTrainConfig({ ...resumed.config.train, ...overrides }, 'resumed config');
-    dir = resumed.dir;
-    tokenizer = resumed.tokenizer;
+    resumed = await openForResume(opts.resume);
+    config = parseTrainConfig({ ...resumed.ckpt.config.train, ...overrides }, 'resumed config');
+    tokenizer = resumed.ckpt.tokenizer;
   } else {
     fileConfig = opts.config ? readConfigFile(opts.config) : {};
     config = parseTrainConfig({ ...fileConfig, ...overrides }, opts.config ?? 'flags');
-    dir = opts.out ?? timestampDir();
-    if (existsSync(join(dir, 'state.json'))) throw new UserError(`${dir} already holds a run; pass --resume ${dir} to continue it, or another --out`);
+    // Said before the corpus loads; createRun checks again under the lock.
+    if (opts.out !== undefined) await refuseUnusableOut(opts.out);
   }
+  const lock = resumed?.lock;
+  try {
+    await train(opts, config, tokenizer, fileConfig, overrides, resumed);
+  } finally {
+    lock?.release();
+  }
+}
 
+async function train(
+  opts: TrainOptions,
+  initial: TrainConfig,
+  resumedTokenizer: Tokenizer | null,
+  fileConfig: Record<string, unknown>,
+  overrides: Record<string, unknown>,
+  resumed: { store: RunStore; lock: RunLock; ckpt: LoadedCheckpoint } | null,
+): Promise<void> {
+  let config = initial;
   const corpus = loadCorpus(config.data);
   console.log(`data: ${corpus.source} (${corpus.text.length.toLocaleString('en-US')} characters)`);
+  let tokenizer = resumedTokenizer;
   if (!tokenizer) {
     if (config.tokenizer === 'bpe') {
       console.log(`training a byte-level BPE vocabulary of ${config.bpeVocabSize} tokens…`);
@@ -99,30 +162,86 @@ export async function trainCommand(opts: TrainOptions): Promise<void> {
 
   const model = GPT.create(modelConfigOf(config, tokenizer.vocabSize), { seed: config.seed });
   const trainer = new Trainer(model, config, data);
+  let lastSaved: number | null = null;
   if (resumed) {
-    restoreTrainer(trainer, readCheckpointBytes(dir), dir);
-    truncateMetrics(dir, trainer.step);
-    console.log(`resuming ${dir} at step ${trainer.step}`);
+    resumeTrainer(trainer, resumed.ckpt);
+    lastSaved = trainer.step;
+    const step = trainer.step;
+    const repair = await repairJsonl(nodeRunFs, resumed.store.metricsPath, (r) => typeof r.step === 'number' && r.step <= step);
+    if (repair && repair.tornBytes > 0) console.log(`metrics.jsonl ended in a torn line (${repair.tornBytes} bytes, cut off when the last run was interrupted); removed it`);
+    if (repair && repair.corruptLines > 0) console.log(`metrics.jsonl had ${repair.corruptLines} unreadable line(s); removed them`);
+    if (repair && repair.droppedRecords > 0) console.log(`metrics.jsonl: dropped ${repair.droppedRecords} record(s) logged after step ${step}, where this run resumes`);
+    console.log(`resuming ${resumed.store.dir} at step ${step}`);
   }
+  const dir = resumed?.store.dir ?? opts.out ?? timestampDir();
   if (trainer.step >= config.maxIters) throw new UserError(`${dir} is already at step ${trainer.step} = maxIters; pass --max-iters N with N > ${trainer.step} to train further`);
   console.log(
     `model: ${config.nLayer} layers, ${config.nHead} heads, width ${config.nEmbd}, block ${config.blockSize}, ${config.placement}-${config.norm}, ${(model.numParameters() / 1e6).toFixed(2)}M parameters; backend ${model.backend.name}`,
   );
+  const { store, lock } = resumed ?? (await createRun(dir));
+  try {
+    await trainLoop({ config, tokenizer, corpusText: corpus.text, model, trainer, store, lock, lastSaved, migrate: resumed?.ckpt.entry.dir === '.' });
+  } finally {
+    if (!resumed) lock.release();
+  }
+}
+
+interface LoopInput {
+  config: TrainConfig;
+  tokenizer: Tokenizer;
+  corpusText: string;
+  model: GPT;
+  trainer: Trainer;
+  store: RunStore;
+  lock: RunLock;
+  /** The step of the latest committed checkpoint, null before the first. */
+  lastSaved: number | null;
+  /** The run is in format 1 (loose files): save at once, which moves it to checkpoints/. */
+  migrate: boolean;
+}
+
+async function trainLoop(o: LoopInput): Promise<void> {
+  const { config, tokenizer, model, trainer, store, lock } = o;
+  const dir = store.dir;
+  let lastSaved = o.lastSaved;
+  const keep = { last: config.keepCheckpoints, best: config.keepBest };
+  const save = async (valLoss: number | null) => {
+    lock.assertHeld();
+    try {
+      await saveCheckpoint(store, trainer, tokenizer, { valLoss, keep });
+    } catch (e) {
+      if (e instanceof CheckpointWriteError) throw stoppedByWriteFailure(e, dir, lastSaved);
+      throw e;
+    }
+    lastSaved = trainer.step;
+  };
+  const log = async (record: Record<string, unknown>) => {
+    try {
+      await appendJsonl(store.fs, store.metricsPath, record);
+    } catch (e) {
+      if (fsErrorCode(e) !== undefined) throw stoppedByWriteFailure(e, dir, lastSaved);
+      throw e;
+    }
+  };
   console.log(`training ${config.maxIters - trainer.step} iterations (batch ${config.batchSize}) into ${dir}`);
 
   let stopRequested = false;
   const onSigint = () => {
-    if (stopRequested) process.exit(130);
+    if (stopRequested) {
+      lock.release();
+      process.exit(130);
+    }
     stopRequested = true;
     progress.log('Ctrl-C: finishing this step and saving a checkpoint (Ctrl-C again to quit without saving)…');
   };
   process.on('SIGINT', onSigint);
-  const prompt = promptFor(tokenizer, corpus.text);
+  const prompt = promptFor(tokenizer, o.corpusText);
   const t0 = performance.now();
   const startStep = trainer.step;
   const tokensPerStep = config.batchSize * config.blockSize;
   const progress = createProgress(config.maxIters, trainer.step, config.logInterval);
-  await saveCheckpoint(dir, trainer, tokenizer);
+  // A new run is resumable from its first instant; a format-1 run moves to checkpoints/ now.
+  if (lastSaved === null || o.migrate) await save(null);
   let result: 'done' | 'stopped';
   try {
     result = await trainer.run(config.maxIters, {
@@ -131,16 +250,16 @@ export async function trainCommand(opts: TrainOptions): Promise<void> {
         const tokensPerSec = ((m.step - startStep) * tokensPerStep) / elapsed;
         progress.update({ step: m.step, loss: m.trainLoss, val: trainer.lastValLoss, tokensPerSec });
         if (m.step % config.logInterval === 0) {
-          appendMetrics(dir, { step: m.step, trainLoss: m.trainLoss, lr: m.lr, gradNorm: m.gradNorm, tokensPerSec, wallTime: elapsed });
+          await log({ step: m.step, trainLoss: m.trainLoss, lr: m.lr, gradNorm: m.gradNorm, tokensPerSec, wallTime: elapsed });
         }
         // Let the event loop run so Ctrl-C is seen between steps.
         await new Promise((r) => setImmediate(r));
       },
       onEval: async (e) => {
-        appendMetrics(dir, { step: e.step, trainLoss: e.trainLoss, valLoss: e.valLoss, wallTime: (performance.now() - t0) / 1000 });
+        await log({ step: e.step, trainLoss: e.trainLoss, valLoss: e.valLoss, wallTime: (performance.now() - t0) / 1000 });
         const sample = config.sampleLength > 0 ? tokenizer.decode(generate(model, prompt, { maxNewTokens: config.sampleLength, seed: config.seed + e.step })) : '';
         progress.log(`step ${e.step}: train loss ${e.trainLoss.toFixed(4)}, val loss ${e.valLoss.toFixed(4)}${sample ? `\n--- sample ---\n${sample.trim()}\n--------------` : ''}`);
-        await saveCheckpoint(dir, trainer, tokenizer);
+        await save(e.valLoss);
       },
       shouldStop: () => stopRequested,
     });
@@ -148,7 +267,7 @@ export async function trainCommand(opts: TrainOptions): Promise<void> {
     progress.stop();
     process.off('SIGINT', onSigint);
   }
-  await saveCheckpoint(dir, trainer, tokenizer);
+  if (lastSaved !== trainer.step) await save(null);
   if (result === 'stopped') {
     console.log(`stopped at step ${trainer.step}; checkpoint saved. Continue with: resnorm train --resume ${dir}`);
     return;

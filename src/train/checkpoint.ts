@@ -49,7 +49,7 @@ export function restoreTrainer(trainer: Trainer, files: { model: Uint8Array; opt
   }
   const optStep = Number(opt.metadata.step);
   if (weightStep !== st.step || optStep !== st.step) {
-    throw new CheckpointError(`${dir}: the checkpoint files disagree (model step ${weightStep}, optimizer step ${optStep}, state step ${st.step}) — a save was interrupted; restore the directory from a backup`);
+    throw new CheckpointError(`${dir}: the checkpoint files disagree (model step ${weightStep}, optimizer step ${optStep}, state step ${st.step}) — the checkpoint is damaged; resume from another one (resnorm info lists them)`);
   }
   const store = trainer.model.store!;
   for (const name of ['m', 'v']) {

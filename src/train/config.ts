@@ -44,6 +44,9 @@ export const TrainConfigSchema = z
     logInterval: posInt.default(10),
     sampleLength: z.number().int().nonnegative().default(200),
     seed: z.number().int().nonnegative().max(4294967295).default(1337),
+    // checkpoints: the last keepCheckpoints by step are kept, and with keepBest the best by validation loss
+    keepCheckpoints: posInt.default(3),
+    keepBest: z.boolean().default(false),
   })
   .strict();
 
