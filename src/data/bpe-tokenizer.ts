@@ -15,13 +15,19 @@ import { MAX_VOCAB, mergeWord, pairKey } from './bpe-merge.ts';
 import { learnMerges, type BpeTrainOptions } from './bpe-train.ts';
 import { pretokenize } from './pretokenize.ts';
 import type { BpeTokenizerJSON, Tokenizer } from './tokenizer.ts';
-import { TokenizerError, checkSavedTokenizer } from './tokenizer-error.ts';
+import { TokenizerError, checkSavedTokenizer, preview } from './tokenizer-error.ts';
 
 export type { BpeProgress, BpeTrainOptions } from './bpe-train.ts';
 
 /** Caching bounds: enough for a book's distinct words, without growing forever on odd input. */
 const CACHE_ENTRIES = 65536;
 const CACHE_WORD_LENGTH = 64;
+/**
+ * The bytes all tokens may spell out together. A trained vocabulary stays far below (its tokens are
+ * pieces of the training text's words), but merge k can join token 256 + k − 1 to itself, doubling
+ * a length each step: forty such merges in a corrupt file would ask for a terabyte.
+ */
+const MAX_TOKEN_BYTES = 64 * 1024 * 1024;
 const utf8 = new TextEncoder();
 
 export class BpeTokenizer implements Tokenizer {
@@ -36,10 +42,11 @@ export class BpeTokenizer implements Tokenizer {
   constructor(merges: readonly (readonly [number, number])[]) {
     if (256 + merges.length > MAX_VOCAB) throw new TokenizerError(`BPE tokenizer has ${merges.length} merges; at most ${MAX_VOCAB - 256} are supported`);
     this.bytesOf = BASE_BYTES.map((b) => Uint8Array.of(b));
+    let totalBytes = 256;
     merges.forEach((m, k) => {
       const limit = 256 + k;
       if (!Array.isArray(m) || m.length !== 2 || !m.every((id) => Number.isInteger(id) && id >= 0 && id < limit)) {
-        throw new TokenizerError(`BPE merge ${k} is ${JSON.stringify(m)}; it must be a pair of existing token ids, each an integer in [0, ${limit})`);
+        throw new TokenizerError(`BPE merge ${k} is ${preview(m)}; it must be a pair of existing token ids, each an integer in [0, ${limit})`);
       }
       const key = pairKey(m[0], m[1]);
       if (this.ranks.has(key)) {
@@ -47,6 +54,10 @@ export class BpeTokenizer implements Tokenizer {
       }
       this.ranks.set(key, k);
       const [a, b] = [this.bytesOf[m[0]], this.bytesOf[m[1]]];
+      totalBytes += a.length + b.length;
+      if (totalBytes > MAX_TOKEN_BYTES) {
+        throw new TokenizerError(`BPE merge ${k} brings the bytes spelled by all tokens above ${MAX_TOKEN_BYTES}, far more than any trained vocabulary has; the merges list is corrupt`);
+      }
       const joined = new Uint8Array(a.length + b.length);
       joined.set(a);
       joined.set(b, a.length);
@@ -59,7 +70,7 @@ export class BpeTokenizer implements Tokenizer {
   static fromJSON(json: unknown): BpeTokenizer {
     const obj = checkSavedTokenizer(json, 'bpe');
     if (obj.pretokenizer !== 'gpt2') {
-      throw new TokenizerError(`bpe tokenizer JSON has pretokenizer ${JSON.stringify(obj.pretokenizer) ?? 'undefined'}; only 'gpt2' is supported`);
+      throw new TokenizerError(`bpe tokenizer JSON has pretokenizer ${preview(obj.pretokenizer)}; only 'gpt2' is supported`);
     }
     if (!Array.isArray(obj.merges)) throw new TokenizerError(`bpe tokenizer JSON field 'merges' must be an array of [a, b] id pairs, found ${typeof obj.merges}`);
     return new BpeTokenizer(obj.merges as [number, number][]);

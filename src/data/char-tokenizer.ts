@@ -2,7 +2,7 @@
 // the training text. Code points, not UTF-16 units, so an emoji is one token and never half of one.
 
 import type { CharTokenizerJSON, Tokenizer } from './tokenizer.ts';
-import { TokenizerError, checkSavedTokenizer } from './tokenizer-error.ts';
+import { TokenizerError, checkSavedTokenizer, preview } from './tokenizer-error.ts';
 
 export class CharTokenizer implements Tokenizer {
   readonly kind = 'char';
@@ -15,7 +15,7 @@ export class CharTokenizer implements Tokenizer {
     if (chars.length === 0) throw new TokenizerError('a character tokenizer needs at least one character; train it on a non-empty text');
     chars.forEach((c, i) => {
       if (typeof c !== 'string' || c.length === 0 || String.fromCodePoint(c.codePointAt(0)!) !== c) {
-        throw new TokenizerError(`character tokenizer entry ${i} is ${JSON.stringify(c)}, not a single Unicode code point`);
+        throw new TokenizerError(`character tokenizer entry ${i} is ${preview(c)}, not a single Unicode code point`);
       }
       if (i > 0 && chars[i - 1].codePointAt(0)! >= c.codePointAt(0)!) {
         throw new TokenizerError(`character tokenizer entries ${i - 1} and ${i} (${describe(chars[i - 1])}, ${describe(c)}) are not in increasing code-point order`);

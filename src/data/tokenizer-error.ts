@@ -11,11 +11,24 @@ export function checkSavedTokenizer(json: unknown, kind: 'char' | 'bpe'): Record
     throw new TokenizerError(`${kind} tokenizer JSON must be an object, found ${json === null ? 'null' : Array.isArray(json) ? 'an array' : typeof json}`);
   }
   const obj = json as Record<string, unknown>;
-  if (obj.kind !== kind) throw new TokenizerError(`${kind} tokenizer JSON has kind ${JSON.stringify(obj.kind) ?? 'undefined'}, expected '${kind}'`);
+  if (obj.kind !== kind) throw new TokenizerError(`${kind} tokenizer JSON has kind ${preview(obj.kind)}, expected '${kind}'`);
   if (obj.version !== 1) {
-    throw new TokenizerError(
-      `${kind} tokenizer JSON has version ${JSON.stringify(obj.version) ?? 'undefined'}; this resnorm reads version 1 — upgrade resnorm or re-train the tokenizer`,
-    );
+    throw new TokenizerError(`${kind} tokenizer JSON has version ${preview(obj.version)}; this resnorm reads version 1 — upgrade resnorm or re-train the tokenizer`);
   }
   return obj;
+}
+
+/**
+ * A short rendering of any parsed JSON value for an error message, in JSON's notation. Not
+ * JSON.stringify: a corrupt file can nest arrays thousands deep (stringify then overflows the
+ * stack) or hold megabytes in one field.
+ */
+export function preview(v: unknown, depth = 0): string {
+  if (Array.isArray(v)) {
+    if (depth >= 2) return v.length === 0 ? '[]' : '[…]';
+    return `[${v.slice(0, 6).map((x) => preview(x, depth + 1)).join(',')}${v.length > 6 ? ',…' : ''}]`;
+  }
+  if (typeof v === 'object' && v !== null) return '{…}';
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  return String(v);
 }

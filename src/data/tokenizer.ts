@@ -3,7 +3,7 @@
 
 import { BpeTokenizer } from './bpe-tokenizer.ts';
 import { CharTokenizer } from './char-tokenizer.ts';
-import { TokenizerError } from './tokenizer-error.ts';
+import { TokenizerError, preview } from './tokenizer-error.ts';
 
 export { TokenizerError } from './tokenizer-error.ts';
 
@@ -47,7 +47,7 @@ export function tokenizerFromJSON(json: unknown): Tokenizer {
     case 'bpe':
       return BpeTokenizer.fromJSON(json);
     default:
-      throw new TokenizerError(`tokenizer JSON has kind ${JSON.stringify(kind) ?? 'undefined'}; expected 'char' or 'bpe' — was this file written by resnorm?`);
+      throw new TokenizerError(`tokenizer JSON has kind ${preview(kind)}; expected 'char' or 'bpe' — was this file written by resnorm?`);
   }
 }
 

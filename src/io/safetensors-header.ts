@@ -99,10 +99,10 @@ function parseEntry(name: string, value: unknown, bufferLen: number, fail: (msg:
     return fail(`${t} has dtype '${dtype}', ${why}; resnorm reads ${READABLE_DTYPES.join(', ')} — convert the tensor to one of them (e.g. F32)`);
   }
   if (!Array.isArray(shape) || !shape.every(isNonNegativeInt)) {
-    return fail(`${t} has shape ${JSON.stringify(shape)}; a shape must be a list of non-negative integers; ${CORRUPT}`);
+    return fail(`${t} has shape ${preview(shape)}; a shape must be a list of non-negative integers; ${CORRUPT}`);
   }
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isNonNegativeInt)) {
-    return fail(`${t} has data_offsets ${JSON.stringify(offsets)}; they must be [begin, end], two non-negative integers; ${CORRUPT}`);
+    return fail(`${t} has data_offsets ${preview(offsets)}; they must be [begin, end], two non-negative integers; ${CORRUPT}`);
   }
   const [begin, end] = offsets as [number, number];
   if (begin > end) return fail(`${t} has data_offsets [${begin}, ${end}] with begin after end; ${CORRUPT}`);
@@ -139,6 +139,20 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 function isNonNegativeInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+/**
+ * A short rendering of a header value for a message. Not JSON.stringify: a corrupt header can nest
+ * arrays thousands deep (stringify then overflows the stack) or hold megabytes in one field.
+ */
+function preview(v: unknown, depth = 0): string {
+  if (Array.isArray(v)) {
+    if (depth >= 2) return v.length === 0 ? '[]' : '[…]';
+    return `[${v.slice(0, 8).map((x) => preview(x, depth + 1)).join(',')}${v.length > 8 ? ',…' : ''}]`;
+  }
+  if (typeof v === 'object' && v !== null) return '{…}';
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  return String(v);
 }
 
 function describe(v: unknown): string {

@@ -220,4 +220,13 @@ describe('saved form', () => {
     expect(() => BpeTokenizer.fromJSON({ ...json, pretokenizer: 'llama' })).toThrow(/pretokenizer "llama"/);
     expect(() => BpeTokenizer.fromJSON({ ...json, kind: 'char' })).toThrow(/kind "char", expected 'bpe'/);
   });
+  it('refuses merges that would spell out more bytes than any vocabulary, before allocating them', () => {
+    // Found by test/io/fuzz-readers.test.ts: each merge doubling the last token asked for 2^33 bytes
+    // (a RangeError); each merge growing it by one byte took 18 s and 2 GB.
+    const doubling = [[0, 0], ...Array.from({ length: 39 }, (_, k) => [256 + k, 256 + k])];
+    const growing = [[0, 0], ...Array.from({ length: 65000 }, (_, k) => [256 + k, 0])];
+    for (const merges of [doubling, growing]) {
+      expect(() => BpeTokenizer.fromJSON({ kind: 'bpe', version: 1, pretokenizer: 'gpt2', merges })).toThrow(/bytes spelled by all tokens above 67108864/);
+    }
+  });
 });

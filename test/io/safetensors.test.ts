@@ -229,6 +229,10 @@ describe('decode rejects corrupt files before touching data', () => {
     expectCorrupt(rawFile('{"w":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}', 8), /shape \[-2\]/);
     expectCorrupt(rawFile('{"w":{"dtype":"F32","shape":[2.5],"data_offsets":[0,8]}}', 8), /non-negative integers/);
     expectCorrupt(rawFile('{"w":{"dtype":"F32","shape":"2","data_offsets":[0,8]}}', 8), /non-negative integers/);
+    // Found by test/io/fuzz-readers.test.ts: quoting a deep nest with JSON.stringify overflowed the stack.
+    const deep = '['.repeat(20000) + ']'.repeat(20000);
+    expectCorrupt(rawFile(`{"w":{"dtype":"F32","shape":${deep},"data_offsets":[0,8]}}`, 8), /shape \[\[\[…\]\]\]; a shape must be/);
+    expectCorrupt(rawFile(`{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,${deep}]}}`, 8), /data_offsets \[0,\[\[…\]\]\]/);
   });
   it('offsets that are malformed, reversed or out of range', () => {
     expectCorrupt(rawFile('{"w":{"dtype":"F32","shape":[2],"data_offsets":[0]}}', 8), /data_offsets \[0\]/);
