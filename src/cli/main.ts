@@ -31,7 +31,7 @@ program
   .command('sample')
   .description('generate text from a trained run, streaming it as it comes')
   .argument('<run-dir>', 'a run directory written by resnorm train')
-  .option('--prompt <text>', 'text to continue', '\n')
+  .option('--prompt <text>', 'text to continue (default: a newline, or a space, when the vocabulary has one)')
   .option('--tokens <n>', 'number of tokens to generate', '500')
   .option('--temperature <t>', 'sampling temperature (0 = greedy)', '0.8')
   .option('--top-k <k>', 'keep only the k most likely tokens (0 = all)', '0')

@@ -11,6 +11,7 @@ import { loadCheckpoint, modelOf } from '../train/run-checkpoints.ts';
 import { loadCorpus } from './corpus-files.ts';
 import { UserError } from './errors.ts';
 import { loadForInference, openRun } from './run-dir.ts';
+import { promptFor } from './train-command.ts';
 
 function num(v: string, flag: string, integer = false): number {
   const n = Number(v);
@@ -18,11 +19,14 @@ function num(v: string, flag: string, integer = false): number {
   return n;
 }
 
-export async function sampleCommand(dir: string, o: { prompt: string; tokens: string; temperature: string; topK: string; topP: string; seed: string; step?: string }): Promise<void> {
+export async function sampleCommand(dir: string, o: { prompt?: string; tokens: string; temperature: string; topK: string; topP: string; seed: string; step?: string }): Promise<void> {
   const { ckpt: run, model } = await loadForInference(dir, o.step);
-  const prompt = run.tokenizer.encode(o.prompt);
+  // Without --prompt, start from a newline (or a space) when the vocabulary has one: a text with
+  // neither would refuse a fixed default.
+  const promptText = o.prompt ?? run.tokenizer.decode(promptFor(run.tokenizer, ''));
+  const prompt = run.tokenizer.encode(promptText);
   if (prompt.length === 0) throw new UserError('--prompt encodes to no tokens; give at least one character');
-  process.stdout.write(o.prompt);
+  process.stdout.write(promptText);
   const ids: number[] = [];
   let printed = 0;
   generate(model, prompt, {

@@ -44,8 +44,10 @@ function readConfigFile(path: string): Record<string, unknown> {
   }
 }
 
+/** The start of samples: a newline, else a space, else the text's first character, else token 0. */
 export function promptFor(tokenizer: Tokenizer, text: string): number[] {
   for (const p of ['\n', ' ', text[0]]) {
+    if (!p) continue;
     try {
       const ids = tokenizer.encode(p);
       if (ids.length > 0) return ids;
@@ -225,16 +227,18 @@ async function trainLoop(o: LoopInput): Promise<void> {
   };
   console.log(`training ${config.maxIters - trainer.step} iterations (batch ${config.batchSize}) into ${dir}`);
 
+  // Ctrl-C, or SIGTERM from a service manager: finish the step, save, and say how to continue.
   let stopRequested = false;
-  const onSigint = () => {
+  const onStopSignal = (signal: NodeJS.Signals) => {
     if (stopRequested) {
       lock.release();
       process.exit(130);
     }
     stopRequested = true;
-    progress.log('Ctrl-C: finishing this step and saving a checkpoint (Ctrl-C again to quit without saving)…');
+    progress.log(`${signal === 'SIGINT' ? 'Ctrl-C' : signal}: finishing this step and saving a checkpoint (Ctrl-C again to quit without saving)…`);
   };
-  process.on('SIGINT', onSigint);
+  process.on('SIGINT', onStopSignal);
+  process.on('SIGTERM', onStopSignal);
   const prompt = promptFor(tokenizer, o.corpusText);
   const t0 = performance.now();
   const startStep = trainer.step;
@@ -265,7 +269,8 @@ async function trainLoop(o: LoopInput): Promise<void> {
     });
   } finally {
     progress.stop();
-    process.off('SIGINT', onSigint);
+    process.off('SIGINT', onStopSignal);
+    process.off('SIGTERM', onStopSignal);
   }
   if (lastSaved !== trainer.step) await save(null);
   if (result === 'stopped') {

@@ -1,27 +1,16 @@
 // The resnorm command end to end: a tiny run, its files, sample/info/eval, Ctrl-C, and the user errors
 // (each one a single clear line, no stack trace, nothing lost).
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { BIN, cli, expectUserError, latestCheckpoint } from '../helpers/cli.ts';
 
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'resnorm.js');
 const tmp = mkdtempSync(join(tmpdir(), 'resnorm-cli-'));
 const corpus = join(tmp, 'tiny.txt');
 const TINY = ['--data', corpus, '--n-layer', '1', '--n-head', '2', '--n-embd', '16', '--block-size', '16', '--batch-size', '4', '--eval-iters', '2', '--sample-length', '20'];
-
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
-function expectUserError(r: ReturnType<typeof cli>, pattern: RegExp) {
-  expect(r.code).toBe(1);
-  expect(r.err).toMatch(pattern);
-  expect(r.err).not.toMatch(/\n\s+at /); // no stack trace
-}
 
 const run = join(tmp, 'run');
 beforeAll(() => {
@@ -32,10 +21,14 @@ beforeAll(() => {
 
 describe('resnorm CLI', () => {
   it('writes a complete run directory', () => {
-    for (const f of ['config.json', 'tokenizer.json', 'model.safetensors', 'optimizer.safetensors', 'state.json', 'metrics.jsonl']) expect(existsSync(join(run, f)), f).toBe(true);
+    for (const f of ['run.json', 'metrics.jsonl', 'checkpoints/index.json']) expect(existsSync(join(run, f)), f).toBe(true);
+    const latest = latestCheckpoint(run);
+    expect(latest.step).toBe(12);
+    for (const f of ['config.json', 'tokenizer.json', 'model.safetensors', 'optimizer.safetensors', 'state.json']) expect(existsSync(join(latest.dir, f)), f).toBe(true);
     const metrics = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
     expect(metrics.some((m) => m.valLoss !== undefined && m.step === 12)).toBe(true);
-    expect(JSON.parse(readFileSync(join(run, 'state.json'), 'utf8')).step).toBe(12);
+    expect(JSON.parse(readFileSync(join(latest.dir, 'state.json'), 'utf8')).step).toBe(12);
+    expect(existsSync(join(run, 'lock.json')), 'the lock is released').toBe(false);
   });
 
   it('reports info, samples deterministically and evaluates every validation position', () => {
@@ -68,7 +61,7 @@ describe('resnorm CLI', () => {
       child.on('exit', () => resolve());
     });
     expect(stdout).toMatch(/checkpoint saved\. Continue with: resnorm train --resume/);
-    const step = JSON.parse(readFileSync(join(out, 'state.json'), 'utf8')).step as number;
+    const step = latestCheckpoint(out).step;
     expect(step).toBeGreaterThanOrEqual(20);
     const r = cli('train', '--resume', out, '--max-iters', String(step + 3), '--sample-length', '0');
     expect(r.code).toBe(0);
@@ -98,12 +91,13 @@ describe('resnorm CLI', () => {
   it('refuses a corrupt checkpoint and one that does not match its config', () => {
     const broken = join(tmp, 'broken');
     expect(cli('train', ...TINY, '--max-iters', '2', '--eval-interval', '2', '--out', broken, '--sample-length', '0').code).toBe(0);
-    const model = join(broken, 'model.safetensors');
+    const latest = latestCheckpoint(broken).dir;
+    const model = join(latest, 'model.safetensors');
     const bytes = readFileSync(model);
     writeFileSync(model, bytes.subarray(0, bytes.length - 10));
     expectUserError(cli('sample', broken), /model\.safetensors/);
     writeFileSync(model, bytes);
-    const cfgPath = join(broken, 'config.json');
+    const cfgPath = join(latest, 'config.json');
     const cfg = JSON.parse(readFileSync(cfgPath, 'utf8'));
     cfg.model.nEmbd = 32;
     cfg.train.nEmbd = 32;
