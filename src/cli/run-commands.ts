@@ -1,7 +1,5 @@
 // `resnorm sample`, `resnorm eval` and `resnorm info`: commands that read a finished (or running) run.
 
-import { statSync } from 'node:fs';
-import { join } from 'node:path';
 import { splitTrainVal } from '../data/corpus.ts';
 import { bestCheckpoint } from '../io/run-store.ts';
 import { generate } from '../models/generate.ts';
@@ -71,11 +69,12 @@ export async function evalCommand(dir: string, o: { data?: string; step?: string
 export async function infoCommand(dir: string): Promise<void> {
   const store = await openRun(dir);
   const all = await store.checkpoints();
-  const run = await loadCheckpoint(store, 'latest', { forTraining: false });
+  // Every file is read (not stat'ed): a trainer running now may prune this checkpoint at any moment.
+  const run = await loadCheckpoint(store, 'latest', { forTraining: true });
   const model = modelOf(run);
   const t = run.config.train;
   const m = run.config.model;
-  const size = (f: string) => `${(statSync(join(dir, run.entry.dir, f)).size / 1024).toFixed(1)} KiB`;
+  const size = (f: string) => `${(run.files.get(f)!.length / 1024).toFixed(1)} KiB`;
   console.log(`run           ${dir}`);
   console.log(`data          ${t.data ?? 'Moby-Dick (bundled default)'}`);
   console.log(`tokenizer     ${run.tokenizer.kind}, ${run.tokenizer.vocabSize} tokens`);
