@@ -2,6 +2,7 @@
 
 import { splitTrainVal } from '../data/corpus.ts';
 import { bestCheckpoint } from '../io/run-store.ts';
+import { promptFor } from '../data/tokenizer.ts';
 import { generate } from '../models/generate.ts';
 import { evaluateText } from '../train/evaluate.ts';
 import { CHECKPOINT_FILES } from '../train/checkpoint.ts';
@@ -9,7 +10,6 @@ import { loadCheckpoint, modelOf } from '../train/run-checkpoints.ts';
 import { loadCorpus } from './corpus-files.ts';
 import { UserError } from './errors.ts';
 import { loadForInference, openRun } from './run-dir.ts';
-import { promptFor } from './train-command.ts';
 
 function num(v: string, flag: string, integer = false): number {
   const n = Number(v);

@@ -5,21 +5,22 @@ import { existsSync, readFileSync } from 'node:fs';
 import { CharTokenizer } from '../data/char-tokenizer.ts';
 import { splitTrainVal } from '../data/corpus.ts';
 import { trainBpe } from '../data/bpe-tokenizer.ts';
-import type { Tokenizer } from '../data/tokenizer.ts';
+import { promptFor, type Tokenizer } from '../data/tokenizer.ts';
 import { appendJsonl, repairJsonl } from '../io/jsonl-log.ts';
-import { CheckpointWriteError, describeFsError, RunStore } from '../io/run-store.ts';
+import { CheckpointWriteError, type RunStore } from '../io/run-store.ts';
 import { fsErrorCode } from '../io/run-fs.ts';
 import { generate } from '../models/generate.ts';
 import { GPT } from '../models/gpt.ts';
 import { modelConfigOf, parseTrainConfig, type TrainConfig } from '../train/config.ts';
-import { loadCheckpoint, resumeTrainer, saveCheckpoint, type LoadedCheckpoint } from '../train/run-checkpoints.ts';
+import { resumeTrainer, saveCheckpoint, type LoadedCheckpoint } from '../train/run-checkpoints.ts';
 import { Trainer } from '../train/trainer.ts';
 import { configOverrides } from './config-flags.ts';
 import { loadCorpus } from './corpus-files.ts';
 import { UserError } from './errors.ts';
 import { nodeRunFs } from './node-run-fs.ts';
-import { timestampDir, withFsErrors } from './run-dir.ts';
-import { acquireRunLock, type RunLock } from './run-lock.ts';
+import { timestampDir } from './run-dir.ts';
+import type { RunLock } from './run-lock.ts';
+import { createRun, openForResume, refuseUnusableOut, stoppedByWriteFailure } from './run-open.ts';
 import { createProgress } from './progress.ts';
 import { chooseIterations } from './time-budget.ts';
 
@@ -44,62 +45,6 @@ function readConfigFile(path: string): Record<string, unknown> {
   }
 }
 
-/** The start of samples: a newline, else a space, else the text's first character, else token 0. */
-export function promptFor(tokenizer: Tokenizer, text: string): number[] {
-  for (const p of ['\n', ' ', text[0]]) {
-    if (!p) continue;
-    try {
-      const ids = tokenizer.encode(p);
-      if (ids.length > 0) return ids;
-    } catch {
-      // Not in this vocabulary: try the next candidate.
-    }
-  }
-  return [0];
-}
-
-/** Opens the run to resume under its lock, clears the debris of an interrupted save, loads its latest checkpoint. */
-async function openForResume(dir: string): Promise<{ store: RunStore; lock: RunLock; ckpt: LoadedCheckpoint }> {
-  const store = await RunStore.open(nodeRunFs, dir);
-  const lock = await withFsErrors(`cannot lock ${dir}`, 'check that the directory is writable', async () => acquireRunLock(dir, `resnorm train --resume ${dir}`));
-  try {
-    const removed = await store.collectGarbage();
-    if (removed.length > 0) console.log(`removed what an interrupted save left in ${dir}: ${removed.join(', ')}`);
-    return { store, lock, ckpt: await loadCheckpoint(store, 'latest', { forTraining: true }) };
-  } catch (e) {
-    lock.release();
-    throw e;
-  }
-}
-
-/** A new run's --out must be a directory (or nothing yet) that holds no run. */
-async function refuseUnusableOut(dir: string): Promise<void> {
-  if ((await nodeRunFs.kind(dir)) === 'file') throw new UserError(`--out ${dir} is a file; a run needs a directory of its own — pass another path`);
-  if (await RunStore.holdsRun(nodeRunFs, dir)) throw new UserError(`${dir} already holds a run; pass --resume ${dir} to continue it, or another --out`);
-}
-
-/** Makes the new run's directory and takes its lock; refuses a path that is a file or already holds a run. */
-async function createRun(dir: string): Promise<{ store: RunStore; lock: RunLock }> {
-  const fs = nodeRunFs;
-  await refuseUnusableOut(dir);
-  const hint = 'choose another --out, or fix the permissions';
-  await withFsErrors(`cannot create the run directory ${dir}`, hint, () => fs.mkdir(dir));
-  const lock = await withFsErrors(`cannot write in ${dir}`, hint, async () => acquireRunLock(dir, `resnorm train --out ${dir}`));
-  try {
-    await refuseUnusableOut(dir);
-    return { store: await withFsErrors(`cannot write in ${dir}`, hint, () => RunStore.create(fs, dir, 'gpt')), lock };
-  } catch (e) {
-    lock.release();
-    throw e;
-  }
-}
-
-/** What to tell a user whose save or log write failed: the error, what is intact, and how to go on. */
-function stoppedByWriteFailure(e: unknown, dir: string, lastSaved: number | null): UserError {
-  const what = e instanceof CheckpointWriteError ? e.message : `could not append to ${dir}/metrics.jsonl: ${describeFsError(e)}`;
-  const next = lastSaved === null ? `start the run again` : `continue from step ${lastSaved} with: resnorm train --resume ${dir}`;
-  return new UserError(`${what}. Training stopped; free some space or fix the permissions, then ${next}`);
-}
 
 export async function trainCommand(opts: TrainOptions): Promise<void> {
   const overrides = configOverrides(opts);

@@ -51,3 +51,16 @@ export function tokenizerFromJSON(json: unknown): Tokenizer {
   }
 }
 
+/** The start of samples: a newline, else a space, else the text's first character, else token 0. */
+export function promptFor(tokenizer: Tokenizer, text: string): number[] {
+  for (const p of ['\n', ' ', text[0]]) {
+    if (!p) continue;
+    try {
+      const ids = tokenizer.encode(p);
+      if (ids.length > 0) return ids;
+    } catch {
+      // Not in this vocabulary: try the next candidate.
+    }
+  }
+  return [0];
+}
