@@ -109,6 +109,16 @@ describe('faults a long run meets', () => {
     mkdirSync(fresh);
     symlinkSync('/dev/full', join(fresh, 'run.json.tmp'));
     expectUserError(cli('train', ...TINY, '--max-iters', '2', '--out', fresh), /cannot write in .*full-at-start: the disk is full \(ENOSPC\)/);
+
+    // The disk fills while a checkpoint is written: its files land, the index cannot, nothing commits.
+    const save = join(tmp, 'full-at-save');
+    mkdirSync(join(save, 'checkpoints'), { recursive: true });
+    symlinkSync('/dev/full', join(save, 'checkpoints', 'index.json.tmp'));
+    expectUserError(
+      cli('train', ...TINY, '--max-iters', '2', '--out', save),
+      /could not save the checkpoint of step 0 in .*full-at-save: the disk is full \(ENOSPC\)\. The previous checkpoint \(none\) is intact\. Training stopped; .*then start the run again/,
+    );
+    expect(readdirSync(join(save, 'checkpoints')), 'the unfinished checkpoint is removed').toEqual(['index.json.tmp']);
   });
 
   it('refuses a directory without write permission, and an --out that is a file', () => {
