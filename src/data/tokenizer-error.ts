@@ -1,6 +1,10 @@
 // The one error type tokenizers throw (bad input text, unknown ids, malformed saved JSON), so
 // callers such as the CLI can catch exactly these, plus the checks every saved form shares.
 
+import { previewJSON as preview } from '../io/json-preview.ts';
+
+export { preview };
+
 export class TokenizerError extends Error {
   override readonly name = 'TokenizerError';
 }
@@ -16,19 +20,4 @@ export function checkSavedTokenizer(json: unknown, kind: 'char' | 'bpe'): Record
     throw new TokenizerError(`${kind} tokenizer JSON has version ${preview(obj.version)}; this resnorm reads version 1 — upgrade resnorm or re-train the tokenizer`);
   }
   return obj;
-}
-
-/**
- * A short rendering of any parsed JSON value for an error message, in JSON's notation. Not
- * JSON.stringify: a corrupt file can nest arrays thousands deep (stringify then overflows the
- * stack) or hold megabytes in one field.
- */
-export function preview(v: unknown, depth = 0): string {
-  if (Array.isArray(v)) {
-    if (depth >= 2) return v.length === 0 ? '[]' : '[…]';
-    return `[${v.slice(0, 6).map((x) => preview(x, depth + 1)).join(',')}${v.length > 6 ? ',…' : ''}]`;
-  }
-  if (typeof v === 'object' && v !== null) return '{…}';
-  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
-  return String(v);
 }

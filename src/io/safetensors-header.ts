@@ -1,7 +1,8 @@
 // Reads and validates a safetensors header — every length, dtype, shape and byte range — before
 // any tensor data is touched, so a corrupt or hostile file fails with a precise message instead
-// of yielding garbage tensors or an out-of-bounds read (spec: /work/shared/REFERENCE.md).
+// of yielding garbage tensors or an out-of-bounds read (format: github.com/huggingface/safetensors).
 
+import { previewJSON as preview } from './json-preview.ts';
 import {
   DTYPE_SIZE,
   READABLE_DTYPES,
@@ -139,20 +140,6 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 function isNonNegativeInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-}
-
-/**
- * A short rendering of a header value for a message. Not JSON.stringify: a corrupt header can nest
- * arrays thousands deep (stringify then overflows the stack) or hold megabytes in one field.
- */
-function preview(v: unknown, depth = 0): string {
-  if (Array.isArray(v)) {
-    if (depth >= 2) return v.length === 0 ? '[]' : '[…]';
-    return `[${v.slice(0, 8).map((x) => preview(x, depth + 1)).join(',')}${v.length > 8 ? ',…' : ''}]`;
-  }
-  if (typeof v === 'object' && v !== null) return '{…}';
-  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
-  return String(v);
 }
 
 function describe(v: unknown): string {
