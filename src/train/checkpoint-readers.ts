@@ -33,7 +33,7 @@ export const MAX_CHECKPOINT_LAYERS = 1024;
 /** resnorm's files nest 3 levels; a deep nest is corruption, and would overflow the stack in error messages. */
 const MAX_JSON_DEPTH = 32;
 
-const CORRUPT = 'the file is corrupt — restore it or start a new run';
+const CORRUPT = 'the file is corrupt — choose an earlier checkpoint with --step (resnorm info lists them), or start a new run';
 
 export function parseJSON(text: string, file: string, dir: string): unknown {
   let value: unknown;
