@@ -1,7 +1,7 @@
 // Causal attention forward + backward (the fused kernels, q, k, v dense (B, H, T, D)), beside
 // PyTorch's explicit attention (q·kᵀ, mask, softmax, ·v, then autograd) at its best thread setting.
 
-import type { Backend, Storage } from '../src/backend/backend.ts';
+import type { FullBackend as Backend, Storage } from '../src/backend/backend.ts';
 import { denseHeads } from '../src/backend/kernel-shapes.ts';
 import { describeTorch, runTorchTimed } from './python-reference.ts';
 import { timeBudgetMs, type Row } from './report.ts';

@@ -83,7 +83,13 @@ export interface HeadLayout {
   row: number;
 }
 
-export interface Backend {
+/**
+ * What every backend must implement: memory, the strided copy, elementwise and reduction kernels, the
+ * batched matmul, and the row gather and scatter-add that embeddings (and later col2im) are made of.
+ * Everything else the engine does is composed from these (src/tensor/ops/composed.ts) unless the
+ * backend also offers a fused kernel for it.
+ */
+export interface CoreBackend {
   readonly name: string;
 
   // ---- memory -------------------------------------------------------------------------------
@@ -155,7 +161,20 @@ export interface Backend {
   // ---- matrix product -------------------------------------------------------------------------
   matmul(a: Storage, b: Storage, out: Storage, args: MatmulArgs): void;
 
-  // ---- fused layers (forward writes what backward needs) --------------------------------------
+  // ---- gather and scatter-add of rows ------------------------------------------------------------
+  /** out[i, :] = weight[ids[i], :]; ids are int32, checked by the caller to lie in [0, V). */
+  embeddingForward(weight: Storage, ids: Storage, out: Storage, N: number, C: number): void;
+  /** dweight[ids[i], :] += dout[i, :] — accumulates; the caller zeroes dweight first. */
+  embeddingBackward(dout: Storage, ids: Storage, dweight: Storage, N: number, C: number): void;
+}
+
+/**
+ * Optional fused kernels: one launch where the composition takes several, each forward writing what
+ * its backward needs (as llm.c's). A backend declares one by implementing it (forward and backward
+ * together); the op front-end falls back to the composition otherwise, and every fused kernel is
+ * tested against its composition (test/parity runs on a core-only view of the reference backend).
+ */
+export interface FusedKernels {
   /** LayerNorm over the last axis (PyTorch semantics, biased variance). w, b may be null. */
   layerNormForward(
     x: Storage,
@@ -290,10 +309,6 @@ export interface Backend {
     scale: number,
     causal: boolean,
   ): void;
-  /** out[i, :] = weight[ids[i], :]; ids are int32, checked by the caller to lie in [0, V). */
-  embeddingForward(weight: Storage, ids: Storage, out: Storage, N: number, C: number): void;
-  /** dweight[ids[i], :] += dout[i, :] — accumulates; the caller zeroes dweight first. */
-  embeddingBackward(dout: Storage, ids: Storage, dweight: Storage, N: number, C: number): void;
   /**
    * Inverted dropout with a counter-based generator, so the mask depends only on (seed, index)
    * and every backend and thread count draws the same one: keep element i iff
@@ -304,16 +319,46 @@ export interface Backend {
   // ---- optimizer ------------------------------------------------------------------------------
   /** One AdamW step over a flat buffer, PyTorch semantics (decoupled weight decay). */
   adamw(param: Storage, grad: Storage, m: Storage, v: Storage, args: AdamWArgs): void;
+}
 
-  // ---- step capture (optional) -------------------------------------------------------------------
+/** Optional: recording a stretch of kernel launches once and replaying it (the wasm backend's captured steps). */
+export interface CaptureKernels {
   /**
    * Starts recording the kernel launches this backend makes (they still run). Buffers the captured
    * code reads as inputs must exist before the capture; what it allocates is pinned for the program.
    */
-  beginCapture?(): void;
+  beginCapture(): void;
   /** Ends the capture: a program that replays it, or, when something seen cannot be replayed, why not. */
-  endCapture?(): CaptureResult;
+  endCapture(): CaptureResult;
 }
+
+/** A backend: the core, plus whichever fused kernels and capture it declares. */
+export type Backend = CoreBackend & Partial<FusedKernels> & Partial<CaptureKernels>;
+
+/** A backend with every fused kernel (the reference and wasm backends). */
+export type FullBackend = CoreBackend & FusedKernels;
+
+/** Every fused kernel's name, checked against the interface both ways so the list cannot drift. */
+export const FUSED_KERNELS = [
+  'layerNormForward',
+  'layerNormBackward',
+  'rmsNormForward',
+  'rmsNormBackward',
+  'softmaxForward',
+  'softmaxBackward',
+  'logSoftmaxForward',
+  'logSoftmaxBackward',
+  'crossEntropyForward',
+  'crossEntropyBackward',
+  'attentionForward',
+  'attentionBackward',
+  'attentionInference',
+  'dropoutForward',
+  'adamw',
+] as const satisfies readonly (keyof FusedKernels)[];
+type MissingFused = Exclude<keyof FusedKernels, (typeof FUSED_KERNELS)[number]>;
+const _allFusedListed: MissingFused extends never ? true : MissingFused = true;
+void _allFusedListed;
 
 /** A captured stretch of kernel launches, replayed without the code that issued them (see beginCapture). */
 export interface KernelProgram {

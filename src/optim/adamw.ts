@@ -1,7 +1,7 @@
 // AdamW (Loshchilov & Hutter 2019) with PyTorch's semantics: bias-corrected moments and decoupled
 // weight decay θ ← θ − lr·λ·θ, applied only to the decayed range of the flat parameter buffer.
 
-import type { Storage } from '../backend/backend.ts';
+import type { AdamWArgs, Backend, Storage } from '../backend/backend.ts';
 import type { ParameterStore } from '../nn/parameter-store.ts';
 
 export interface AdamWConfig {
@@ -43,9 +43,32 @@ export class AdamW {
     };
     const range = (off: number, n: number, weightDecay: number) => {
       if (n === 0) return;
-      b.adamw(b.view(data, off, n), b.view(grad, off, n), b.view(this.m, off, n), b.view(this.v, off, n), { ...common, weightDecay });
+      const step = b.adamw ? b.adamw.bind(b) : (p: Storage, g: Storage, m: Storage, v: Storage, a: AdamWArgs) => adamwComposed(b, p, g, m, v, a);
+      step(b.view(data, off, n), b.view(grad, off, n), b.view(this.m, off, n), b.view(this.v, off, n), { ...common, weightDecay });
     };
     range(0, decaySize, c.weightDecay);
     range(decaySize, size - decaySize, 0);
   }
+}
+
+/**
+ * The AdamW step from core kernels, for backends without a fused one (PyTorch's formula, float32
+ * like the fused kernels, in a different order of operations, so equal to them within rounding).
+ */
+export function adamwComposed(b: Backend, param: Storage, grad: Storage, m: Storage, v: Storage, a: AdamWArgs): void {
+  const n = param.length;
+  const shape = [n];
+  b.affine(param, param, 1 - a.lr * a.weightDecay, 0); // θ ← θ − lr·λ·θ
+  b.affine(m, m, a.beta1, 0); // m ← β1·m + (1 − β1)·g
+  b.axpy(grad, m, 1 - a.beta1);
+  const tmp = b.alloc('float32', n, 'uninit');
+  b.binary('mul', grad, shape, grad, shape, tmp, shape); // v ← β2·v + (1 − β2)·g²
+  b.affine(v, v, a.beta2, 0);
+  b.axpy(tmp, v, 1 - a.beta2);
+  b.affine(v, tmp, 1 / a.biasCorrection2, 0); // sqrt(v̂) + ε
+  b.unary('sqrt', tmp, tmp);
+  b.affine(tmp, tmp, 1, a.eps);
+  b.binary('div', m, shape, tmp, shape, tmp, shape); // θ ← θ − lr·m̂/(sqrt(v̂) + ε)
+  b.axpy(tmp, param, -a.lr / a.biasCorrection1);
+  b.free(tmp);
 }

@@ -1,15 +1,15 @@
-// Finite-difference gradient checks in float64 on the reference backend, for every op case in the
+// Finite-difference gradient checks in float64 on the reference backend and its core-only view, for every op case in the
 // fixture set (reusing the fixtures' inputs, cast to float64): the analytic gradient of
 // L = Σ out·dout must match the central difference (L(x + h) − L(x − h)) / 2h.
 
 import { describe, expect, it } from 'vitest';
 import { createRefBackend } from '../../src/backend/ref/ref-backend.ts';
+import { coreOnly } from '../../src/backend/views.ts';
 import { backward, noGrad, stepScope, tensor, type Tensor } from '../../src/tensor/index.ts';
 import { relError } from '../helpers/compare.ts';
 import { get, listFixtures, loadFixture } from '../helpers/fixtures.ts';
 import { INT_INPUTS, runOp, type Inputs } from '../parity/op-cases.ts';
 
-const backend = createRefBackend();
 const H = 1e-6;
 const cases = listFixtures('ops').map((f) => loadFixture('ops', f));
 
@@ -20,7 +20,11 @@ function lossOf(out: Tensor, dout: Float64Array): number {
   return s;
 }
 
-describe('finite-difference gradient check (float64, ref backend)', () => {
+// On the fused kernels, and on their compositions from the core (the core-only view).
+describe.each([
+  ['ref', createRefBackend()],
+  ['ref (core only)', coreOnly(createRefBackend())],
+] as const)('finite-difference gradient check (float64, %s backend)', (_b, backend) => {
   it.each(cases.map((c) => [c.name, c] as const))('%s', (_name, fx) => {
     stepScope(() => {
       const op = fx.metadata.op;

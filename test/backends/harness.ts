@@ -1,6 +1,6 @@
 // Runs one kernel call on the reference backend and on a backend under test with the same inputs,
 // and returns both backends' outputs, so a test can compare them (wasm-vs-ref.test.ts).
-import type { Backend, DType, HostArray, Storage } from '../../src/backend/backend.ts';
+import type { FullBackend as Backend, DType, HostArray, Storage } from '../../src/backend/backend.ts';
 
 export interface Input {
   dtype?: DType;

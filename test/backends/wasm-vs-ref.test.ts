@@ -3,7 +3,7 @@
 // batch 1, all four transpose cases, accumulate, stride-0 batches. Run for both builds (plain and
 // relaxed SIMD) where the runtime has both. Float32 bound: max|wasm − ref| ≤ 1e-5·max|ref|.
 import { describe, expect, it } from 'vitest';
-import type { Backend, BinaryOp, MatmulArgs, ReduceOp, Storage, UnaryOp } from '../../src/backend/backend.ts';
+import type { FullBackend as Backend, BinaryOp, MatmulArgs, ReduceOp, Storage, UnaryOp } from '../../src/backend/backend.ts';
 import { denseHeads } from '../../src/backend/kernel-shapes.ts';
 import { createRefBackend } from '../../src/backend/ref/ref-backend.ts';
 import { hasRelaxedSimd } from '../../src/backend/wasm/load.ts';

@@ -6,6 +6,7 @@
 import type { Backend } from '../../src/backend/backend.ts';
 import { createRefBackend } from '../../src/backend/ref/ref-backend.ts';
 import { loadWasmKernels } from '../../src/backend/wasm/index.ts';
+import { coreOnly } from '../../src/backend/views.ts';
 
 export interface NamedBackend {
   name: string;
@@ -21,6 +22,8 @@ const poisoned = <T extends { poisonUninit: boolean }>(be: T): T => Object.assig
 
 export const BACKENDS: NamedBackend[] = [
   { name: 'ref', make: createRefBackend },
+  // Every fused layer composed from the required core: the proof that a new backend needs only that.
+  { name: 'ref (core only)', make: () => coreOnly(createRefBackend()) },
   { name: `wasm (${wasmKernels.flavour})`, make: () => poisoned(wasmKernels.createBackend()) },
   { name: `wasm (${wasmKernels.flavour}, 2 threads)`, make: () => wasmThreaded },
 ];

@@ -10,6 +10,7 @@ import { isGradEnabled, record } from '../autograd.ts';
 import { fmt, sameShape, ShapeError, stridesOf } from '../shape.ts';
 import type { Tensor } from '../tensor.ts';
 import { allocOut, checkInputs } from './common.ts';
+import { attentionComposed, cachedAttentionComposed, packedAttentionComposed } from './composed.ts';
 
 export function attention(q: Tensor, k: Tensor, v: Tensor, causal = true): Tensor {
   checkInputs('attention', q, k, v);
@@ -20,6 +21,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, causal = true): Tenso
   const dense = denseHeads(H, T, D);
   const scale = 1 / Math.sqrt(D);
   const be = q.backend;
+  if (!be.attentionForward || !be.attentionBackward) return attentionComposed(q, k, v, causal);
   const out = allocOut(q, q.shape);
   const lse = allocOut(q, [B, H, T]);
   be.attentionForward(q.storage, k.storage, v.storage, dense, out.storage, dense, lse.storage, B, H, T, D, scale, causal);
@@ -27,7 +29,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, causal = true): Tenso
     const dq = allocOut(q, q.shape);
     const dk = allocOut(q, q.shape);
     const dv = allocOut(q, q.shape);
-    be.attentionBackward(q.storage, k.storage, v.storage, dense, out.storage, g.storage, dense, lse.storage, dq.storage, dk.storage,
+    be.attentionBackward!(q.storage, k.storage, v.storage, dense, out.storage, g.storage, dense, lse.storage, dq.storage, dk.storage,
       dv.storage, dense, B, H, T, D, scale, causal);
     return [dq, dk, dv];
   });
@@ -56,6 +58,7 @@ export function packedAttention(qkv: Tensor, nHead: number, causal = true): Tens
   const outLayout: HeadLayout = { batch: T * C, head: D, row: C }; // (B, T, C), heads merged
   const scale = 1 / Math.sqrt(D);
   const be = qkv.backend;
+  if (!be.attentionForward || !be.attentionBackward) return packedAttentionComposed(qkv, H, causal);
   /** q, k, v (or dq, dk, dv): views of a (B, T, 3C) buffer at offsets 0, C, 2C, each as long as its layout spans. */
   const thirds = (s: Storage): [Storage, Storage, Storage] => {
     const n = B * T * C3;
@@ -69,7 +72,7 @@ export function packedAttention(qkv: Tensor, nHead: number, causal = true): Tens
   return record(out, 'packedAttention', [qkv], (g) => {
     const dqkv = allocOut(qkv, qkv.shape); // uninit: the kernel writes every element of dq, dk and dv
     const [dq, dk, dv] = thirds(dqkv.storage);
-    be.attentionBackward(q, k, v, inLayout, out.storage, g.storage, outLayout, lse.storage, dq, dk, dv, inLayout, B, H, T, D, scale,
+    be.attentionBackward!(q, k, v, inLayout, out.storage, g.storage, outLayout, lse.storage, dq, dk, dv, inLayout, B, H, T, D, scale,
       causal);
     return [dqkv];
   });
@@ -100,6 +103,7 @@ export function cachedAttention(qkv: Tensor, kCache: Tensor, vCache: Tensor, sta
   const dst = stridesOf(kCache.shape);
   be.stridedCopy(qkv.storage, C, src, kCache.storage, start * D, dst, [B, H, T, D]);
   be.stridedCopy(qkv.storage, 2 * C, src, vCache.storage, start * D, dst, [B, H, T, D]);
+  if (!be.attentionInference) return cachedAttentionComposed(qkv, kCache, vCache, start + T);
   const out = allocOut(qkv, [B, T, C]);
   be.attentionInference(qkv.storage, { batch: T * C3, head: D, row: C3 }, kCache.storage, vCache.storage,
     { batch: H * maxT * D, head: maxT * D, row: D }, out.storage, { batch: T * C, head: D, row: C }, B, H, T, start + T, D,

@@ -1,11 +1,12 @@
 // Fused normalization ops over the last axis: LayerNorm (Ba, Kiros & Hinton 2016) and
 // RMSNorm (Zhang & Sennrich 2019). One kernel call forward, one backward, with the per-row
-// statistics saved in between, as in llm.c.
+// statistics saved in between, as in llm.c; composed from primitives where the backend has no kernel.
 
 import { record } from '../autograd.ts';
 import { fmt, ShapeError } from '../shape.ts';
 import type { Tensor } from '../tensor.ts';
 import { allocOut, checkInputs } from './common.ts';
+import { layerNormComposed, rmsNormComposed } from './composed.ts';
 
 function checkAffine(op: string, x: Tensor, p: Tensor | null, what: string): void {
   const C = x.shape[x.rank - 1];
@@ -20,18 +21,20 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
   if (x.rank < 1) throw new ShapeError('layerNorm: input must have at least one dimension');
   checkAffine('layerNorm', x, weight, 'weight');
   checkAffine('layerNorm', x, bias, 'bias');
+  const be = x.backend;
+  if (!be.layerNormForward || !be.layerNormBackward) return layerNormComposed(x, weight, bias, eps);
   const C = x.shape[x.rank - 1];
   const rows = x.size / C;
   const out = allocOut(x, x.shape);
   const mean = allocOut(x, [rows]);
   const rstd = allocOut(x, [rows]);
-  x.backend.layerNormForward(x.storage, weight?.storage ?? null, bias?.storage ?? null, out.storage, mean.storage, rstd.storage, rows, C, eps);
+  be.layerNormForward(x.storage, weight?.storage ?? null, bias?.storage ?? null, out.storage, mean.storage, rstd.storage, rows, C, eps);
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   return record(out, 'layerNorm', inputs, (g) => {
     const dx = allocOut(x, x.shape);
     const dw = weight ? allocOut(weight, weight.shape) : null;
     const db = bias ? allocOut(bias, bias.shape) : null;
-    x.backend.layerNormBackward(g.storage, x.storage, weight?.storage ?? null, mean.storage, rstd.storage, dx.storage, dw?.storage ?? null, db?.storage ?? null, rows, C);
+    be.layerNormBackward!(g.storage, x.storage, weight?.storage ?? null, mean.storage, rstd.storage, dx.storage, dw?.storage ?? null, db?.storage ?? null, rows, C);
     return [dx, ...(dw ? [dw] : []), ...(db ? [db] : [])];
   });
 }
@@ -41,15 +44,17 @@ export function rmsNorm(x: Tensor, weight: Tensor | null, eps = 1e-5): Tensor {
   checkInputs('rmsNorm', x, ...(weight ? [weight] : []));
   if (x.rank < 1) throw new ShapeError('rmsNorm: input must have at least one dimension');
   checkAffine('rmsNorm', x, weight, 'weight');
+  const be = x.backend;
+  if (!be.rmsNormForward || !be.rmsNormBackward) return rmsNormComposed(x, weight, eps);
   const C = x.shape[x.rank - 1];
   const rows = x.size / C;
   const out = allocOut(x, x.shape);
   const rrms = allocOut(x, [rows]);
-  x.backend.rmsNormForward(x.storage, weight?.storage ?? null, out.storage, rrms.storage, rows, C, eps);
+  be.rmsNormForward(x.storage, weight?.storage ?? null, out.storage, rrms.storage, rows, C, eps);
   return record(out, 'rmsNorm', weight ? [x, weight] : [x], (g) => {
     const dx = allocOut(x, x.shape);
     const dw = weight ? allocOut(weight, weight.shape) : null;
-    x.backend.rmsNormBackward(g.storage, x.storage, weight?.storage ?? null, rrms.storage, dx.storage, dw?.storage ?? null, rows, C);
+    be.rmsNormBackward!(g.storage, x.storage, weight?.storage ?? null, rrms.storage, dx.storage, dw?.storage ?? null, rows, C);
     return dw ? [dx, dw] : [dx];
   });
 }

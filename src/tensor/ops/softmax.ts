@@ -5,19 +5,22 @@ import { record } from '../autograd.ts';
 import { fmt, ShapeError } from '../shape.ts';
 import type { Tensor } from '../tensor.ts';
 import { allocOut, checkInputs, checkSameBackend } from './common.ts';
+import { crossEntropyComposed, logSoftmaxComposed, softmaxComposed } from './composed.ts';
 
 function lastAxisOp(kind: 'softmax' | 'logSoftmax', x: Tensor): Tensor {
   checkInputs(kind, x);
   if (x.rank < 1) throw new ShapeError(`${kind}: input must have at least one dimension`);
   const C = x.shape[x.rank - 1];
   const rows = x.size / C;
+  const be = x.backend;
+  const fwd = kind === 'softmax' ? be.softmaxForward : be.logSoftmaxForward;
+  const bwd = kind === 'softmax' ? be.softmaxBackward : be.logSoftmaxBackward;
+  if (!fwd || !bwd) return kind === 'softmax' ? softmaxComposed(x) : logSoftmaxComposed(x);
   const out = allocOut(x, x.shape);
-  const fwd = kind === 'softmax' ? x.backend.softmaxForward : x.backend.logSoftmaxForward;
-  fwd.call(x.backend, x.storage, out.storage, rows, C);
+  fwd.call(be, x.storage, out.storage, rows, C);
   return record(out, kind, [x], (g) => {
     const dx = allocOut(x, x.shape);
-    const bwd = kind === 'softmax' ? x.backend.softmaxBackward : x.backend.logSoftmaxBackward;
-    bwd.call(x.backend, out.storage, g.storage, dx.storage, rows, C);
+    bwd.call(be, out.storage, g.storage, dx.storage, rows, C);
     return [dx];
   });
 }
@@ -41,12 +44,14 @@ export function crossEntropy(logits: Tensor, targets: Tensor, ignoreIndex = IGNO
     throw new ShapeError(`crossEntropy: logits ${fmt(logits.shape)} need targets of shape ${fmt(logits.shape.slice(0, -1))}, got ${fmt(targets.shape)}`);
   }
   // Targets are checked against V (and ignoreIndex) by the backend's kernel, as embedding ids are.
+  const be = logits.backend;
+  if (!be.crossEntropyForward || !be.crossEntropyBackward) return crossEntropyComposed(logits, targets, ignoreIndex);
   const loss = allocOut(logits, []);
   const lse = allocOut(logits, [rows]);
-  logits.backend.crossEntropyForward(logits.storage, targets.storage, loss.storage, lse.storage, rows, V, ignoreIndex);
+  be.crossEntropyForward(logits.storage, targets.storage, loss.storage, lse.storage, rows, V, ignoreIndex);
   return record(loss, 'crossEntropy', [logits], (g) => {
     const dlogits = allocOut(logits, logits.shape);
-    logits.backend.crossEntropyBackward(logits.storage, targets.storage, lse.storage, g.storage, dlogits.storage, rows, V, ignoreIndex);
+    be.crossEntropyBackward!(logits.storage, targets.storage, lse.storage, g.storage, dlogits.storage, rows, V, ignoreIndex);
     return [dlogits];
   });
 }
