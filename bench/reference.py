@@ -1,6 +1,15 @@
 #!/usr/bin/python3
 """PyTorch / NumPy side of `npm run bench`: measures the same work as the TypeScript benchmark, on the
-same machine, in the same run. Reads one JSON request from argv[1], prints one JSON answer."""
+same machine, in the same run. Reads one JSON request from argv[1], prints one JSON answer.
+
+Thread settings: OpenBLAS sizes its own thread pool once, from OPENBLAS_NUM_THREADS, when the library
+loads, and torch.set_num_threads does not change it. So the caller (bench/python-reference.ts) runs one
+process per setting, with OPENBLAS_NUM_THREADS (and OMP_NUM_THREADS) set in its environment, and the
+PyTorch requests carry "torchThreads" for torch.set_num_threads. Each answer reports the thread counts
+torch and OpenBLAS actually ran with, so the caller can check the setting took.
+
+  /usr/bin/python3 bench/reference.py '{"kind": "train_step", "config": {...}, "batch": 12, "torchThreads": 1, "reps": 20}'"""
+import ctypes
 import json
 import resource
 import sys
@@ -21,7 +30,8 @@ def median_ms(fn, reps, warmup=2):
         fn()
         ts.append((time.perf_counter() - t0) * 1000)
     ts.sort()
-    return ts[len(ts) // 2]
+    mid = len(ts) // 2
+    return ts[mid] if len(ts) % 2 else (ts[mid - 1] + ts[mid]) / 2  # 2 reps (the large step): their mean, not the slower
 
 
 def blas_library():
@@ -32,6 +42,26 @@ def blas_library():
         return ", ".join(sorted(libs)) or "unknown"
     except OSError:
         return "unknown"
+
+
+def openblas_info():
+    """OpenBLAS's own report, when it is the BLAS loaded: its thread count (OPENBLAS_NUM_THREADS as it
+    read it), the kernel set it picked (OPENBLAS_CORETYPE overrides the CPU's) and its build config."""
+    try:
+        with open("/proc/self/maps") as f:
+            paths = sorted({line.split()[-1] for line in f if "libopenblas" in line.lower()})
+        if not paths:
+            return None
+        lib = ctypes.CDLL(paths[0])
+        lib.openblas_get_config.restype = ctypes.c_char_p
+        lib.openblas_get_corename.restype = ctypes.c_char_p
+        return {
+            "threads": lib.openblas_get_num_threads(),
+            "core": lib.openblas_get_corename().decode(),
+            "config": lib.openblas_get_config().decode(),
+        }
+    except (OSError, AttributeError):
+        return None
 
 
 def matmul(req):
@@ -45,11 +75,11 @@ def matmul(req):
         reps = max(5, min(200, int(3e9 / flops)))
         ms = median_ms(lambda: a @ b, reps)
         out[s["key"]] = flops / (ms * 1e6)
-    return {"gflops": out, "blas": blas_library()}
+    return {"gflops": out, "blas": blas_library(), "openblas": openblas_info()}
 
 
 def attention(req):
-    """Explicit causal attention (q·kᵀ, mask, softmax, ·v) forward + backward, per thread count."""
+    """Explicit causal attention (q·kᵀ, mask, softmax, ·v) forward + backward at req["torchThreads"]."""
     B, H, T, D = req["B"], req["H"], req["T"], req["D"]
     torch.manual_seed(0)
     q, k, v = (torch.randn(B, H, T, D, requires_grad=True) for _ in range(3))
@@ -63,15 +93,21 @@ def attention(req):
         att = att.masked_fill(~mask, float("-inf")).softmax(-1)
         (att @ v).backward(dout)
 
-    return per_threads(req, step)
+    return timed(req, step)
 
 
-def per_threads(req, step):
-    out = {}
-    for threads in req["threadCounts"]:
-        torch.set_num_threads(threads)
-        out[str(threads)] = median_ms(step, req.get("reps", 10), req.get("warmup", 2))
-    return {"ms": out, "maxRssMiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+def timed(req, step):
+    """Median ms of `step` with torch on req["torchThreads"] threads (default: torch's own choice); OpenBLAS
+    runs on the OPENBLAS_NUM_THREADS this process was started with."""
+    if req.get("torchThreads"):
+        torch.set_num_threads(int(req["torchThreads"]))
+    ms = median_ms(step, req.get("reps", 10), req.get("warmup", 2))
+    return {
+        "ms": ms,
+        "torchThreads": torch.get_num_threads(),
+        "openblas": openblas_info(),
+        "maxRssMiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
 
 class Block(nn.Module):
@@ -112,7 +148,7 @@ class GPT(nn.Module):
 
 
 def train_step(req):
-    """One full step (forward, backward, clipping, AdamW), timed at each of req["threadCounts"]."""
+    """One full step (forward, backward, clipping, AdamW), timed at req["torchThreads"]."""
     c = req["config"]
     torch.manual_seed(0)
     m = GPT(c["vocabSize"], c["blockSize"], c["nLayer"], c["nHead"], c["nEmbd"])
@@ -127,7 +163,7 @@ def train_step(req):
         torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
         opt.step()
 
-    return per_threads(req, step)
+    return timed(req, step)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import { benchLayerNorm } from './layernorm.ts';
 import { benchRefMatmul, benchSgemm, type SgemmResult } from './matmul.ts';
 import { runMemoryStability } from './memory-stability.ts';
 import { profileTrainStep } from './profile.ts';
-import { findTorchPython } from './python-reference.ts';
+import { describeTorch, findTorchPython, threadRange, torchRefName, torchSettingName, type OpenblasInfo, type TorchTimes } from './python-reference.ts';
 import { printGoals, printTable, saveResults, type Row } from './report.ts';
 import { tfjsAvailability, tfjsRows, tfjsTrainStep, type TfjsRun } from './tfjs-reference.ts';
 import { benchTrainStep, DEFAULT_STEP_CASE, LARGE_STEP_CASE, torchTrainStep } from './train-step.ts';
@@ -22,6 +22,16 @@ import { benchTrainStep, DEFAULT_STEP_CASE, LARGE_STEP_CASE, torchTrainStep } fr
 const quick = process.argv.includes('--quick');
 const cores = availableParallelism();
 const threadCounts = [...new Set([1, cores])];
+// PyTorch's reference is its fastest over torch threads × OpenBLAS threads, each 1..cores (4 settings on
+// 2 cores, each its own process); NumPy's sgemm is held to resnorm's thread count instead (a
+// per-thread-count comparison of the kernel, not of a whole framework at its best).
+const torchThreadAxis = threadRange(cores);
+/** Every PyTorch grid of the run, for the JSON: which setting won for each row, and all the timings. */
+const torchGrids: Record<string, TorchTimes> = {};
+function noteTorch(key: string, t: TorchTimes | null): TorchTimes | null {
+  if (t) torchGrids[key] = t;
+  return t;
+}
 const rows: Row[] = [];
 const seconds: Record<string, number> = {};
 const rssAfter: Record<string, number> = {};
@@ -60,7 +70,9 @@ console.log(`resnorm bench${quick ? ' --quick' : ''}: ${cores} cores (load avera
   `TensorFlow.js ${'version' in tfjs ? tfjs.version : `absent (${tfjs.missing})`}`);
 
 const sgemm: SgemmResult | null = wasm ? await section('sgemm', () => benchSgemm(wasm.flavour)) : null;
-if (sgemm) rows.push(...sgemm.rows);
+if (sgemm) {
+  rows.push(...sgemm.rows.map((r) => (r.reference ? { ...r, note: `${r.note ? `${r.note}; ` : ''}numpy at resnorm's thread count` } : r)));
+}
 rows.push(...(await section('matmul ref', () => benchRefMatmul(ref, [64, 256]))));
 
 const normShapes = [
@@ -75,8 +87,12 @@ const attnCases: AttentionCase[] = [DEFAULT_STEP_CASE, LARGE_STEP_CASE].map((c) 
 }));
 await section('attention', () => {
   for (const c of attnCases) {
-    const torch = torchAttention(c, threadCounts, quick ? 5 : 20);
-    for (const { be, label } of wasms) rows.push(benchAttention(be, c, quick ? 500 : 2000, `wasm ${label}`, torch));
+    const torch = noteTorch(`attention ${c.name}`, torchAttention(c, torchThreadAxis, quick ? 5 : 20));
+    for (const { be, label } of wasms) {
+      const row = benchAttention(be, c, quick ? 500 : 2000, `wasm ${label}`, torch);
+      // Name the reference by the setting that won (torch threads × OpenBLAS threads).
+      rows.push(torch && row.reference ? { ...row, reference: { ...row.reference, name: torchRefName(torch) }, note: describeTorch(torch) } : row);
+    }
   }
 });
 
@@ -89,7 +105,10 @@ await section('train step', async () => {
   for (const c of [DEFAULT_STEP_CASE, LARGE_STEP_CASE]) {
     const isLarge = c === LARGE_STEP_CASE;
     const reps = isLarge ? (quick ? 1 : 3) : quick ? 5 : 20;
-    const torch = torchTrainStep(c, threadCounts, reps, isLarge && quick ? 1 : 2);
+    // The large step takes ~2 s in PyTorch at its best and ~4 s at its worst setting: 2 timed steps
+    // after 1 warm-up at each of the grid's settings (1 after 1 in a quick run).
+    const torchReps = isLarge ? (quick ? 1 : 2) : reps;
+    const torch = noteTorch(`train step ${c.name}`, torchTrainStep(c, torchThreadAxis, torchReps, isLarge ? 1 : quick ? 2 : 3));
     if (torch) torchPeakRss.set(c.name, torch.maxRssMiB);
     const out: Row[] = [];
     if (!isLarge) out.push(...benchTrainStep(ref, c, quick ? 1 : 2, torch, 'ref'));
@@ -165,10 +184,27 @@ rows.push({ section: 'memory', bench: 'peak RSS, this bench process', case: 'all
 await Promise.all(wasms.map(({ be }) => be.dispose()));
 printTable(rows);
 const goals = judgeGoals({ cores, sgemm, layerNorm, trainDefault, tfjs: tfjsRun, generate: generated, memory });
-if (sgemm?.blas) console.log(`\nNumPy's BLAS in this run: ${sgemm.blas}`);
+if (sgemm?.blas) console.log(`\nNumPy's BLAS in this run: ${sgemm.blas}; NumPy's sgemm rows hold OpenBLAS to the same thread count as resnorm's row (a per-thread-count comparison)`);
+const grids = Object.entries(torchGrids);
+const openblas: OpenblasInfo | null = grids.find(([, t]) => t.openblas)?.[1].openblas ?? null;
+if (grids.length) {
+  console.log(`PyTorch rows take PyTorch's fastest over torch threads × OpenBLAS threads (${torchThreadAxis.join(', ')} each), each setting in its own process:`);
+  for (const [key, t] of grids) console.log(`  ${key}: best ${torchSettingName(t.best)} (${t.best.ms.toFixed(t.best.ms >= 100 ? 0 : 2)} ms); ${describeTorch(t).replace(/^pytorch /, '')}`);
+}
+if (openblas) {
+  const forced = process.env.OPENBLAS_CORETYPE;
+  console.log(`OpenBLAS kernels: ${openblas.core} (${openblas.config})` + (forced
+    ? `; OPENBLAS_CORETYPE=${forced} is set in this environment and picks them, not OpenBLAS's detection of this CPU: unset it to hold resnorm to NumPy and PyTorch at their best`
+    : ''));
+}
 printGoals(goals);
 const file = saveResults(quick ? 'bench-quick' : 'bench', rows, {
-  quick, cores, flavour: wasm?.flavour, blas: sgemm?.blas, goals, tfjs: tfjsRun, loadAverage: { start: loadAtStart, end: loadavg()[0] }, sgemmAllBuilds: sgemm?.raw, memory, seconds, rssAfterSectionMiB: rssAfter,
+  quick, cores, flavour: wasm?.flavour, blas: sgemm?.blas, goals,
+  pytorch: { settings: 'torch threads (torch.set_num_threads, OMP_NUM_THREADS) × OpenBLAS threads (OPENBLAS_NUM_THREADS), each in its own process; the fastest is the reference',
+    threads: torchThreadAxis, grids: torchGrids },
+  numpy: { settings: "OpenBLAS held to resnorm's thread count for each sgemm row (a per-thread-count comparison)" },
+  openblas: openblas ? { ...openblas, coretypeEnv: process.env.OPENBLAS_CORETYPE ?? null } : null,
+  tfjs: tfjsRun, loadAverage: { start: loadAtStart, end: loadavg()[0] }, sgemmAllBuilds: sgemm?.raw, memory, seconds, rssAfterSectionMiB: rssAfter,
   totalSeconds: (performance.now() - t00) / 1000,
 });
 const loadAtEnd = loadavg()[0];

@@ -1,12 +1,13 @@
 // Time of one full training step (forward, backward, clipping, AdamW) of a GPT, and tokens/s, beside
-// the same model and batch in PyTorch (bench/reference.py) at its best thread setting.
+// the same model and batch in PyTorch (bench/reference.py) at its best thread setting: the fastest over
+// torch threads × OpenBLAS threads, each in its own process (bench/python-reference.ts).
 
 import type { Backend } from '../src/backend/backend.ts';
 import { GPT, DEFAULT_GPT_CONFIG, type GPTConfig } from '../src/models/gpt.ts';
 import { AdamW } from '../src/optim/adamw.ts';
 import { TrainStep } from '../src/train/step.ts';
 import { Rng } from '../src/tensor/index.ts';
-import { describeTorch, runTorchTimed, type TorchTimes } from './python-reference.ts';
+import { describeTorch, runTorchTimed, torchRefName, type TorchTimes } from './python-reference.ts';
 import { timeMs, type Row } from './report.ts';
 
 export interface StepCase {
@@ -22,6 +23,7 @@ export const LARGE_STEP_CASE: StepCase = {
   batch: 8,
 };
 
+/** PyTorch's step at every (torch threads, OpenBLAS threads) pair from `threadCounts` (the bench: 1..cores). */
 export function torchTrainStep(c: StepCase, threadCounts: readonly number[], reps: number, warmup: number): TorchTimes | null {
   return runTorchTimed({ kind: 'train_step', config: c.config, batch: c.batch, reps, warmup }, threadCounts);
 }
@@ -41,7 +43,7 @@ export function benchTrainStep(backend: Backend, c: StepCase, reps: number, torc
   const ms = timeMs(step, reps, 2);
   stepper.release();
   const tokens = c.batch * T;
-  const ref = (value: number) => (torch ? { reference: { name: `pytorch ${torch.best.threads}t`, value } } : {});
+  const ref = (value: number) => (torch ? { reference: { name: torchRefName(torch), value } } : {});
   const note = torch ? describeTorch(torch) : undefined;
   return [
     { section: 'train step', bench: `train step ${label}`, case: c.name, value: ms, unit: 'ms/step', lowerIsBetter: true, ...ref(torch?.best.ms ?? 0), note },
