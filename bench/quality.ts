@@ -2,11 +2,15 @@
 // Moby-Dick) for each seed and puts its final validation loss beside the figure PyTorch reaches with
 // the same configuration on the same data (bench/quality_pytorch.py, run in the same benchmark).
 // Goal (issue 4): within 0.02 nats of PyTorch, averaged over 3 seeds. Writes bench/results/quality.json.
+// PyTorch trains at its fastest thread setting (torch threads × OpenBLAS threads, each 1..cores), found
+// first on a short probe of the same step (bench/reference.py), so the ms/step rows hold resnorm to
+// PyTorch at its best, as `npm run bench` does.
 //
 //   node --import tsx bench/quality.ts [--iters N] [--seeds a,b,c] [--backend ref|wasm]
 
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Backend } from '../src/backend/backend.ts';
@@ -18,7 +22,7 @@ import { GPT } from '../src/models/gpt.ts';
 import { setDefaultBackend } from '../src/tensor/backend-registry.ts';
 import { modelConfigOf, parseTrainConfig } from '../src/train/config.ts';
 import { Trainer } from '../src/train/trainer.ts';
-import { findTorchPython } from './python-reference.ts';
+import { describeTorch, findTorchPython, runTorchTimed, threadRange, torchSettingName, type TorchTimes } from './python-reference.ts';
 import { printTable, saveResults, type Row } from './report.ts';
 
 type BackendName = 'ref' | 'wasm';
@@ -38,6 +42,8 @@ interface PytorchResult {
   seconds: number;
   msPerStep: number;
   threads?: number;
+  /** OpenBLAS's thread count as the script's process read it (null when NumPy's BLAS is not OpenBLAS). */
+  blasThreads?: number | null;
 }
 
 function parseArgs(argv: readonly string[]): Options {
@@ -101,10 +107,24 @@ function trainResnorm(backend: Backend, ids: Int32Array, vocabSize: number, iter
   return { valLoss, seconds: (performance.now() - t0) / 1000, msPerStep: trainMs / iters };
 }
 
-function trainPytorch(python: string, iters: number, seed: number): PytorchResult | null {
+/**
+ * PyTorch's fastest thread setting for this configuration's step: bench/reference.py's train step (the
+ * same shapes as bench/quality_pytorch.py's) timed at every torch threads × OpenBLAS threads pair, each
+ * in its own process. 10–15 s on 2 cores; null without torch (PyTorch then trains at its defaults).
+ */
+function probeTorchSetting(vocabSize: number): TorchTimes | null {
+  const config = parseTrainConfig({}, 'bench:quality probe');
+  const request = { kind: 'train_step', config: modelConfigOf(config, vocabSize), batch: config.batchSize, reps: 10, warmup: 3 };
+  return runTorchTimed(request, threadRange(availableParallelism()));
+}
+
+function trainPytorch(python: string, iters: number, seed: number, setting: TorchTimes['best'] | null): PytorchResult | null {
   const script = join(import.meta.dirname, 'quality_pytorch.py');
+  // OPENBLAS_NUM_THREADS must be in the environment before the script loads torch (OpenBLAS sizes its pool once).
+  const env = setting ? { ...process.env, OMP_NUM_THREADS: String(setting.torchThreads), OPENBLAS_NUM_THREADS: String(setting.blasThreads) } : process.env;
+  const args = { iters, seed, evalIters: EVAL_ITERS, threads: setting?.torchThreads ?? null };
   // stderr passes through: the script's progress lines appear as it trains.
-  const r = spawnSync(python, [script, JSON.stringify({ iters, seed, evalIters: EVAL_ITERS, threads: null })], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
+  const r = spawnSync(python, [script, JSON.stringify(args)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20, env });
   if (r.status !== 0) {
     console.error(`bench/quality_pytorch.py failed for seed ${seed} (exit ${r.status ?? r.signal}); this seed has no reference`);
     return null;
@@ -124,6 +144,15 @@ async function main(): Promise<void> {
   const python = findTorchPython();
   console.log(`bench:quality: ${o.iters} iterations, seeds ${o.seeds.join(', ')}, backend ${o.backend}, ${ids.length} characters (vocabulary ${tokenizer.vocabSize}), ${EVAL_ITERS} evaluation batches`);
   if (!python) console.log('PyTorch reference missing: /usr/bin/python3 has no torch (apt-get install python3-torch); resnorm figures are printed without a reference');
+  let torchSetting: TorchTimes | null = null;
+  if (python) {
+    console.log('PyTorch thread setting: probing torch threads × OpenBLAS threads on the default step');
+    torchSetting = probeTorchSetting(tokenizer.vocabSize);
+    console.log(torchSetting
+      ? `PyTorch trains at ${torchSettingName(torchSetting.best)} threads, its fastest (${describeTorch(torchSetting).replace(/^pytorch /, '')})`
+      : 'PyTorch thread probe failed: PyTorch trains at its default threads');
+  }
+  const pytorchThreads = (p: PytorchResult) => `torch ${p.threads ?? '?'} × OpenBLAS ${p.blasThreads ?? '?'} threads`;
 
   const rows: Row[] = [];
   const deltas: number[] = [];
@@ -136,7 +165,7 @@ async function main(): Promise<void> {
     let p: PytorchResult | null = null;
     if (python) {
       console.log(`seed ${seed}: PyTorch`);
-      p = trainPytorch(python, o.iters, seed);
+      p = trainPytorch(python, o.iters, seed, torchSetting?.best ?? null);
       if (p) console.log(`seed ${seed}: PyTorch val loss ${p.valLoss.toFixed(4)} in ${p.seconds.toFixed(1)} s`);
     }
     ours.push(r.valLoss);
@@ -158,7 +187,7 @@ async function main(): Promise<void> {
       value: r.msPerStep,
       unit: 'ms',
       ...(p ? { reference: { name: 'PyTorch', value: p.msPerStep } } : {}),
-      note: `${o.backend}: ${r.seconds.toFixed(0)} s${p ? `, PyTorch: ${p.seconds.toFixed(0)} s (${p.threads ?? '?'} threads)` : ''}`,
+      note: `${o.backend}: ${r.seconds.toFixed(0)} s${p ? `, PyTorch: ${p.seconds.toFixed(0)} s (${pytorchThreads(p)}${torchSetting ? ', its fastest' : ''})` : ''}`,
     });
   }
 
@@ -178,7 +207,8 @@ async function main(): Promise<void> {
   });
   console.log('');
   printTable(rows);
-  const file = saveResults('quality', rows, { iters: o.iters, seeds: o.seeds, backend: o.backend, evalIters: EVAL_ITERS, goalNats: GOAL_NATS, meanDelta });
+  const file = saveResults('quality', rows, { iters: o.iters, seeds: o.seeds, backend: o.backend, evalIters: EVAL_ITERS, goalNats: GOAL_NATS, meanDelta,
+    pytorchThreads: torchSetting ? { best: torchSetting.best, probe: torchSetting.grid, note: 'probe: bench/reference.py train step, 10 timed steps after 3 per setting' } : null });
   console.log(`\nwritten: ${file}`);
 }
 

