@@ -3,12 +3,12 @@
 import type { Backend } from '../src/backend/backend.ts';
 import { generate } from '../src/models/generate.ts';
 import { GPT } from '../src/models/gpt.ts';
-import { timeMs, type Row } from './report.ts';
+import { timeMsAsync, type Row } from './report.ts';
 import type { StepCase } from './train-step.ts';
 
-export function benchGenerate(backend: Backend, c: StepCase, tokens: number, label: string, reference?: Row): Row {
+export async function benchGenerate(backend: Backend, c: StepCase, tokens: number, label: string, reference?: Row): Promise<Row> {
   const model = GPT.create(c.config, { backend, seed: 0 });
-  const ms = timeMs(() => generate(model, [1], { maxNewTokens: tokens, seed: 1 }), 3, 1);
+  const ms = await timeMsAsync(() => generate(model, [1], { maxNewTokens: tokens, seed: 1 }), 3, 1);
   return {
     section: 'generate',
     bench: `generate ${label}`,

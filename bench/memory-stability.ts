@@ -94,7 +94,7 @@ async function main(steps: number, threads: number | 'auto', c: StepCase): Promi
   observer.observe({ entryTypes: ['gc'] });
   const t0 = performance.now();
   for (let step = 1; step <= steps; step++) {
-    stepper.run(x, y, batch, T, { gradClip: 1 });
+    await stepper.run(x, y, batch, T, { gradClip: 1 });
     if (step % 100 === 0) {
       const rss = process.memoryUsage().rss;
       await flushObserver();

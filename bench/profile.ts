@@ -11,7 +11,7 @@ import type { Row } from './report.ts';
 import type { StepCase } from './train-step.ts';
 import { timed } from './wasm/timed.ts';
 
-export function profileTrainStep(be: Backend, c: StepCase, steps: number, label: string, top = 8): Row[] {
+export async function profileTrainStep(be: Backend, c: StepCase, steps: number, label: string, top = 8): Promise<Row[]> {
   const ms = new Map<string, number>();
   const model = GPT.create(c.config, { backend: timed(be, ms), seed: 0 });
   const opt = new AdamW(model.store!);
@@ -19,10 +19,10 @@ export function profileTrainStep(be: Backend, c: StepCase, steps: number, label:
   const T = c.config.blockSize;
   const ids = Int32Array.from({ length: c.batch * T }, () => rng.int(c.config.vocabSize));
   const step = () => optimizationStep(model, opt, ids, ids, c.batch, T, { gradClip: 1 });
-  step();
+  await step();
   ms.clear();
   const t0 = performance.now();
-  for (let i = 0; i < steps; i++) step();
+  for (let i = 0; i < steps; i++) await step();
   const stepMs = (performance.now() - t0) / steps;
   const kernels = [...ms].map(([name, t]) => [name, t / steps] as const).sort((a, b) => b[1] - a[1]);
   const inKernels = kernels.reduce((a, [, t]) => a + t, 0);

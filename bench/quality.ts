@@ -89,21 +89,21 @@ async function makeBackend(name: BackendName): Promise<Backend> {
   }
 }
 
-function trainResnorm(backend: Backend, ids: Int32Array, vocabSize: number, iters: number, seed: number): { valLoss: number; seconds: number; msPerStep: number } {
+async function trainResnorm(backend: Backend, ids: Int32Array, vocabSize: number, iters: number, seed: number): Promise<{ valLoss: number; seconds: number; msPerStep: number }> {
   const config = parseTrainConfig({ maxIters: iters, seed, evalIters: EVAL_ITERS, evalInterval: iters }, 'bench:quality config');
   const data = splitTrainVal(ids, config.valFraction);
   const model = GPT.create(modelConfigOf(config, vocabSize), { backend, seed: config.seed });
   const trainer = new Trainer(model, config, data);
   const t0 = performance.now();
   while (trainer.step < iters) {
-    const m = trainer.trainStep();
+    const m = await trainer.trainStep();
     if (m.step % LOG_EVERY === 0 || m.step === iters) {
       const s = (performance.now() - t0) / 1000;
       console.log(`  resnorm seed ${seed}: step ${m.step}/${iters} train loss ${m.trainLoss.toFixed(4)} lr ${m.lr.toExponential(2)} (${s.toFixed(0)} s, ${((s * 1000) / m.step).toFixed(0)} ms/step)`);
     }
   }
   const trainMs = performance.now() - t0;
-  const { valLoss } = trainer.evaluate();
+  const { valLoss } = await trainer.evaluate();
   return { valLoss, seconds: (performance.now() - t0) / 1000, msPerStep: trainMs / iters };
 }
 
@@ -160,7 +160,7 @@ async function main(): Promise<void> {
   const theirs: number[] = [];
   for (const seed of o.seeds) {
     console.log(`seed ${seed}: resnorm (${o.backend})`);
-    const r = trainResnorm(backend, ids, tokenizer.vocabSize, o.iters, seed);
+    const r = await trainResnorm(backend, ids, tokenizer.vocabSize, o.iters, seed);
     console.log(`seed ${seed}: resnorm val loss ${r.valLoss.toFixed(4)} in ${r.seconds.toFixed(1)} s`);
     let p: PytorchResult | null = null;
     if (python) {

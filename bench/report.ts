@@ -82,6 +82,19 @@ export function saveResults(name: string, rows: readonly Row[], extra: Record<st
 }
 
 /** Median wall time in ms of `fn` over `reps` runs, after `warmup` untimed runs (lets V8 tier up). */
+export async function timeMsAsync(fn: () => Promise<unknown>, reps: number, warmup = 2): Promise<number> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const times: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    await fn();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+/** timeMsAsync for a synchronous `fn` (kernels called directly). */
 export function timeMs(fn: () => void, reps: number, warmup = 2): number {
   for (let i = 0; i < warmup; i++) fn();
   const times: number[] = [];

@@ -111,13 +111,13 @@ await section('train step', async () => {
     const torch = noteTorch(`train step ${c.name}`, torchTrainStep(c, torchThreadAxis, torchReps, isLarge ? 1 : quick ? 2 : 3));
     if (torch) torchPeakRss.set(c.name, torch.maxRssMiB);
     const out: Row[] = [];
-    if (!isLarge) out.push(...benchTrainStep(ref, c, quick ? 1 : 2, torch, 'ref'));
+    if (!isLarge) out.push(...(await benchTrainStep(ref, c, quick ? 1 : 2, torch, 'ref')));
     for (const threads of threadCounts) {
       const be = await wasmBackend(threads);
       if (!be) continue;
-      out.push(...benchTrainStep(be, c, reps, torch, `wasm ${threads} thread${threads > 1 ? 's' : ''}`));
+      out.push(...(await benchTrainStep(be, c, reps, torch, `wasm ${threads} thread${threads > 1 ? 's' : ''}`)));
       // The same step with every op issued from JavaScript: what capture saves.
-      if (!isLarge) out.push(...benchTrainStep(be, c, reps, torch, `wasm ${threads} thread${threads > 1 ? 's' : ''}, eager`, false));
+      if (!isLarge) out.push(...(await benchTrainStep(be, c, reps, torch, `wasm ${threads} thread${threads > 1 ? 's' : ''}, eager`, false)));
       if (threads === 1) {
         trainMemory.push({ section: 'memory', bench: 'peak live wasm memory, train step', case: `${c.name}, wasm 1 thread`,
           value: be.memoryStats().peakBytes / 2 ** 20, unit: 'MiB', note: `linear memory grown to ${(be.info().memoryBytes / 2 ** 20).toFixed(0)} MiB` });
@@ -140,9 +140,11 @@ rows.push(...tfjsRows(trainDefault, tfjsRun, DEFAULT_STEP_CASE));
 
 if (wasm) rows.push(...(await section('profile', () => profileTrainStep(wasm, DEFAULT_STEP_CASE, quick ? 3 : 10, 'wasm 1 thread'))));
 
-const generated: Row[] = await section('generate', () => {
-  const r = benchGenerate(ref, DEFAULT_STEP_CASE, quick ? 50 : 100, 'ref');
-  return [r, ...wasms.map(({ be, label }) => benchGenerate(be, DEFAULT_STEP_CASE, 500, `wasm ${label}`, r))];
+const generated: Row[] = await section('generate', async () => {
+  const r = await benchGenerate(ref, DEFAULT_STEP_CASE, quick ? 50 : 100, 'ref');
+  const out = [r];
+  for (const { be, label } of wasms) out.push(await benchGenerate(be, DEFAULT_STEP_CASE, 500, `wasm ${label}`, r));
+  return out;
 });
 rows.push(...generated);
 

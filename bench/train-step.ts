@@ -8,7 +8,7 @@ import { AdamW } from '../src/optim/adamw.ts';
 import { TrainStep } from '../src/train/step.ts';
 import { Rng } from '../src/tensor/index.ts';
 import { describeTorch, runTorchTimed, torchRefName, type TorchTimes } from './python-reference.ts';
-import { timeMs, type Row } from './report.ts';
+import { timeMsAsync, type Row } from './report.ts';
 
 export interface StepCase {
   name: string;
@@ -32,7 +32,7 @@ export function torchTrainStep(c: StepCase, threadCounts: readonly number[], rep
  * `captured` (what `resnorm train` runs): TrainStep, which replays a recorded forward and backward where
  * the backend can; false: optimizationStep, every op issued from JavaScript each step.
  */
-export function benchTrainStep(backend: Backend, c: StepCase, reps: number, torch: TorchTimes | null, label: string, captured = true): Row[] {
+export async function benchTrainStep(backend: Backend, c: StepCase, reps: number, torch: TorchTimes | null, label: string, captured = true): Promise<Row[]> {
   const model = GPT.create(c.config, { backend, seed: 0 });
   const opt = new AdamW(model.store!);
   const rng = new Rng(0);
@@ -40,7 +40,7 @@ export function benchTrainStep(backend: Backend, c: StepCase, reps: number, torc
   const ids = Int32Array.from({ length: c.batch * T }, () => rng.int(c.config.vocabSize));
   const stepper = new TrainStep(model, opt, { capture: captured });
   const step = () => stepper.run(ids, ids, c.batch, T, { gradClip: 1 });
-  const ms = timeMs(step, reps, 2);
+  const ms = await timeMsAsync(step, reps, 2);
   stepper.release();
   const tokens = c.batch * T;
   const ref = (value: number) => (torch ? { reference: { name: torchRefName(torch), value } } : {});

@@ -37,7 +37,7 @@ export function coreOnly(b: Backend): Backend {
  */
 export function asyncOnly(b: Backend): Backend {
   let pending: unknown = null;
-  const deferred = new Set<string>(['embeddingForward', 'crossEntropyForward', 'crossEntropyBackward']);
+  const deferred = new Set<string>(['embeddingForward', 'embeddingBackward', 'crossEntropyForward', 'crossEntropyBackward']);
   const view: Backend = without(b, `${b.name} (async only)`, new Set(['readSync', ...CAPTURE]), {
     async read(s: Storage): Promise<HostArray> {
       await Promise.resolve(); // never synchronous, even when the data is at hand

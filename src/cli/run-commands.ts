@@ -27,7 +27,7 @@ export async function sampleCommand(dir: string, o: { prompt?: string; tokens: s
   process.stdout.write(promptText);
   const ids: number[] = [];
   let printed = 0;
-  generate(model, prompt, {
+  await generate(model, prompt, {
     maxNewTokens: num(o.tokens, '--tokens', true),
     temperature: num(o.temperature, '--temperature'),
     topK: num(o.topK, '--top-k', true),
@@ -55,7 +55,7 @@ export async function evalCommand(dir: string, o: { data?: string; step?: string
   const evalIds = o.data ? ids : splitTrainVal(ids, run.config.train.valFraction).val;
   const what = o.data ? corpus.source : `the validation split of ${corpus.source}`;
   console.log(`evaluating the checkpoint of step ${run.entry.step} on ${evalIds.length.toLocaleString('en-US')} tokens of ${what}…`);
-  const r = evaluateText(model, evalIds, run.config.train.batchSize, (done, total) => {
+  const r = await evaluateText(model, evalIds, run.config.train.batchSize, (done, total) => {
     if (process.stdout.isTTY) process.stdout.write(`\r${done}/${total} windows`);
   });
   if (process.stdout.isTTY) process.stdout.write('\r\x1b[K');

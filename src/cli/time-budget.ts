@@ -5,12 +5,12 @@ import { GPT } from '../models/gpt.ts';
 import { modelConfigOf, type TrainConfig } from '../train/config.ts';
 import { Trainer } from '../train/trainer.ts';
 
-export function chooseIterations(config: TrainConfig, vocabSize: number, data: { train: Int32Array; val: Int32Array }, budgetMinutes: number): TrainConfig {
+export async function chooseIterations(config: TrainConfig, vocabSize: number, data: { train: Int32Array; val: Int32Array }, budgetMinutes: number): Promise<TrainConfig> {
   const probe = new Trainer(GPT.create(modelConfigOf(config, vocabSize), { seed: config.seed }), config, data);
-  probe.trainStep(); // warm-up: lets V8 compile the hot paths
+  await probe.trainStep(); // warm-up: lets V8 compile the hot paths
   const t0 = performance.now();
   const reps = 2;
-  for (let i = 0; i < reps; i++) probe.trainStep();
+  for (let i = 0; i < reps; i++) await probe.trainStep();
   const stepSec = (performance.now() - t0) / 1000 / reps;
   probe.dispose(); // the probe's captured step, weights and optimizer state
   // Five evaluations, each 2 × evalIters forward-only batches (≈ a third of a step each).

@@ -102,7 +102,7 @@ async function train(
   if (!resumed && opts.budgetMinutes !== undefined && !explicitIters) {
     const budget = Number(opts.budgetMinutes);
     if (!(budget > 0)) throw new UserError(`--budget-minutes must be a positive number, got ${opts.budgetMinutes}`);
-    config = chooseIterations(config, tokenizer.vocabSize, data, budget);
+    config = await chooseIterations(config, tokenizer.vocabSize, data, budget);
   }
   // The decay horizon is fixed when a run starts, so extending it with --resume --max-iters keeps the schedule.
   config = { ...config, lrDecayIters: config.lrDecayIters ?? config.maxIters };
@@ -206,7 +206,7 @@ async function trainLoop(o: LoopInput): Promise<void> {
       },
       onEval: async (e) => {
         await log({ step: e.step, trainLoss: e.trainLoss, valLoss: e.valLoss, wallTime: (performance.now() - t0) / 1000 });
-        const sample = config.sampleLength > 0 ? tokenizer.decode(generate(model, prompt, { maxNewTokens: config.sampleLength, seed: config.seed + e.step })) : '';
+        const sample = config.sampleLength > 0 ? tokenizer.decode(await generate(model, prompt, { maxNewTokens: config.sampleLength, seed: config.seed + e.step })) : '';
         progress.log(`step ${e.step}: train loss ${e.trainLoss.toFixed(4)}, val loss ${e.valLoss.toFixed(4)}${sample ? `\n--- sample ---\n${sample.trim()}\n--------------` : ''}`);
         await save(e.valLoss);
       },
@@ -227,5 +227,5 @@ async function trainLoop(o: LoopInput): Promise<void> {
   console.log(`steps: ${trainer.stepper.describe()}`);
   console.log(`run directory: ${dir}`);
   console.log('--- 500 characters of sample ---');
-  process.stdout.write(tokenizer.decode(generate(model, prompt, { maxNewTokens: 500, seed: config.seed })).slice(0, 500) + '\n');
+  process.stdout.write(tokenizer.decode(await generate(model, prompt, { maxNewTokens: 500, seed: config.seed })).slice(0, 500) + '\n');
 }

@@ -4,7 +4,8 @@
 
 import { KVCache } from '../nn/kv-cache.ts';
 import { noGrad } from '../tensor/autograd.ts';
-import { stepScope } from '../tensor/arena.ts';
+import type { HostArray } from '../backend/backend.ts';
+import { readAfterScope } from '../tensor/arena.ts';
 import { Rng } from '../tensor/rng.ts';
 import { tensor } from '../tensor/tensor.ts';
 import type { GPT } from './gpt.ts';
@@ -70,41 +71,42 @@ export function checkSampleOptions(o: SampleOptions): void {
 }
 
 /** Continues `prompt` (at least one token) by maxNewTokens tokens; returns only the new ids. */
-export function generate(model: GPT, prompt: readonly number[], opts: SampleOptions): number[] {
+export async function generate(model: GPT, prompt: readonly number[], opts: SampleOptions): Promise<number[]> {
   checkSampleOptions(opts);
   if (prompt.length === 0) throw new SampleError('generate: the prompt must contain at least one token');
-  const { blockSize, nLayer, nHead, nEmbd } = model.config;
+  const { blockSize, nLayer, nHead, nEmbd, vocabSize } = model.config;
   const rng = new Rng(opts.seed ?? 1337);
   const wasTraining = model.training;
   model.eval();
   const cache = new KVCache(model.backend, nLayer, 1, nHead, blockSize, nEmbd / nHead);
   const context = [...prompt];
   const out: number[] = [];
+  // Feeds `ids` after the cached positions and reads the logits of the last one (each token's one read).
+  const feed = async (ids: readonly number[]): Promise<HostArray> => {
+    const all = await readAfterScope(() =>
+      noGrad(() => {
+        const { logits } = model.forward(tensor(Int32Array.from(ids), [1, ids.length], { backend: model.backend }), null, cache);
+        cache.length += ids.length;
+        return logits;
+      }),
+    );
+    return all.subarray(all.length - vocabSize);
+  };
   try {
-    noGrad(() => {
-      // Feeds `ids` after the cached positions and returns the logits of the last one.
-      const feed = (ids: readonly number[]): Float32Array | Float64Array | Int32Array =>
-        stepScope(() => {
-          const { logits } = model.forward(tensor(Int32Array.from(ids), [1, ids.length], { backend: model.backend }), null, cache);
-          cache.length += ids.length;
-          const all = logits.toArraySync();
-          return all.slice(all.length - model.config.vocabSize);
-        });
-      let last = feed(context.slice(-blockSize));
-      for (let i = 0; i < opts.maxNewTokens; i++) {
-        const id = sampleFromLogits(last, opts, rng);
-        out.push(id);
-        context.push(id);
-        opts.onToken?.(id);
-        if (i === opts.maxNewTokens - 1) break;
-        if (cache.length >= blockSize) {
-          cache.reset();
-          last = feed(context.slice(-Math.max(1, Math.floor(blockSize / 2))));
-        } else {
-          last = feed([id]);
-        }
+    let last = await feed(context.slice(-blockSize));
+    for (let i = 0; i < opts.maxNewTokens; i++) {
+      const id = sampleFromLogits(last, opts, rng);
+      out.push(id);
+      context.push(id);
+      opts.onToken?.(id);
+      if (i === opts.maxNewTokens - 1) break;
+      if (cache.length >= blockSize) {
+        cache.reset();
+        last = await feed(context.slice(-Math.max(1, Math.floor(blockSize / 2))));
+      } else {
+        last = await feed([id]);
       }
-    });
+    }
   } finally {
     cache.dispose();
     model.train(wasTraining);

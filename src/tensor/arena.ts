@@ -3,7 +3,8 @@
 // so a training loop that wraps each step in `stepScope` cannot leak, whatever the model does.
 // Buffers allocated with no arena open (parameters, optimizer state) persist until freed explicitly.
 
-import type { Backend, Storage } from '../backend/backend.ts';
+import type { Backend, HostArray, Storage } from '../backend/backend.ts';
+import type { Tensor } from './tensor.ts';
 
 /** A backend buffer plus ownership: tensors (and reshaped views of them) share one BufferRef. */
 export class BufferRef {
@@ -61,7 +62,7 @@ export function stepScope<T>(fn: () => T): T {
   current = arena;
   try {
     const result = fn();
-    if (result instanceof Promise) throw new Error('stepScope: fn returned a Promise; use stepScopeAsync for asynchronous steps');
+    if (result instanceof Promise) throw new Error('stepScope: fn returned a Promise; a scope cannot span an await — compute in the scope, then await the read outside it (readAfterScope)');
     return result;
   } finally {
     current = arena.parent;
@@ -83,14 +84,20 @@ export function outsideArenas<T>(fn: () => T): T {
   }
 }
 
-/** The asynchronous twin of stepScope (for backends whose reads are asynchronous). */
-export async function stepScopeAsync<T>(fn: () => Promise<T>): Promise<T> {
-  const arena = new Arena(current);
-  current = arena;
+/**
+ * Computes a tensor in its own step scope and reads it after the scope has closed. The way to read
+ * on any backend: a scope never spans an `await`, so two steps awaiting at once (two models, two
+ * requests of a worker) cannot see each other's arena. The result is released after the read.
+ */
+export async function readAfterScope(fn: () => Tensor): Promise<HostArray> {
+  const t = stepScope(() => {
+    const r = fn();
+    current?.adopt(r.buf); // out of the scope's arena: the scope may close before the read
+    return r;
+  });
   try {
-    return await fn();
+    return await t.toArray();
   } finally {
-    current = arena.parent;
-    arena.releaseAll();
+    t.buf.release();
   }
 }

@@ -3,7 +3,7 @@
 export * from './tensor.ts';
 export * from './shape.ts';
 export { backward, noGrad, isGradEnabled } from './autograd.ts';
-export { outsideArenas, stepScope, stepScopeAsync } from './arena.ts';
+export { outsideArenas, readAfterScope, stepScope } from './arena.ts';
 export { getDefaultBackend, setDefaultBackend } from './backend-registry.ts';
 export { Rng, type RngState } from './rng.ts';
 export * from './ops/elementwise.ts';

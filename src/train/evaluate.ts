@@ -4,24 +4,28 @@
 import type { GPT } from '../models/gpt.ts';
 import { sampleBatch } from '../data/corpus.ts';
 import { noGrad } from '../tensor/autograd.ts';
-import { stepScope } from '../tensor/arena.ts';
+import { readAfterScope } from '../tensor/arena.ts';
 import { Rng } from '../tensor/rng.ts';
 import { tensor } from '../tensor/tensor.ts';
 
+/** The mean loss of one batch, computed in its own scope (without gradients) and then read. */
+async function batchLoss(model: GPT, x: Int32Array, y: Int32Array, B: number, T: number): Promise<number> {
+  const be = model.backend;
+  return (await readAfterScope(() => noGrad(() => model.forward(tensor(x, [B, T], { backend: be }), tensor(y, [B, T], { backend: be })).loss!)))[0];
+}
+
 /** Mean loss over `iters` batches drawn from a generator seeded with `seed` (the same batches each call). */
-export function estimateLoss(model: GPT, data: Int32Array, B: number, iters: number, seed: number): number {
+export async function estimateLoss(model: GPT, data: Int32Array, B: number, iters: number, seed: number): Promise<number> {
   const rng = new Rng(seed);
   const T = model.config.blockSize;
   const wasTraining = model.training;
   model.eval();
   let sum = 0;
   try {
-    noGrad(() => {
-      for (let i = 0; i < iters; i++) {
-        const { x, y } = sampleBatch(data, B, T, rng, 'validation split');
-        sum += stepScope(() => model.forward(tensor(x, [B, T], { backend: model.backend }), tensor(y, [B, T], { backend: model.backend })).loss!.item());
-      }
-    });
+    for (let i = 0; i < iters; i++) {
+      const { x, y } = sampleBatch(data, B, T, rng, 'validation split');
+      sum += await batchLoss(model, x, y, B, T);
+    }
   } finally {
     model.train(wasTraining);
   }
@@ -41,7 +45,7 @@ export interface TextEvaluation {
  * Cross-entropy over every position of `ids` but the first: the text is cut into consecutive windows
  * of blockSize + 1 tokens overlapping by one, so each token after the first is predicted exactly once.
  */
-export function evaluateText(model: GPT, ids: Int32Array, batchSize: number, onProgress?: (done: number, total: number) => void): TextEvaluation {
+export async function evaluateText(model: GPT, ids: Int32Array, batchSize: number, onProgress?: (done: number, total: number) => void): Promise<TextEvaluation> {
   const T = model.config.blockSize;
   if (ids.length < 2) throw new RangeError(`evaluation needs at least 2 tokens, the text has ${ids.length}`);
   const starts: number[] = [];
@@ -51,7 +55,7 @@ export function evaluateText(model: GPT, ids: Int32Array, batchSize: number, onP
   let nats = 0;
   let count = 0;
   try {
-    noGrad(() => {
+    {
       for (let i = 0; i < starts.length; i += batchSize) {
         // Windows of equal length go in one batch; the last, shorter window goes alone.
         const group = starts.slice(i, i + batchSize);
@@ -66,13 +70,13 @@ export function evaluateText(model: GPT, ids: Int32Array, batchSize: number, onP
             x.set(ids.subarray(s, s + len), b * len);
             y.set(ids.subarray(s + 1, s + 1 + len), b * len);
           });
-          const loss = stepScope(() => model.forward(tensor(x, [g.length, len], { backend: model.backend }), tensor(y, [g.length, len], { backend: model.backend })).loss!.item());
+          const loss = await batchLoss(model, x, y, g.length, len);
           nats += loss * g.length * len;
           count += g.length * len;
         }
         onProgress?.(Math.min(i + batchSize, starts.length), starts.length);
       }
-    });
+    }
   } finally {
     model.train(wasTraining);
   }

@@ -3,13 +3,13 @@
 // runs it eagerly; `TrainStep` runs the same kernels, but on a backend that can capture (wasm) it
 // records the forward and backward once and from then on replays them with no JavaScript per op.
 
-import type { KernelProgram } from '../backend/backend.ts';
+import type { HostArray, KernelProgram, Storage } from '../backend/backend.ts';
 import type { GPT } from '../models/gpt.ts';
 import type { AdamW } from '../optim/adamw.ts';
-import { clipGradNorm } from '../optim/clip.ts';
+import { clipByNorm, gradSquaredNorm } from '../optim/clip.ts';
 import { outsideArenas, stepScope } from '../tensor/arena.ts';
 import { backward } from '../tensor/autograd.ts';
-import { empty, keep, type Tensor } from '../tensor/tensor.ts';
+import { empty, type Tensor } from '../tensor/tensor.ts';
 
 export class NonFiniteLossError extends Error {
   override name = 'NonFiniteLossError';
@@ -43,11 +43,26 @@ function forwardBackward(model: GPT, x: Tensor, y: Tensor): Tensor {
   return loss;
 }
 
-/** The part that changes every step (learning rate, clipping scale): always eager. Weights are untouched on a non-finite loss. */
-function finishStep(model: GPT, opt: AdamW, lossValue: number, o: StepOptions): StepResult {
+/**
+ * What a step reads back, gathered on the backend into one two-element buffer so that a step reads
+ * once: [0] the loss, [1] the gradients' squared norm (when clipping).
+ */
+function gatherStats(model: GPT, loss: Tensor, stats: Storage, clip: boolean): void {
+  const be = model.backend;
+  be.cast(loss.storage, be.view(stats, 0, 1));
+  if (clip) gradSquaredNorm(model.store!, be.view(stats, 1, 1));
+}
+
+/**
+ * The part that changes every step (learning rate, clipping scale): always eager, after the step's one
+ * read. Weights are untouched on a non-finite loss or gradient norm.
+ */
+function finishStep(model: GPT, opt: AdamW, stats: HostArray, o: StepOptions): StepResult {
+  const lossValue = stats[0];
   if (!Number.isFinite(lossValue)) throw new NonFiniteLossError(o.step ?? opt.step, lossValue);
-  const gradNorm = o.gradClip > 0 ? clipGradNorm(model.store!, o.gradClip) : Number.NaN;
+  const gradNorm = o.gradClip > 0 ? Math.sqrt(stats[1]) : Number.NaN;
   if (o.gradClip > 0 && !Number.isFinite(gradNorm)) throw new NonFiniteLossError(o.step ?? opt.step, gradNorm);
+  if (o.gradClip > 0) clipByNorm(model.store!, o.gradClip, gradNorm);
   opt.update(o.lr);
   return { loss: lossValue, gradNorm };
 }
@@ -61,13 +76,19 @@ function batchTensor(model: GPT, data: Int32Array, B: number, T: number): Tensor
 
 /**
  * x, y: (B, T) int32 inputs and targets. Throws NonFiniteLossError before touching the weights when
- * the loss or the gradient norm is not finite. All activations are released on return.
+ * the loss or the gradient norm is not finite. All activations are released before its one read.
  */
-export function optimizationStep(model: GPT, opt: AdamW, x: Int32Array, y: Int32Array, B: number, T: number, o: StepOptions): StepResult {
-  return stepScope(() => {
-    const loss = forwardBackward(model, batchTensor(model, x, B, T), batchTensor(model, y, B, T));
-    return finishStep(model, opt, loss.item(), o);
-  });
+export async function optimizationStep(model: GPT, opt: AdamW, x: Int32Array, y: Int32Array, B: number, T: number, o: StepOptions): Promise<StepResult> {
+  const be = model.backend;
+  const stats = be.alloc('float32', 2);
+  try {
+    // The scope closes before the await: no arena or grad mode is open while another step may run.
+    stepScope(() => gatherStats(model, forwardBackward(model, batchTensor(model, x, B, T), batchTensor(model, y, B, T)), stats, o.gradClip > 0));
+    const read = await be.read(stats);
+    return finishStep(model, opt, read, o);
+  } finally {
+    be.free(stats);
+  }
 }
 
 /**
@@ -80,7 +101,9 @@ export function optimizationStep(model: GPT, opt: AdamW, x: Int32Array, y: Int32
  */
 export class TrainStep {
   private inputs: { x: Tensor; y: Tensor } | null = null;
-  private loss: Tensor | null = null;
+  /** The step's loss and gradient norm, written by the captured program: what each step reads. */
+  private stats: Storage | null = null;
+  private clip = false;
   private program: KernelProgram | null = null;
   /** Why steps run eagerly; null while capturing works (or before the first step). */
   eagerReason: string | null = null;
@@ -105,24 +128,27 @@ export class TrainStep {
     return this.eagerReason === null ? `captured once, then replayed (${this.launches} kernel launches each, no per-op JavaScript)` : `eager (${this.eagerReason})`;
   }
 
-  run(x: Int32Array, y: Int32Array, B: number, T: number, o: StepOptions): StepResult {
+  async run(x: Int32Array, y: Int32Array, B: number, T: number, o: StepOptions): Promise<StepResult> {
     if (this.eagerReason !== null) return optimizationStep(this.model, this.opt, x, y, B, T, o);
     const be = this.model.backend;
     const [b0, t0] = this.inputs?.x.shape ?? [];
-    if (b0 !== B || t0 !== T) {
+    if (b0 !== B || t0 !== T || this.clip !== o.gradClip > 0) {
       this.release();
       this.inputs = outsideArenas(() => ({ x: batchTensor(this.model, x, B, T), y: batchTensor(this.model, y, B, T) }));
+      this.stats = be.alloc('float32', 2);
+      this.clip = o.gradClip > 0;
     } else {
       be.write(this.inputs!.x.storage, x);
       be.write(this.inputs!.y.storage, y);
     }
+    const stats = this.stats!;
     if (this.program) {
       this.program.run();
     } else {
       const { x: xt, y: yt } = this.inputs!;
       be.beginCapture!();
       try {
-        this.loss = outsideArenas(() => stepScope(() => keep(forwardBackward(this.model, xt, yt))));
+        outsideArenas(() => stepScope(() => gatherStats(this.model, forwardBackward(this.model, xt, yt), stats, this.clip)));
       } catch (e) {
         be.endCapture!().program?.dispose(); // a partial record: never replayed
         this.release();
@@ -132,17 +158,17 @@ export class TrainStep {
       if (captured.program) this.program = captured.program;
       else this.eagerReason = captured.reason;
     }
-    const lossValue = this.loss!.item();
+    const read = await be.read(stats);
     if (this.eagerReason !== null) this.release(); // this step's results stand; the next ones are eager
-    return stepScope(() => finishStep(this.model, this.opt, lossValue, o));
+    return finishStep(this.model, this.opt, read, o);
   }
 
   /** Frees the captured program and the buffers it reads and writes. */
   release(): void {
     this.program?.dispose();
     this.program = null;
-    this.loss?.buf.release();
-    this.loss = null;
+    if (this.stats) this.model.backend.free(this.stats);
+    this.stats = null;
     this.inputs?.x.buf.release();
     this.inputs?.y.buf.release();
     this.inputs = null;

@@ -92,23 +92,23 @@ export class Trainer {
     for (const s of [this.model.store!.data, this.model.store!.grad, this.opt.m, this.opt.v]) b.free(s);
   }
 
-  /** One optimisation step on a fresh random batch. */
-  trainStep(): StepMetrics {
+  /** One optimisation step on a fresh random batch (one read from the backend, awaited). */
+  async trainStep(): Promise<StepMetrics> {
     const t0 = performance.now();
     const { batchSize: B, gradClip } = this.config;
     const T = this.model.config.blockSize;
     const lr = learningRate(this.step, this.schedule);
     const { x, y } = sampleBatch(this.data.train, B, T, this.dataRng, 'training split');
-    const { loss, gradNorm } = this.stepper.run(x, y, B, T, { gradClip, lr, step: this.step });
+    const { loss, gradNorm } = await this.stepper.run(x, y, B, T, { gradClip, lr, step: this.step });
     this.step++;
     return { step: this.step, trainLoss: loss, lr, gradNorm, ms: performance.now() - t0 };
   }
 
   /** Train and validation loss over fixed batches (evalIters of them). */
-  evaluate(): EvalMetrics {
+  async evaluate(): Promise<EvalMetrics> {
     const { batchSize, evalIters, seed } = this.config;
-    const trainLoss = estimateLoss(this.model, this.data.train, batchSize, evalIters, seed + 1);
-    const valLoss = estimateLoss(this.model, this.data.val, batchSize, evalIters, seed + 2);
+    const trainLoss = await estimateLoss(this.model, this.data.train, batchSize, evalIters, seed + 1);
+    const valLoss = await estimateLoss(this.model, this.data.val, batchSize, evalIters, seed + 2);
     this.lastValLoss = valLoss;
     if (this.bestValLoss === null || valLoss < this.bestValLoss) this.bestValLoss = valLoss;
     return { step: this.step, trainLoss, valLoss };
@@ -117,10 +117,10 @@ export class Trainer {
   /** Trains until `maxIters` (or shouldStop), evaluating every evalInterval steps and at the end. */
   async run(maxIters: number, hooks: TrainerHooks = {}): Promise<'done' | 'stopped'> {
     while (this.step < maxIters) {
-      const m = this.trainStep();
+      const m = await this.trainStep();
       await hooks.onStep?.(m);
       if (this.step % this.config.evalInterval === 0 || this.step === maxIters) {
-        const e = this.evaluate(); // not inside `hooks.onEval?.(…)`: `?.` would skip evaluating it
+        const e = await this.evaluate(); // not inside `hooks.onEval?.(…)`: `?.` would skip evaluating it
         await hooks.onEval?.(e);
       }
       if (hooks.shouldStop?.()) return this.step < maxIters ? 'stopped' : 'done';

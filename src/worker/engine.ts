@@ -52,7 +52,7 @@ export class Engine {
         this.emit({ type: 'trained', id: req.id, result: await this.train(req.id, req.text, req.config) });
         return;
       case 'sample':
-        this.emit({ type: 'sampled', id: req.id, text: this.sample(req.id, req.prompt, req.options) });
+        this.emit({ type: 'sampled', id: req.id, text: await this.sample(req.id, req.prompt, req.options) });
         return;
       default: {
         const never: never = req;
@@ -92,11 +92,11 @@ export class Engine {
     return { steps: trainer.step, losses, valLoss, checksum: fnv1a(params), vocabSize: tokenizer.vocabSize, ms: performance.now() - t0 };
   }
 
-  private sample(id: number, prompt: string, options: SampleSettings): string {
+  private async sample(id: number, prompt: string, options: SampleSettings): Promise<string> {
     if (!this.trained) throw new Error("Nothing to sample from: send 'train' first.");
     const { trainer, tokenizer, start } = this.trained;
     const context = prompt.length > 0 ? tokenizer.encode(prompt) : [start];
-    const out = generate(trainer.model, context, { ...options, onToken: (t) => this.emit({ type: 'token', id, text: tokenizer.decode([t]) }) });
+    const out = await generate(trainer.model, context, { ...options, onToken: (t) => this.emit({ type: 'token', id, text: tokenizer.decode([t]) }) });
     return tokenizer.decode(out);
   }
 

@@ -24,7 +24,7 @@ async function train(backend: Backend, steps: number, after?: (step: number) => 
   for (let s = 0; s < steps; s++) {
     const ids = Int32Array.from({ length: B * T }, () => rng.int(cfg.vocabSize));
     const tg = Int32Array.from({ length: B * T }, () => rng.int(cfg.vocabSize));
-    losses.push(optimizationStep(model, opt, ids, tg, B, T, { gradClip: 1 }).loss);
+    losses.push((await optimizationStep(model, opt, ids, tg, B, T, { gradClip: 1 })).loss);
     after?.(s);
   }
   return { losses, params: (await backend.read(model.store!.data)) as Float32Array };

@@ -41,16 +41,16 @@ describe('generation', () => {
     }
   });
 
-  it('is reproducible from a seed, greedy at temperature 0, and runs past the block size', () => {
+  it('is reproducible from a seed, greedy at temperature 0, and runs past the block size', async () => {
     const model = GPT.create(cfg, { seed: 9 });
-    const a = generate(model, [1, 2, 3], { maxNewTokens: 30, seed: 4 });
-    const b = generate(model, [1, 2, 3], { maxNewTokens: 30, seed: 4 });
-    const c = generate(model, [1, 2, 3], { maxNewTokens: 30, seed: 5 });
+    const a = await generate(model, [1, 2, 3], { maxNewTokens: 30, seed: 4 });
+    const b = await generate(model, [1, 2, 3], { maxNewTokens: 30, seed: 4 });
+    const c = await generate(model, [1, 2, 3], { maxNewTokens: 30, seed: 5 });
     expect(a).toHaveLength(30);
     expect(b).toEqual(a);
     expect(c).not.toEqual(a);
     const streamed: number[] = [];
-    const g = generate(model, [1, 2, 3], { maxNewTokens: 5, temperature: 0, onToken: (id) => streamed.push(id) });
+    const g = await generate(model, [1, 2, 3], { maxNewTokens: 5, temperature: 0, onToken: (id) => streamed.push(id) });
     expect(streamed).toEqual(g);
   });
 

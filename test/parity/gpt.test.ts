@@ -93,7 +93,7 @@ describe.each(BACKENDS)('GPT parity with PyTorch on $name', ({ make }) => {
       const n = B * T;
       const x = (idx.data as Int32Array).subarray(step * n, (step + 1) * n);
       const y = (tgt.data as Int32Array).subarray(step * n, (step + 1) * n);
-      const { loss: lossValue, gradNorm: norm } = optimizationStep(model, opt, x, y, B, T, { gradClip: traj.clip_grad_norm });
+      const { loss: lossValue, gradNorm: norm } = await optimizationStep(model, opt, x, y, B, T, { gradClip: traj.clip_grad_norm });
       expect(relError([lossValue], [expectedLoss[step]]), `loss at step ${step}`).toBeLessThanOrEqual(1e-4);
       expect(relError([norm], [expectedNorm[step]]), `grad norm at step ${step}`).toBeLessThanOrEqual(1e-4);
     }

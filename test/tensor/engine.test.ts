@@ -11,25 +11,25 @@ import { backward, Rng, stepScope, tensor } from '../../src/tensor/index.ts';
 
 const tiny: GPTConfig = { ...DEFAULT_GPT_CONFIG, vocabSize: 11, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 16, dropout: 0.1 };
 
-function trainSteps(model: GPT, steps: number, seed: number, after?: (step: number) => void): number[] {
+async function trainSteps(model: GPT, steps: number, seed: number, after?: (step: number) => void): Promise<number[]> {
   const opt = new AdamW(model.store!);
   const rng = new Rng(seed);
   const losses: number[] = [];
   for (let s = 0; s < steps; s++) {
     const ids = Int32Array.from({ length: 2 * 8 }, () => rng.int(11));
     const tg = Int32Array.from({ length: 2 * 8 }, () => rng.int(11));
-    losses.push(optimizationStep(model, opt, ids, tg, 2, 8, { gradClip: 1 }).loss);
+    losses.push((await optimizationStep(model, opt, ids, tg, 2, 8, { gradClip: 1 })).loss);
     after?.(s);
   }
   return losses;
 }
 
 describe('engine', () => {
-  it('keeps live buffers and bytes flat over 200 training steps', () => {
+  it('keeps live buffers and bytes flat over 200 training steps', async () => {
     const backend = createRefBackend();
     const model = GPT.create(tiny, { backend, seed: 1 });
     const seen: { liveBuffers: number; liveBytes: number }[] = [];
-    trainSteps(model, 200, 7, (s) => {
+    await trainSteps(model, 200, 7, (s) => {
       if (s === 9 || s === 199) seen.push({ ...backend.memoryStats() });
     });
     expect(seen[1].liveBuffers).toBe(seen[0].liveBuffers);
@@ -38,10 +38,25 @@ describe('engine', () => {
     expect(seen[1].liveBytes).toBeLessThan(4 * 4 * model.store!.size + 4096);
   });
 
+  it('runs two models\' training steps interleaved at their awaits exactly as it runs them one after the other', async () => {
+    const run = async (seed: number, steps: Promise<number[]>[] = []) => {
+      const model = GPT.create(tiny, { seed });
+      steps.push(trainSteps(model, 6, seed));
+      return { model, losses: await steps[0] };
+    };
+    const alone = [await run(1), await run(2)];
+    const together = await Promise.all([run(1), run(2)]); // each step's read lets the other model's step run
+    for (const i of [0, 1]) {
+      expect(together[i].losses).toEqual(alone[i].losses);
+      const [a, b] = await Promise.all([alone[i], together[i]].map((r) => r.model.backend.read(r.model.store!.data)));
+      expect(Buffer.from(b.buffer).equals(Buffer.from(a.buffer))).toBe(true);
+    }
+  });
+
   it('gives the same run bit for bit from one seed, and a different one from another seed', async () => {
     const run = async (seed: number) => {
       const model = GPT.create(tiny, { seed });
-      const losses = trainSteps(model, 5, 3);
+      const losses = await trainSteps(model, 5, 3);
       return { losses, params: await F.getDefaultBackend().read(model.store!.data) };
     };
     const a = await run(42);

@@ -31,7 +31,7 @@ async function train(backend: Backend, steps: number, how: 'eager' | 'captured',
     const x = Int32Array.from({ length: B * T }, () => rng.int(c.vocabSize));
     const y = Int32Array.from({ length: B * T }, () => rng.int(c.vocabSize));
     const o = { gradClip: 1, lr: 1e-3 * (1 + s) };
-    losses.push((stepper ? stepper.run(x, y, B, T, o) : optimizationStep(model, opt, x, y, B, T, o)).loss);
+    losses.push((await (stepper ? stepper.run(x, y, B, T, o) : optimizationStep(model, opt, x, y, B, T, o))).loss);
     between?.();
   }
   return { losses, params: (await backend.read(model.store!.data)) as Float32Array, stepper };
@@ -178,15 +178,15 @@ describe('captured training steps', () => {
     const opt = new AdamW(model.store!);
     const stepper = new TrainStep(model, opt);
     const x = new Int32Array(B * T).fill(3);
-    stepper.run(x, x, B, T, { gradClip: 1 });
-    stepper.run(x, x, B, T, { gradClip: 1 });
+    await stepper.run(x, x, B, T, { gradClip: 1 });
+    await stepper.run(x, x, B, T, { gradClip: 1 });
     const before = be.readSync(model.store!.data);
     const bad = x.slice();
     bad[7] = cfg.vocabSize;
-    expect(() => stepper.run(bad, x, B, T, { gradClip: 1 })).toThrow(`Embedding id ${cfg.vocabSize} at position 7 is outside [0, 23)`);
-    expect(() => stepper.run(x, bad, B, T, { gradClip: 1 })).toThrow(`Cross-entropy target ${cfg.vocabSize} at row 7 is outside [0, 23)`);
+    await expect(stepper.run(bad, x, B, T, { gradClip: 1 })).rejects.toThrow(`Embedding id ${cfg.vocabSize} at position 7 is outside [0, 23)`);
+    await expect(stepper.run(x, bad, B, T, { gradClip: 1 })).rejects.toThrow(`Cross-entropy target ${cfg.vocabSize} at row 7 is outside [0, 23)`);
     expect(be.readSync(model.store!.data)).toEqual(before);
-    expect(stepper.run(x, x, B, T, { gradClip: 1 }).loss).toBeGreaterThan(0); // the program still runs
+    expect((await stepper.run(x, x, B, T, { gradClip: 1 })).loss).toBeGreaterThan(0); // the program still runs
   });
 
   it('gives its memory back when released, and recaptures for a new batch shape', async () => {
@@ -196,14 +196,14 @@ describe('captured training steps', () => {
     const x = new Int32Array(B * T).fill(1);
     const reserved: number[] = [];
     for (let cycle = 0; cycle < 3; cycle++) {
-      stepper.run(x, x, B, T, { gradClip: 1 });
-      stepper.run(x, x, B, T, { gradClip: 1 });
+      await stepper.run(x, x, B, T, { gradClip: 1 });
+      await stepper.run(x, x, B, T, { gradClip: 1 });
       stepper.release();
       reserved.push(be.info().reservedBytes);
     }
     expect(reserved[2]).toBe(reserved[1]); // released blocks are reused by the next capture, not added to
     const live = be.memoryStats().liveBuffers;
-    stepper.run(x.subarray(0, 2 * T), x.subarray(0, 2 * T), 2, T, { gradClip: 1 });
+    await stepper.run(x.subarray(0, 2 * T), x.subarray(0, 2 * T), 2, T, { gradClip: 1 });
     expect(stepper.launches).toBeGreaterThan(0);
     stepper.release();
     expect(be.memoryStats().liveBuffers).toBe(live);

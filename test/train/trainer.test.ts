@@ -16,7 +16,7 @@ const config = parseTrainConfig({ blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 16, 
 describe('Trainer', () => {
   it('drives the loss of a periodic text far below chance', async () => {
     const t = new Trainer(GPT.create(modelConfigOf(config, tok.vocabSize)), config, data);
-    const first = t.evaluate().valLoss;
+    const first = (await t.evaluate()).valLoss;
     await t.run(60);
     expect(first).toBeGreaterThan(1.8); // ln 8 ≈ 2.08 at initialisation
     expect(t.lastValLoss!).toBeLessThan(0.3);
@@ -28,8 +28,8 @@ describe('Trainer', () => {
     await t.run(3);
     const w = model.store!.tensorOf('wte.weight');
     model.backend.fill(w.storage, Number.NaN);
-    expect(() => t.trainStep()).toThrow(NonFiniteLossError);
-    expect(() => t.trainStep()).toThrow(/loss became NaN at step 3/);
+    await expect(t.trainStep()).rejects.toThrow(NonFiniteLossError);
+    await expect(t.trainStep()).rejects.toThrow(/loss became NaN at step 3/);
     expect(t.step).toBe(3);
   });
 });
