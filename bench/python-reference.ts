@@ -20,16 +20,25 @@ export function findTorchPython(): string | null {
 }
 
 /**
+ * Where an environment pins OpenBLAS's kernels (OPENBLAS_CORETYPE, with OPENBLAS_L2_SIZE; some hosts set
+ * them because older OpenBLAS builds misdetect their CPU), the reference processes run without both, on
+ * OpenBLAS's own detection: NumPy and PyTorch at their best, which is what resnorm is held to.
+ */
+export const PINNED_OPENBLAS_VARS = ['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE'] as const;
+
+/**
  * Calls bench/reference.py with a JSON request; returns its JSON answer, or null without torch.
  * `env` is added to this process's environment (OPENBLAS_NUM_THREADS must be set before NumPy loads).
  */
 export function runPythonReference<T>(request: Record<string, unknown>, env: Record<string, string> = {}): T | null {
   const py = findTorchPython();
   if (!py) return null;
+  const base: Record<string, string | undefined> = { ...process.env };
+  for (const v of PINNED_OPENBLAS_VARS) delete base[v];
   const r = spawnSync(py, [join(import.meta.dirname, 'reference.py'), JSON.stringify(request)], {
     encoding: 'utf8',
     maxBuffer: 1 << 24,
-    env: { ...process.env, ...env },
+    env: { ...base, ...env },
   });
   if (r.status !== 0) {
     console.error(`bench/reference.py failed: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);

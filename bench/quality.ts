@@ -22,7 +22,7 @@ import { GPT } from '../src/models/gpt.ts';
 import { setDefaultBackend } from '../src/tensor/backend-registry.ts';
 import { modelConfigOf, parseTrainConfig } from '../src/train/config.ts';
 import { Trainer } from '../src/train/trainer.ts';
-import { describeTorch, findTorchPython, runTorchTimed, threadRange, torchSettingName, type TorchTimes } from './python-reference.ts';
+import { describeTorch, findTorchPython, PINNED_OPENBLAS_VARS, runTorchTimed, threadRange, torchSettingName, type TorchTimes } from './python-reference.ts';
 import { printTable, saveResults, type Row } from './report.ts';
 
 type BackendName = 'ref' | 'wasm';
@@ -121,7 +121,8 @@ function probeTorchSetting(vocabSize: number): TorchTimes | null {
 function trainPytorch(python: string, iters: number, seed: number, setting: TorchTimes['best'] | null): PytorchResult | null {
   const script = join(import.meta.dirname, 'quality_pytorch.py');
   // OPENBLAS_NUM_THREADS must be in the environment before the script loads torch (OpenBLAS sizes its pool once).
-  const env = setting ? { ...process.env, OMP_NUM_THREADS: String(setting.torchThreads), OPENBLAS_NUM_THREADS: String(setting.blasThreads) } : process.env;
+  const env: Record<string, string | undefined> = { ...process.env, ...(setting ? { OMP_NUM_THREADS: String(setting.torchThreads), OPENBLAS_NUM_THREADS: String(setting.blasThreads) } : {}) };
+  for (const v of PINNED_OPENBLAS_VARS) delete env[v]; // as in the probe: OpenBLAS's own kernels
   const args = { iters, seed, evalIters: EVAL_ITERS, threads: setting?.torchThreads ?? null };
   // stderr passes through: the script's progress lines appear as it trains.
   const r = spawnSync(python, [script, JSON.stringify(args)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20, env });

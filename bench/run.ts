@@ -196,7 +196,7 @@ if (grids.length) {
 if (openblas) {
   const forced = process.env.OPENBLAS_CORETYPE;
   console.log(`OpenBLAS kernels: ${openblas.core} (${openblas.config})` + (forced
-    ? `; OPENBLAS_CORETYPE=${forced} is set in this environment and picks them, not OpenBLAS's detection of this CPU: unset it to hold resnorm to NumPy and PyTorch at their best`
+    ? `; this environment sets OPENBLAS_CORETYPE=${forced}, which the reference processes run without (and without OPENBLAS_L2_SIZE), on OpenBLAS's detection of this CPU: NumPy and PyTorch at their best`
     : ''));
 }
 printGoals(goals);
