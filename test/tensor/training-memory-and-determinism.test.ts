@@ -24,7 +24,7 @@ async function trainSteps(model: GPT, steps: number, seed: number, after?: (step
   return losses;
 }
 
-describe('engine', () => {
+describe('the engine over training steps: memory, interleaving, determinism, scopes, dropout', () => {
   it('keeps live buffers and bytes flat over 200 training steps', async () => {
     const backend = createRefBackend();
     const model = GPT.create(tiny, { backend, seed: 1 });
