@@ -3,16 +3,16 @@
 // pre- or post-LN) → optional final norm → linear head to the vocabulary. Follows nanoGPT's model.py.
 
 import type { Backend } from '../backend/backend.ts';
-import { Block, type Placement } from '../nn/block.ts';
+import { Block, needsFinalNorm } from '../nn/block.ts';
 import { Dropout } from '../nn/dropout.ts';
 import { Embedding } from '../nn/embedding.ts';
 import type { KVCache } from '../nn/kv-cache.ts';
 import { Linear } from '../nn/linear.ts';
 import { Module, ModuleList } from '../nn/module.ts';
-import { makeNorm, type Norm, type NormKind } from '../nn/norm.ts';
+import { makeNorm, type Norm } from '../nn/norm.ts';
 import type { Parameter } from '../nn/parameter.ts';
-import { sinusoidalTable } from '../nn/positional.ts';
-import { add, type GeluApproximation } from '../tensor/ops/elementwise.ts';
+import { learnedPositions, sinusoidalTable } from '../nn/positional.ts';
+import { add } from '../tensor/ops/elementwise.ts';
 import { embedding } from '../tensor/ops/embedding.ts';
 import { linear } from '../tensor/ops/matmul.ts';
 import { slice } from '../tensor/ops/layout.ts';
@@ -21,56 +21,10 @@ import { Rng } from '../tensor/rng.ts';
 import { fmt } from '../tensor/shape.ts';
 import { getDefaultBackend } from '../tensor/backend-registry.ts';
 import { tensor, type Tensor } from '../tensor/tensor.ts';
+import { checkGPTConfig, ConfigError, type GPTConfig } from './gpt-config.ts';
 
-export type PositionalKind = 'learned' | 'sinusoidal';
-
-export interface GPTConfig {
-  vocabSize: number;
-  blockSize: number;
-  nLayer: number;
-  nHead: number;
-  nEmbd: number;
-  dropout: number;
-  /** Biases in Linear layers and LayerNorms (GPT-2: true). */
-  bias: boolean;
-  norm: NormKind;
-  placement: Placement;
-  positional: PositionalKind;
-  /** Share the token embedding with the output head (GPT-2: true). */
-  tieWeights: boolean;
-  /** 'none' = exact erf GELU (nanoGPT), 'tanh' = GPT-2's approximation. */
-  activation: GeluApproximation;
-}
-
-export const DEFAULT_GPT_CONFIG: GPTConfig = {
-  vocabSize: 65,
-  blockSize: 64,
-  nLayer: 4,
-  nHead: 4,
-  nEmbd: 128,
-  dropout: 0,
-  bias: true,
-  norm: 'layernorm',
-  placement: 'pre',
-  positional: 'learned',
-  tieWeights: true,
-  activation: 'none',
-};
-
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
-
-/** Structural checks a model cannot work without (the CLI validates field types before this). */
-export function checkGPTConfig(c: GPTConfig): void {
-  const positive: (keyof GPTConfig)[] = ['vocabSize', 'blockSize', 'nLayer', 'nHead', 'nEmbd'];
-  for (const k of positive) {
-    const v = c[k];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new ConfigError(`config.${k} must be a positive integer, got ${String(v)}`);
-  }
-  if (c.nEmbd % c.nHead !== 0) throw new ConfigError(`config.nEmbd (${c.nEmbd}) must be divisible by config.nHead (${c.nHead}); try nHead = ${[1, 2, 4, 8].filter((h) => c.nEmbd % h === 0).join(' or ')}`);
-  if (!(c.dropout >= 0 && c.dropout < 1)) throw new ConfigError(`config.dropout must be in [0, 1), got ${c.dropout}`);
-}
+export { checkGPTConfig, ConfigError, DEFAULT_GPT_CONFIG, type GPTConfig } from './gpt-config.ts';
+export type { PositionalKind } from '../nn/positional.ts';
 
 export interface GPTOutput {
   logits: Tensor; // (B, T, V)
@@ -84,7 +38,7 @@ export class GPT extends Module {
   readonly ln_f: Norm | null;
   private readonly lmHead: Linear | null;
   private readonly drop: Dropout;
-  /** The fixed sinusoidal table (blockSize, C), when config.positional is 'sinusoidal'. */
+  /** The fixed sinusoidal table (blockSize, C), when the positions are not learned. */
   private peTable: Tensor | null = null;
   /** Draws dropout seeds; saved in checkpoints so a resumed run continues exactly. */
   readonly dropoutRng: Rng;
@@ -97,14 +51,14 @@ export class GPT extends Module {
     // GPT-2: the projections that write into the residual stream are scaled by 1/sqrt(2·L).
     const projInit = { kind: 'normal', std: 0.02 / Math.sqrt(2 * c.nLayer) } as const;
     this.wte = this.child('wte', new Embedding(c.vocabSize, c.nEmbd));
-    this.wpe = c.positional === 'learned' ? this.child('wpe', new Embedding(c.blockSize, c.nEmbd)) : null;
+    // Learned positions are a trained table (GPT-2's wpe); sinusoidal ones a fixed table made in create().
+    this.wpe = learnedPositions(c.positional) ? this.child('wpe', new Embedding(c.blockSize, c.nEmbd)) : null;
     this.drop = this.child('drop', new Dropout(c.dropout, this.dropoutRng));
     const blocks = Array.from({ length: c.nLayer }, () =>
       new Block({ C: c.nEmbd, nHead: c.nHead, bias: c.bias, norm: c.norm, placement: c.placement, activation: c.activation, dropout: c.dropout, projInit, rng: this.dropoutRng }),
     );
     this.h = this.child('h', new ModuleList(blocks));
-    // Post-LN's last sub-layer already ends in a norm; pre-LN needs a final one (GPT-2's ln_f).
-    this.ln_f = c.placement === 'pre' ? this.child('ln_f', makeNorm(c.norm, c.nEmbd, c.bias)) : null;
+    this.ln_f = needsFinalNorm(c.placement) ? this.child('ln_f', makeNorm(c.norm, c.nEmbd, c.bias)) : null;
     this.lmHead = c.tieWeights ? null : this.child('lm_head', new Linear(c.nEmbd, c.vocabSize, { bias: false }));
   }
 
@@ -114,7 +68,7 @@ export class GPT extends Module {
     const backend = opts.backend ?? getDefaultBackend();
     const model = new GPT(config, seed);
     model.materialize(backend, new Rng(seed));
-    if (config.positional === 'sinusoidal') {
+    if (!learnedPositions(config.positional)) {
       model.peTable = tensor(sinusoidalTable(config.blockSize, config.nEmbd), [config.blockSize, config.nEmbd], { backend });
     }
     return model;

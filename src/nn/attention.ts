@@ -15,7 +15,8 @@ export class CausalSelfAttention extends Module {
   readonly nHead: number;
   constructor(C: number, nHead: number, opts: { bias: boolean; projInit: Init }) {
     super();
-    if (C % nHead !== 0) throw new Error(`CausalSelfAttention: width ${C} is not divisible by ${nHead} heads`);
+    const problem = headSplitProblem(C, nHead);
+    if (problem) throw new Error(`CausalSelfAttention: ${problem}`);
     this.nHead = nHead;
     this.c_attn = this.child('c_attn', new Linear(C, 3 * C, { bias: opts.bias }));
     this.c_proj = this.child('c_proj', new Linear(C, C, { bias: opts.bias, init: opts.projInit }));
@@ -29,4 +30,23 @@ export class CausalSelfAttention extends Module {
     // Without a cache (training, evaluation) the heads of q, k, v are read from qkv in place too.
     return this.c_proj.forward(packedAttention(qkv, this.nHead, true)); // (B, T, C)
   }
+}
+
+/**
+ * Why a width of C channels cannot be split into nHead heads of D = C / H channels each, or null
+ * when it can. The one place this is checked: the config schemas (and so the CLI, config files,
+ * checkpoints and GPT.create) and this layer all ask here. Non-integers are left to those schemas.
+ */
+export function headSplitProblem(C: number, nHead: number): string | null {
+  if (!Number.isSafeInteger(C) || !Number.isSafeInteger(nHead) || C <= 0 || nHead <= 0 || C % nHead === 0) return null;
+  // The nearest head counts that do divide C, looked for in a bounded window (sizes may come from a
+  // corrupt file); 1 always does.
+  const nearestDivisor = (from: number, step: 1 | -1): number | null => {
+    for (let d = from, n = 0; d >= 1 && d <= C && n < 10_000; d += step, n++) if (C % d === 0) return d;
+    return null;
+  };
+  const below = nearestDivisor(Math.min(nHead - 1, C), -1) ?? 1;
+  const above = nearestDivisor(nHead + 1, 1);
+  const suggestions = above === null ? `${below}` : `${below} or ${above}`;
+  return `nEmbd = ${C} is not divisible by nHead = ${nHead}; each head needs nEmbd / nHead channels, so try nHead = ${suggestions}`;
 }

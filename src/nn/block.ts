@@ -4,9 +4,9 @@
 //   post (Vaswani et al. 2017, eq. in the seed articles: Y' = LN(Y + X)):  x ← LN(x + F(x))
 
 import { add } from '../tensor/ops/elementwise.ts';
-import type { GeluApproximation } from '../tensor/ops/elementwise.ts';
 import type { Rng } from '../tensor/rng.ts';
 import type { Tensor } from '../tensor/tensor.ts';
+import type { Activation } from './activation.ts';
 import { CausalSelfAttention } from './attention.ts';
 import { Dropout } from './dropout.ts';
 import type { LayerCache } from './kv-cache.ts';
@@ -15,8 +15,8 @@ import { Module } from './module.ts';
 import { makeNorm, type Norm, type NormKind } from './norm.ts';
 import type { Init } from './parameter.ts';
 
-export type Placement = 'pre' | 'post';
-export const PLACEMENTS: readonly Placement[] = ['pre', 'post'];
+export const PLACEMENTS = ['pre', 'post'] as const;
+export type Placement = (typeof PLACEMENTS)[number];
 
 export interface BlockOptions {
   C: number;
@@ -24,7 +24,7 @@ export interface BlockOptions {
   bias: boolean;
   norm: NormKind;
   placement: Placement;
-  activation: GeluApproximation;
+  activation: Activation;
   dropout: number;
   /** Init of the two projections that write into the residual stream. */
   projInit: Init;
@@ -63,6 +63,20 @@ export class Block extends Module {
         const never: never = this.placement;
         throw new Error(`unknown placement '${String(never)}'`);
       }
+    }
+  }
+}
+
+/** Whether a stack of blocks needs a norm after its last one: post-LN's already ends in one, pre-LN's does not (GPT-2's ln_f). */
+export function needsFinalNorm(placement: Placement): boolean {
+  switch (placement) {
+    case 'pre':
+      return true;
+    case 'post':
+      return false;
+    default: {
+      const never: never = placement;
+      throw new Error(`unknown placement '${String(never)}'`);
     }
   }
 }

@@ -6,8 +6,8 @@ import type { Tensor } from '../tensor/tensor.ts';
 import { Module } from './module.ts';
 import type { Parameter } from './parameter.ts';
 
-export type NormKind = 'layernorm' | 'rmsnorm';
-export const NORM_KINDS: readonly NormKind[] = ['layernorm', 'rmsnorm'];
+export const NORM_KINDS = ['layernorm', 'rmsnorm'] as const;
+export type NormKind = (typeof NORM_KINDS)[number];
 
 export abstract class Norm extends Module {
   abstract forward(x: Tensor): Tensor;

@@ -6,6 +6,7 @@ import { decodeSafetensors, SafetensorsError } from '../io/safetensors.ts';
 import { MAX_VOCAB } from '../data/bpe-merge.ts';
 import { tokenizerFromJSON, TokenizerError, type Tokenizer } from '../data/tokenizer.ts';
 import { ConfigError, type GPTConfig } from '../models/gpt.ts';
+import type { Activation } from '../nn/activation.ts';
 import type { HostTensor } from '../nn/parameter-store.ts';
 import type { RngState } from '../tensor/rng.ts';
 import { modelConfigOf, parseTrainConfig, type TrainConfig } from './config.ts';
@@ -35,6 +36,17 @@ const MAX_JSON_DEPTH = 32;
 
 const CORRUPT = 'the file is corrupt — choose an earlier checkpoint with --step (resnorm info lists them), or start a new run';
 
+/**
+ * The activation names runs were written with before 'gelu' | 'gelu-tanh' (gelu()'s `approximate`
+ * argument): read as the new names, in both halves of config.json, and never written.
+ */
+const LEGACY_ACTIVATIONS: Readonly<Record<string, Activation>> = { none: 'gelu', tanh: 'gelu-tanh' };
+
+function withCurrentNames(half: unknown): unknown {
+  if (!isRecord(half) || typeof half.activation !== 'string' || !Object.hasOwn(LEGACY_ACTIVATIONS, half.activation)) return half;
+  return { ...half, activation: LEGACY_ACTIVATIONS[half.activation] };
+}
+
 export function parseJSON(text: string, file: string, dir: string): unknown {
   let value: unknown;
   try {
@@ -56,12 +68,12 @@ export function parseRunConfig(text: string, dir: string): RunConfigFile {
   }
   let train: TrainConfig;
   try {
-    train = parseTrainConfig(raw.train, `${file} (field 'train')`);
+    train = parseTrainConfig(withCurrentNames(raw.train), `${file} (field 'train')`);
   } catch (e) {
     if (e instanceof ConfigError) throw new CheckpointError(`${e.message}\n${CORRUPT}`);
     throw e;
   }
-  return { format: 'resnorm-run', version: 1, train, model: checkModelConfig(raw.model, train, file) };
+  return { format: 'resnorm-run', version: 1, train, model: checkModelConfig(withCurrentNames(raw.model), train, file) };
 }
 
 /**

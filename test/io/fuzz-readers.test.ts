@@ -489,3 +489,34 @@ describe('the reader bugs the fuzzer found, one case each', () => {
     expect(parseState(withState({ bestValLoss: undefined, lastValLoss: null }), 'run').bestValLoss).toBeNull();
   });
 });
+
+describe('config.json written before the activations were renamed', () => {
+  const current = files['config.json'] as string;
+  const written = (name: string) => current.replaceAll('"activation": "gelu"', `"activation": "${name}"`);
+
+  it('new runs write the new names, in both halves', () => {
+    expect(current.match(/"activation": "gelu"/g)).toHaveLength(2);
+  });
+
+  it("reads 'none' as 'gelu' and 'tanh' as 'gelu-tanh', and such a run loads, resumes and is saved with the new names", async () => {
+    for (const [old, now] of [['none', 'gelu'], ['tanh', 'gelu-tanh']] as const) {
+      const c = parseRunConfig(written(old), 'old-run');
+      expect(c.train.activation).toBe(now);
+      expect(c.model.activation).toBe(now);
+      const resumed = new Trainer(GPT.create(c.model, { seed: 3 }), c.train, data);
+      restoreTrainer(resumed, original, 'old-run'); // the weights carry no activation; only config.json names it
+      expect(resumed.step).toBe(2);
+      await resumed.run(3);
+      const saved = (await encodeCheckpoint(resumed, charTok))['config.json'] as string;
+      expect(saved.match(new RegExp(`"activation": "${now}"`, 'g'))).toHaveLength(2);
+      expect(saved).not.toContain(`"activation": "${old}"`);
+    }
+  });
+
+  it('still refuses halves that disagree, and the old names anywhere but a saved run', () => {
+    const mixed = current.replace('"activation": "gelu"', '"activation": "tanh"');
+    expect(() => parseRunConfig(mixed, 'run')).toThrow('run/config.json: model.activation = "gelu" but train.activation = "gelu-tanh"');
+    expect(() => parseTrainConfig({ activation: 'tanh' }, 'flags')).toThrow(`flags is invalid:\n  - field 'activation' = "tanh": Invalid option: expected one of "gelu"|"gelu-tanh"`);
+  });
+});
+

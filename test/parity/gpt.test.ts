@@ -3,7 +3,10 @@
 
 import { describe, expect, it } from 'vitest';
 import { GPT, type GPTConfig } from '../../src/models/gpt.ts';
+import type { Placement } from '../../src/nn/block.ts';
+import type { NormKind } from '../../src/nn/norm.ts';
 import type { HostTensor } from '../../src/nn/parameter-store.ts';
+import type { PositionalKind } from '../../src/nn/positional.ts';
 import { AdamW } from '../../src/optim/adamw.ts';
 import { optimizationStep } from '../../src/train/step.ts';
 import { backward, stepScope, tensor } from '../../src/tensor/index.ts';
@@ -19,9 +22,9 @@ interface FixtureConfig {
   n_embd: number;
   dropout: number;
   bias: boolean;
-  norm: 'layernorm' | 'rmsnorm';
-  placement: 'pre' | 'post';
-  pos: 'learned' | 'sinusoidal';
+  norm: NormKind;
+  placement: Placement;
+  pos: PositionalKind;
   tie: boolean;
 }
 
@@ -39,7 +42,7 @@ function configOf(fx: Fixture): GPTConfig {
     placement: c.placement,
     positional: c.pos,
     tieWeights: c.tie,
-    activation: 'none',
+    activation: 'gelu', // the fixtures use torch.nn.GELU()
   };
 }
 
