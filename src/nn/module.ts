@@ -1,20 +1,23 @@
-// Module: a tree of named parameters and children, with train/eval mode and dotted names
+// Module: a tree of named parameters, buffers and children, with train/eval mode and dotted names
 // (`h.0.attn.c_attn.weight`), as in torch.nn.Module.
 
 import type { Backend } from '../backend/backend.ts';
 import type { Rng } from '../tensor/rng.ts';
 import type { Shape } from '../tensor/shape.ts';
+import { ModuleBuffer } from './buffer.ts';
 import { Parameter, type Init } from './parameter.ts';
 import { ParameterStore } from './parameter-store.ts';
 
 export abstract class Module {
   training = true;
   private readonly params = new Map<string, Parameter>();
+  private readonly buffers = new Map<string, ModuleBuffer>();
   private readonly children = new Map<string, Module>();
-  /** Set by materialize(): the flat buffers that hold every parameter and gradient. */
+  /** Set by materialize(): the flat buffers that hold every parameter, gradient and module buffer. */
   store: ParameterStore | null = null;
 
   protected param(name: string, shape: Shape, init: Init, decay?: boolean): Parameter {
+    this.claim(name);
     const p = new Parameter(shape, init, decay);
     this.params.set(name, p);
     return p;
@@ -22,13 +25,30 @@ export abstract class Module {
 
   /** Registers an existing parameter under another name (weight tying). */
   protected shareParam(name: string, p: Parameter): Parameter {
+    this.claim(name);
     this.params.set(name, p);
     return p;
   }
 
+  /** Registers state that is saved and loaded with the model but not trained (running statistics). */
+  protected buffer(name: string, shape: Shape, init: Init = { kind: 'zeros' }): ModuleBuffer {
+    this.claim(name);
+    const b = new ModuleBuffer(shape, init);
+    this.buffers.set(name, b);
+    return b;
+  }
+
   protected child<M extends Module>(name: string, m: M): M {
+    this.claim(name);
     this.children.set(name, m);
     return m;
+  }
+
+  /** One name, one thing: a state dict could not tell a parameter from a buffer of the same name. */
+  private claim(name: string): void {
+    if (this.params.has(name) || this.buffers.has(name) || this.children.has(name)) {
+      throw new Error(`${this.constructor.name}: '${name}' is already registered (as a parameter, buffer or child); give each one its own name`);
+    }
   }
 
   /** Every parameter with its dotted name, in declaration order; tied parameters appear once per name. */
@@ -49,6 +69,14 @@ export abstract class Module {
     return this.uniqueParameters().reduce((n, [, p]) => n + p.shape.reduce((a, b) => a * b, 1), 0);
   }
 
+  /** Every buffer with its dotted name, in declaration order (parameters' order: own, then children's). */
+  namedBuffers(prefix = ''): [string, ModuleBuffer][] {
+    const out: [string, ModuleBuffer][] = [];
+    for (const [n, b] of this.buffers) out.push([prefix + n, b]);
+    for (const [n, c] of this.children) out.push(...c.namedBuffers(`${prefix}${n}.`));
+    return out;
+  }
+
   train(on = true): this {
     this.training = on;
     for (const c of this.children.values()) c.train(on);
@@ -59,9 +87,9 @@ export abstract class Module {
     return this.train(false);
   }
 
-  /** Allocates every parameter in one flat buffer on `backend` and initialises it from `rng`. */
+  /** Allocates every parameter in one flat buffer on `backend`, and the buffers in another, and initialises them from `rng`. */
   materialize(backend: Backend, rng: Rng): this {
-    this.store = ParameterStore.create(this.uniqueParameters(), backend, rng);
+    this.store = ParameterStore.create(this.uniqueParameters(), backend, rng, this.namedBuffers());
     return this;
   }
 }
