@@ -7,7 +7,9 @@ import { TokenizerError, preview } from './tokenizer-error.ts';
 
 export { TokenizerError } from './tokenizer-error.ts';
 
-export type TokenizerKind = 'char' | 'bpe';
+/** The tokenizers a run can use; the config schema and the CLI help take their choices from here. */
+export const TOKENIZER_KINDS = ['char', 'bpe'] as const;
+export type TokenizerKind = (typeof TOKENIZER_KINDS)[number];
 
 export interface Tokenizer {
   readonly kind: TokenizerKind;

@@ -5,6 +5,7 @@
 
 import { z } from 'zod';
 import { checkAcrossFields, ConfigError, configError, GPT_CONFIG_FIELDS, GPTConfigFields, type GPTConfig } from '../models/gpt-config.ts';
+import { TOKENIZER_KINDS } from '../data/tokenizer.ts';
 
 const posInt = z.number().int().positive();
 
@@ -15,7 +16,7 @@ export const TrainConfigSchema = GPTConfigFields.omit({ vocabSize: true })
   .extend({
     // data: a UTF-8 file or a directory of .txt files; absent means the bundled Moby-Dick
     data: z.string().min(1).optional(),
-    tokenizer: z.enum(['char', 'bpe']).default('char'),
+    tokenizer: z.enum(TOKENIZER_KINDS).default('char'),
     bpeVocabSize: z.number().int().min(257).max(65536).default(512),
     valFraction: z.number().gt(0).lt(1).default(0.1),
     // optimisation

@@ -88,8 +88,8 @@ export class Trainer {
    */
   dispose(): void {
     this.stepper.release();
-    const b = this.model.backend;
-    for (const s of [this.model.store!.data, this.model.store!.grad, this.opt.m, this.opt.v]) b.free(s);
+    this.model.store!.release(); // weights, gradients and buffers
+    for (const s of [this.opt.m, this.opt.v]) this.model.backend.free(s);
   }
 
   /** One optimisation step on a fresh random batch (one read from the backend, awaited). */
