@@ -432,12 +432,6 @@ function attentionForwardRange(q: usize, k: usize, v: usize, ib: i32, ih: i32, i
   }
 }
 
-/** Scaled dot-product attention over all B·H heads of strided operands (Backend.attentionForward). */
-export function attentionForward(q: usize, k: usize, v: usize, ib: i32, ih: i32, ir: i32, out: usize, ob: i32, oh: i32, or: i32,
-  lse: usize, B: i32, H: i32, T: i32, D: i32, scale: f32, causal: bool, scratch: usize): void {
-  attentionForwardRange(q, k, v, ib, ih, ir, out, ob, oh, or, lse, H, T, D, scale, causal, scratch, 0, B * H);
-}
-
 /**
  * One query's share of attentionBackward once its scores (srow) and dP = dO·Vᵀ (dprow) are in: P from
  * lse, Δ, dS; P and dS go to column col of the block's Pᵀ and dSᵀ; dQ here unless D is a multiple of 16.
@@ -586,14 +580,10 @@ function attentionBackwardRange(q: usize, k: usize, v: usize, ib: i32, ih: i32, 
   }
 }
 
-/** attentionBackward over all B·H heads of strided operands (Backend.attentionBackward; out is not read). */
-export function attentionBackward(q: usize, k: usize, v: usize, ib: i32, ih: i32, ir: i32, dout: usize, ob: i32, oh: i32, or: i32,
-  lse: usize, dq: usize, dk: usize, dv: usize, gb: i32, gh: i32, gr: i32, B: i32, H: i32, T: i32, D: i32, scale: f32, causal: bool,
-  scratch: usize): void {
-  attentionBackwardRange(q, k, v, ib, ih, ir, dout, ob, oh, or, lse, dq, dk, dv, gb, gh, gr, H, T, D, scale, causal, scratch, 0, B * H);
-}
-
-/** Thread tid's share of attentionForward: a contiguous range of the B·H (batch, head) pairs. */
+/**
+ * Thread tid's share of Backend.attentionForward (scaled dot-product attention over strided operands): a
+ * contiguous range of the B·H (batch, head) pairs.
+ */
 export function attentionForwardPart(q: usize, k: usize, v: usize, ib: i32, ih: i32, ir: i32, out: usize, ob: i32, oh: i32, or: i32,
   lse: usize, B: i32, H: i32, T: i32, D: i32, scale: f32, causal: bool, scratch0: usize, scratchStride: i32, tid: i32,
   threads: i32): void {
@@ -604,7 +594,7 @@ export function attentionForwardPart(q: usize, k: usize, v: usize, ib: i32, ih: 
     bh0, bh1);
 }
 
-/** Thread tid's share of attentionBackward: a contiguous range of (batch, head) pairs, as in the forward. */
+/** Thread tid's share of Backend.attentionBackward (out is not read): a contiguous range of (batch, head) pairs, as in the forward. */
 export function attentionBackwardPart(q: usize, k: usize, v: usize, ib: i32, ih: i32, ir: i32, dout: usize, ob: i32, oh: i32,
   or: i32, lse: usize, dq: usize, dk: usize, dv: usize, gb: i32, gh: i32, gr: i32, B: i32, H: i32, T: i32, D: i32, scale: f32,
   causal: bool, scratch0: usize, scratchStride: i32, tid: i32, threads: i32): void {

@@ -1,7 +1,8 @@
 // The machine's 128-bit SIMD peak as WebAssembly sees it: 12 independent chains a ← a·b + c, enough to
 // cover a multiply-add's latency (fused, ~4 cycles, or mul then add, ~6-8) at two per cycle, in 14 of
 // the 16 vector registers so nothing spills. Counts 2·4·12 flops per iteration. (A variant with
-// acc += a_i·b needs 12 extra live multiplicands, spills, and reads 5x lower.)
+// acc += a_i·b needs 12 extra live multiplicands, spills, and reads 5x lower.) Not in the shipped kernels
+// (assembly/index.ts does not export it): bench/wasm/peak.ts compiles it at bench time.
 import { madd } from './simd';
 
 export const PEAK_CHAINS: i32 = 12;

@@ -2,9 +2,11 @@
 // except the cheap ones that are exact in float32 SIMD), affine, axpy, and broadcasting binary ops.
 import { madd, vexp } from './simd';
 import { nextRun, runOff0, runOff1, seekRun } from './runs';
-
-// Unary op codes; the TypeScript side maps UnaryOp names to these.
-const NEG = 0, EXP = 1, LOG = 2, SQRT = 3, TANH = 4, RELU = 5, SIGMOID = 6, GELU = 7, GELU_TANH = 8;
+import {
+  UNARY_NEG as NEG, UNARY_EXP as EXP, UNARY_LOG as LOG, UNARY_SQRT as SQRT, UNARY_TANH as TANH, UNARY_RELU as RELU,
+  UNARY_SIGMOID as SIGMOID, UNARY_GELU as GELU, UNARY_GELU_TANH as GELU_TANH,
+  BINARY_ADD as ADD, BINARY_SUB as SUB, BINARY_MUL as MUL, BINARY_DIV as DIV,
+} from './codes';
 const SQRT_HALF: f64 = 0.7071067811865476;
 const INV_SQRT_2PI: f64 = 0.3989422804014327;
 const SQRT_2_OVER_PI: f64 = 0.7978845608028654;
@@ -284,8 +286,7 @@ export function axpy(src: usize, dst: usize, n: i32, alpha: f32): void {
 }
 
 // ---- binary with broadcasting -------------------------------------------------------------------
-const ADD = 0, SUB = 1, MUL = 2, DIV = 3, EQ = 4;
-
+// Any other code is BINARY_EQUAL.
 @inline function vop(op: i32, a: v128, b: v128): v128 {
   switch (op) {
     case ADD: return f32x4.add(a, b);
@@ -334,15 +335,8 @@ function binaryRun(op: i32, a: usize, sa: i32, b: usize, sb: i32, out: usize, n:
 
 /**
  * out = a op b over outShape with element strides for a and b (0 where a dim broadcasts).
- * meta holds rank i32s each of: outShape, aStrides, bStrides; dims are already merged where possible;
- * idx is rank i32s of scratch.
- */
-export function binary(op: i32, a: usize, b: usize, out: usize, rank: i32, meta: usize, idx: usize): void {
-  binaryRange(op, a, b, out, rank, meta, idx, 0, 1);
-}
-
-/**
- * Thread tid's share of binary: a range of the innermost runs, or a 4-aligned chunk of the single run
+ * meta holds rank i32s each of: outShape, aStrides, bStrides; dims are already merged where possible.
+ * Thread tid's share: a range of the innermost runs, or a 4-aligned chunk of the single run
  * when the merged shape has one (same-shape operands). idx is this thread's own scratch.
  */
 export function binaryRange(op: i32, a: usize, b: usize, out: usize, rank: i32, meta: usize, idx: usize, tid: i32,
@@ -393,6 +387,10 @@ export function unaryPart(op: i32, x: usize, out: usize, n: i32, tid: i32, threa
 }
 
 export function unaryBackwardPart(op: i32, x: usize, dy: usize, dx: usize, n: i32, tid: i32, threads: i32): void {
+  if (threads == 1) { // one share: all; and a second call, to keep unaryBackward out of line (see assembly/parts.ts)
+    unaryBackward(op, x, dy, dx, n);
+    return;
+  }
   const c = chunk(n, tid, threads);
   const o = <usize>(<i32>(c >> 32)) << 2;
   unaryBackward(op, x + o, dy + o, dx + o, <i32>(c & 0xffffffff));

@@ -1,16 +1,13 @@
 // Data movement and reductions over 4-byte elements (float32 or int32): the N-d strided copy that
 // permute, slice and concat reduce to, and sum/max/sumsq over any axes with float64 accumulators.
 import { nextRun, runOff0, runOff1, seekRun } from './runs';
+import { REDUCE_MAX as MAX, REDUCE_SUM as SUM, REDUCE_SUMSQ as SUMSQ } from './codes';
 
 /**
  * dst[dstOff + Σ i·dstStrides] = src[srcOff + Σ i·srcStrides] for every index < shape.
- * meta holds rank i32s each of: shape, srcStrides, dstStrides; idx is rank i32s of scratch.
+ * meta holds rank i32s each of: shape, srcStrides, dstStrides. Thread tid's share: a range of the
+ * innermost runs (idx0: rank i32s of scratch per thread).
  */
-export function stridedCopy(src: usize, srcOff: i32, dst: usize, dstOff: i32, rank: i32, meta: usize, idx: usize): void {
-  stridedCopyRange(src, srcOff, dst, dstOff, rank, meta, idx, 0, 1);
-}
-
-/** Thread tid's share of stridedCopy: a range of its innermost runs (idx0: rank i32s of scratch per thread). */
 export function stridedCopyPart(src: usize, srcOff: i32, dst: usize, dstOff: i32, rank: i32, meta: usize, idx0: usize, tid: i32,
   threads: i32): void {
   stridedCopyRange(src, srcOff, dst, dstOff, rank, meta, idx0 + (<usize>(tid * max<i32>(rank, 1)) << 2), tid, threads);
@@ -52,8 +49,6 @@ function stridedCopyRange(src: usize, srcOff: i32, dst: usize, dstOff: i32, rank
     nextRun(meta, rank, idx);
   }
 }
-
-const SUM = 0, MAX = 1, SUMSQ = 2;
 
 /**
  * Reduces dense x over the dims whose output stride is 0. meta holds rank i32s each of: shape,

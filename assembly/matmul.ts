@@ -274,11 +274,3 @@ export function matmulPart(
     gemm(ab, aRow, aCol, bb, bRow, bCol, cb, n, i1 - i0, n, k, accumulate, scratch);
   }
 }
-
-/** C[b] (= or +=) op(A[b])·op(B[b]) for b < batch, on one thread. */
-export function matmul(
-  a: usize, b: usize, c: usize, batch: i32, m: i32, n: i32, k: i32,
-  transA: bool, transB: bool, strideA: i32, strideB: i32, accumulate: bool, scratch: usize,
-): void {
-  matmulPart(a, b, c, batch, m, n, k, transA, transB, strideA, strideB, accumulate, scratch, 0, 0, 1);
-}

@@ -17,14 +17,6 @@ export function embeddingForward(weight: usize, ids: usize, out: usize, N: i32, 
   return -1;
 }
 
-/** dweight[ids[i], :] += dout[i, :], in position order (deterministic). */
-export function embeddingBackward(dout: usize, ids: usize, dweight: usize, N: i32, C: i32, V: i32): i32 {
-  const bad = checkIds(ids, N, V);
-  if (bad >= 0) return bad;
-  embeddingBackwardChannels(dout, ids, dweight, N, C, 0, C);
-  return -1;
-}
-
 /**
  * dweight[ids[i], c] += dout[i, c] for channels c in [c0, c1), ids already checked: rows are added in
  * order, so splitting channels between threads keeps repeated ids' sums deterministic.

@@ -276,17 +276,12 @@ export function layerNormBackwardChannels(dy: usize, x: usize, rstd: usize, mu: 
   }
 }
 
-/** Bytes of scratch layerNormBackward needs: 2·C float64 accumulators and rows float64 means. */
+/**
+ * Bytes of scratch LayerNorm backward needs (dx by rows, then dγ, dβ by channels): 2·C float64
+ * accumulators, then the rows' float64 means at acc + 16·C.
+ */
 export function layerNormBackwardScratchBytes(rows: i32, C: i32): i32 {
   return 16 * C + 8 * rows;
-}
-
-/** LayerNorm backward on one thread: dx by rows, then dγ, dβ over every channel. */
-export function layerNormBackward(dy: usize, x: usize, w: usize, _mean: usize, rstd: usize, dx: usize, dw: usize, db: usize,
-  rows: i32, C: i32, acc: usize): void {
-  const mu = acc + (<usize>C << 4);
-  layerNormBackwardRows(dy, x, w, rstd, dx, rows, C, mu);
-  if (dw != 0 || db != 0) layerNormBackwardChannels(dy, x, rstd, mu, dw, db, rows, C, 0, C, acc);
 }
 
 /** Σx² over one row: four independent f32x4 chains, finished in float64. */
@@ -362,14 +357,9 @@ export function rmsNormForward(x: usize, w: usize, out: usize, rrms: usize, rows
 /**
  * dx = ρ·(g − x·ρ²·mean(g·x)) with g = dy·γ; dγ = Σ dy·x·ρ over rows (float64 accumulators, C of them).
  * All in f64x2: g and x·ρ²·mean(g·x) nearly cancel when one element dominates the row (C = 1 is the
- * extreme), so float32 here would lose every digit the reference keeps.
+ * extreme), so float32 here would lose every digit the reference keeps. Two passes: dx by rows (this
+ * one), then dγ by channels (rmsNormBackwardChannels).
  */
-export function rmsNormBackward(dy: usize, x: usize, w: usize, rrms: usize, dx: usize, dw: usize, rows: i32, C: i32, acc: usize): void {
-  rmsNormBackwardRows(dy, x, w, rrms, dx, rows, C);
-  if (dw != 0) rmsNormBackwardChannels(dy, x, rrms, dw, rows, C, 0, C, acc);
-}
-
-/** dx of RMSNorm backward for `rows` rows. */
 export function rmsNormBackwardRows(dy: usize, x: usize, w: usize, rrms: usize, dx: usize, rows: i32, C: i32): void {
   for (let r = 0; r < rows; r++) {
     const o0 = <usize>(r * C) << 2;

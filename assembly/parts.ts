@@ -2,6 +2,12 @@
 // thread pool runs). Rows and 4-aligned chunks are split so that every output element is computed by
 // one thread with the same instructions in the same order as on one thread: results do not depend on
 // the thread count. Reductions over rows (LayerNorm's dγ, dβ) are split by channels instead.
+//
+// `if (threads == 1)`, where a share calls a loop kernel of its own (adamw, softmaxBackward, …): one share is
+// the whole range, and the second call keeps that kernel out of line. With one call site, Binaryen's -O3
+// inlines it into the share, and V8 ran some of the merged functions slower (1 thread, best of 11, both
+// builds: softmaxBackwardPart 7-16%, embeddingBackwardPart 7-9%); the kernels were out of line while their
+// single-thread versions were exported, and are again.
 import { adamw, embeddingBackwardChannels } from './misc';
 import { affine, axpy, binaryRange, chunk } from './elementwise';
 import {
@@ -35,6 +41,10 @@ export function axpyPart(src: usize, dst: usize, n: i32, alpha: f32, tid: i32, t
 
 export function adamwPart(param: usize, grad: usize, m: usize, v: usize, n: i32, lr: f64, beta1: f64, beta2: f64, eps: f64,
   weightDecay: f64, bc1: f64, bc2: f64, tid: i32, threads: i32): void {
+  if (threads == 1) {
+    adamw(param, grad, m, v, n, lr, beta1, beta2, eps, weightDecay, bc1, bc2);
+    return;
+  }
   const c = chunk(n, tid, threads);
   const o = start(c);
   adamw(param + o, grad + o, m + o, v + o, count(c), lr, beta1, beta2, eps, weightDecay, bc1, bc2);
@@ -88,6 +98,10 @@ export function rmsNormBackwardRowsPart(dy: usize, x: usize, w: usize, rrms: usi
 /** RMSNorm backward, second job: dγ for a 4-aligned range of channels. */
 export function rmsNormBackwardChannelsPart(dy: usize, x: usize, rrms: usize, dw: usize, rows: i32, C: i32, acc: usize, tid: i32,
   threads: i32): void {
+  if (threads == 1) {
+    rmsNormBackwardChannels(dy, x, rrms, dw, rows, C, 0, C, acc);
+    return;
+  }
   const c = chunk(C, tid, threads);
   const c0 = <i32>(c >> 32);
   rmsNormBackwardChannels(dy, x, rrms, dw, rows, C, c0, c0 + count(c), acc);
@@ -95,30 +109,50 @@ export function rmsNormBackwardChannelsPart(dy: usize, x: usize, rrms: usize, dw
 
 /** Embedding backward (ids already checked) for a 4-aligned range of channels: every id's rows in order. */
 export function embeddingBackwardPart(dout: usize, ids: usize, dweight: usize, N: i32, C: i32, tid: i32, threads: i32): void {
+  if (threads == 1) {
+    embeddingBackwardChannels(dout, ids, dweight, N, C, 0, C);
+    return;
+  }
   const c = chunk(C, tid, threads);
   const c0 = <i32>(c >> 32);
   embeddingBackwardChannels(dout, ids, dweight, N, C, c0, c0 + count(c));
 }
 
 export function softmaxForwardPart(x: usize, out: usize, rows: i32, C: i32, tid: i32, threads: i32): void {
+  if (threads == 1) {
+    softmaxForward(x, out, rows, C);
+    return;
+  }
   const r0 = lo(rows, tid, threads), r1 = lo(rows, tid + 1, threads);
   const o = <usize>(r0 * C) << 2;
   softmaxForward(x + o, out + o, r1 - r0, C);
 }
 
 export function logSoftmaxForwardPart(x: usize, out: usize, rows: i32, C: i32, tid: i32, threads: i32): void {
+  if (threads == 1) {
+    logSoftmaxForward(x, out, rows, C);
+    return;
+  }
   const r0 = lo(rows, tid, threads), r1 = lo(rows, tid + 1, threads);
   const o = <usize>(r0 * C) << 2;
   logSoftmaxForward(x + o, out + o, r1 - r0, C);
 }
 
 export function softmaxBackwardPart(y: usize, dy: usize, dx: usize, rows: i32, C: i32, tid: i32, threads: i32): void {
+  if (threads == 1) {
+    softmaxBackward(y, dy, dx, rows, C);
+    return;
+  }
   const r0 = lo(rows, tid, threads), r1 = lo(rows, tid + 1, threads);
   const o = <usize>(r0 * C) << 2;
   softmaxBackward(y + o, dy + o, dx + o, r1 - r0, C);
 }
 
 export function logSoftmaxBackwardPart(y: usize, dy: usize, dx: usize, rows: i32, C: i32, tid: i32, threads: i32): void {
+  if (threads == 1) {
+    logSoftmaxBackward(y, dy, dx, rows, C);
+    return;
+  }
   const r0 = lo(rows, tid, threads), r1 = lo(rows, tid + 1, threads);
   const o = <usize>(r0 * C) << 2;
   logSoftmaxBackward(y + o, dy + o, dx + o, r1 - r0, C);

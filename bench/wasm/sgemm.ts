@@ -1,11 +1,12 @@
 // sgemm GFLOP/s of the wasm backend next to this machine's WebAssembly 128-bit peak (independent
-// f32x4 multiply-add chains on one thread, times the thread count for the % column), on 1 thread and
-// on every core, for each SIMD build the runtime runs.
+// f32x4 multiply-add chains on one thread, times the thread count for the % column; ./peak.ts), on
+// 1 thread and on every core, for each SIMD build the runtime runs.
 // Run: node --import tsx bench/wasm/sgemm.ts   (bench/run.ts may import runSgemmBench)
 import type { MatmulArgs } from '../../src/backend/backend.ts';
 import { availableParallelism } from 'node:os';
 import { hasRelaxedSimd } from '../../src/backend/wasm/load.ts';
-import { loadWasmKernels, type SimdFlavour, type WasmKernels } from '../../src/backend/wasm/index.ts';
+import { loadWasmKernels, type SimdFlavour } from '../../src/backend/wasm/index.ts';
+import { peakGflops } from './peak.ts';
 
 export interface Row {
   kernel: 'peak' | 'sgemm';
@@ -15,11 +16,6 @@ export interface Row {
   threads: number;
   gflops: number;
   percentOfPeak: number;
-}
-
-interface PeakExports {
-  peakLoop(iters: number, seed: number): number;
-  PEAK_CHAINS: WebAssembly.Global;
 }
 
 /** Calls fn until minSeconds have passed (after a warm-up long enough for V8 to tier up); seconds per call. */
@@ -37,18 +33,6 @@ function timeIt(fn: () => void, minSeconds = 0.3): number {
   return (t - t0) / 1000 / calls;
 }
 
-function peakGflops(kernels: WasmKernels): number {
-  const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
-  const ex = new WebAssembly.Instance(kernels.compiled.module, { env: { memory } }).exports as unknown as PeakExports;
-  const iters = 1_000_000;
-  let sink = 0;
-  const s = timeIt(() => {
-    sink += ex.peakLoop(iters, 1);
-  });
-  if (Number.isNaN(sink)) throw new Error('peak loop produced NaN');
-  return (2 * 4 * (ex.PEAK_CHAINS.value as number) * iters) / s / 1e9;
-}
-
 // Square sizes, then the default GPT config's shapes (B·T = 768 rows, C = 128): the QKV projection
 // forward, its weight gradient (Aᵀ·B) and input gradient (A·Bᵀ), and the MLP's up-projection.
 const SHAPES: { m: number; n: number; k: number; transA: boolean; transB: boolean; label?: string }[] = [
@@ -64,7 +48,7 @@ export async function runSgemmBench(): Promise<Row[]> {
   if (await hasRelaxedSimd()) flavours.push(await loadWasmKernels({ relaxed: true }));
   const rows: Row[] = [];
   for (const kernels of flavours) {
-    const peak = peakGflops(kernels);
+    const peak = await peakGflops(kernels.flavour, (fn) => timeIt(fn));
     rows.push({ kernel: 'peak', shape: '12 f32x4 madd chains', flavour: kernels.flavour, threads: 1, gflops: peak, percentOfPeak: 100 });
     const threadCounts = [...new Set([1, availableParallelism()])];
     for (const threads of threadCounts) {

@@ -1,11 +1,12 @@
-// The reference backend's buffers: a JS typed array per dtype, plus a `freed` flag so that a kernel
-// touching released memory fails loudly instead of reading stale numbers.
+// The reference backend's buffers: a JS typed array per dtype. The handle checks (foreign, freed, too
+// short) and the accounting are ../storage-checks.ts's, shared with the wasm backend.
 import type { DType, HostArray, Storage } from '../backend.ts';
+import { liveHandle, TrackedStorage } from '../storage-checks.ts';
 
 export type FloatArray = Float32Array | Float64Array;
 
-export class RefStorage implements Storage {
-  freed = false;
+export class RefStorage extends TrackedStorage {
+  declare readonly root: RefStorage | null;
 
   /**
    * @param data  the elements (a subarray when this is a view)
@@ -14,12 +15,10 @@ export class RefStorage implements Storage {
    */
   constructor(
     readonly data: HostArray,
-    readonly root: RefStorage | null,
-    readonly owner: object,
-  ) {}
-
-  get isView(): boolean {
-    return this.root !== null;
+    root: RefStorage | null,
+    owner: object,
+  ) {
+    super(root, owner);
   }
 
   get dtype(): DType {
@@ -30,11 +29,6 @@ export class RefStorage implements Storage {
 
   get length(): number {
     return this.data.length;
-  }
-
-  /** True when this allocation, or the one this view looks into, has been released. */
-  get isFreed(): boolean {
-    return this.freed || (this.root !== null && this.root.freed);
   }
 }
 
@@ -55,20 +49,11 @@ export function newArray(dtype: DType, length: number): HostArray {
 
 /**
  * The typed array behind `s`, after the cheap checks that catch front-end bugs: the handle is one
- * of ours, it is still live, and it holds at least `need` elements (typed arrays read `undefined`
- * past their end, which would silently turn into NaN).
+ * of a ref backend's, it is still live, and it holds at least `need` elements.
  */
 export function arr(s: Storage, need = 0, name = 'buffer'): HostArray {
-  if (!(s instanceof RefStorage)) {
-    throw new Error(`The ref backend was given a ${name} it did not allocate; pass storage from the same backend.`);
-  }
-  if (s.isFreed) {
-    throw new Error(`The ref backend was given a ${name} that was already freed; this is a use-after-free bug.`);
-  }
-  if (s.data.length < need) {
-    throw new Error(`The ref backend needs ${need} elements in ${name} but it holds ${s.data.length}.`);
-  }
-  return s.data;
+  // Any ref backend's handle (owner null): these free functions do not know which backend calls them.
+  return liveHandle(RefStorage, null, 'ref', s, need, name).data;
 }
 
 /** arr() for kernels that need floating-point data (norms, softmax, attention, ...). */

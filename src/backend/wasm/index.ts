@@ -1,6 +1,7 @@
 // The wasm backend's entry point: compile the kernels once (async), then make backends from them.
 // Each backend owns one shared WebAssembly.Memory that all its tensors live in.
 import { compileKernels, type CompiledKernels, type SimdFlavour } from './load.ts';
+import { checkKernelExports } from './kernel-tables.ts';
 import type { KernelExports } from './kernels.ts';
 import { WasmBackend } from './wasm-backend.ts';
 
@@ -69,6 +70,8 @@ export class WasmKernels {
       );
     }
     const instance = new WebAssembly.Instance(this.compiled.module, { env: { memory } });
+    // Op codes, jobs and exports against the binary, before any kernel runs (kernel-tables.ts).
+    checkKernelExports(instance.exports, this.compiled.flavour);
     return new WasmBackend(instance.exports as unknown as KernelExports, memory, this.compiled.flavour, maximum * PAGE, threads);
   }
 }

@@ -1,9 +1,10 @@
-// The wasm backend's buffer handle: a byte offset into the backend's linear memory, plus the
-// ownership and liveness flags that make a use-after-free or a foreign handle fail loudly.
-import type { DType, Storage } from '../backend.ts';
+// The wasm backend's buffer handle: a byte offset into the backend's linear memory. Ownership and
+// liveness (a use-after-free or a foreign handle fails loudly) are ../storage-checks.ts's TrackedStorage.
+import type { DType } from '../backend.ts';
+import { TrackedStorage } from '../storage-checks.ts';
 
-export class WasmStorage implements Storage {
-  freed = false;
+export class WasmStorage extends TrackedStorage {
+  declare readonly root: WasmStorage | null;
 
   /**
    * @param ptr   byte offset of element 0 in the backend's memory
@@ -14,15 +15,9 @@ export class WasmStorage implements Storage {
     readonly dtype: DType,
     readonly length: number,
     readonly ptr: number,
-    readonly root: WasmStorage | null,
-    readonly owner: object,
-  ) {}
-
-  get isView(): boolean {
-    return this.root !== null;
-  }
-
-  get isFreed(): boolean {
-    return this.freed || (this.root !== null && this.root.freed);
+    root: WasmStorage | null,
+    owner: object,
+  ) {
+    super(root, owner);
   }
 }

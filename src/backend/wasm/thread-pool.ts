@@ -5,7 +5,10 @@
 // browsers forbid Atomics.wait on the main thread, so there the engine will have to run in a worker.
 import type { Worker as NodeWorker } from 'node:worker_threads';
 
-/** The kernels a pool runs, by job number: each takes its arguments, then (tid, threads). */
+/**
+ * The kernels a pool runs, by job number (the index here, which workers look up in this same list): each
+ * takes its arguments, then (tid, threads). Checked at load against the binary's *Part exports (kernel-tables.ts).
+ */
 export const JOBS = [
   'matmulPart', 'attentionForwardPart', 'attentionBackwardPart', 'unaryPart', 'unaryBackwardPart', 'attentionInferencePart',
   'affinePart', 'axpyPart', 'adamwPart', 'binaryPart', 'layerNormForwardPart', 'rmsNormForwardPart', 'layerNormBackwardRowsPart',
@@ -18,7 +21,7 @@ export type JobName = (typeof JOBS)[number];
 /** Control block: int32 slots generation, job, done, argument count; float64 arguments from byte 32. */
 export const CTRL = { generation: 0, job: 1, done: 2, nargs: 3 } as const;
 export const ARGS_OFFSET = 32;
-export const MAX_ARGS = 32; // attentionBackwardPart takes 25
+export const MAX_ARGS = 32; // attentionBackwardPart takes 25 (every job's count is checked at load)
 export const CTRL_BYTES = ARGS_OFFSET + 8 * MAX_ARGS;
 export const JOB_EXIT = -1;
 /**

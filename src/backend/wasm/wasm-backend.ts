@@ -1,40 +1,20 @@
-// The WebAssembly SIMD backend: every buffer lives in one shared WebAssembly.Memory, handed out by a
-// size-class allocator; kernels (assembly/, compiled to kernels-*.wasm) run on byte offsets into it.
-// This class checks handles and sizes like the ref backend, lays out shape metadata, and delegates.
+// The WebAssembly SIMD backend's kernel wrappers: each Backend op checks its handles and sizes like the
+// ref backend, lays out shape metadata and launches its kernels (assembly/, compiled to kernels-*.wasm).
+// Memory and pinning are backend-memory.ts's, launching and capture backend-capture.ts's, which this extends.
 // Storage is float32 and int32 only: float64 (the finite-difference gradient checks) stays on ref.
-import {
-  BYTES_PER_ELEMENT,
-  type AdamWArgs,
-  type AllocInit,
-  type Backend,
-  type BinaryOp,
-  type CaptureResult,
-  type DType,
-  type HeadLayout,
-  type HostArray,
-  type MatmulArgs,
-  type MemoryStats,
-  type ReduceOp,
-  type Storage,
-  type UnaryOp,
+import type {
+  AdamWArgs, Backend, BinaryOp, HeadLayout, MatmulArgs, ReduceOp, Storage, UnaryOp,
 } from '../backend.ts';
+import { attentionExtents, attentionInferenceExtents, reducedDims } from '../kernel-shapes.ts';
 import { stridedExtent } from '../ref/layout.ts';
 import { matmulExtents } from '../ref/matmul.ts';
-import { SizeClassAllocator } from './allocator.ts';
-import { Recorder, replayLaunches, WasmKernelProgram, type KernelFn, type Launch } from './kernel-program.ts';
+import { WasmCapture } from './backend-capture.ts';
+import { BINARY_CODE, EQUAL_CODE, REDUCE_CODE, UNARY_CODE } from './kernel-tables.ts';
 import type { KernelExports } from './kernels.ts';
 import type { SimdFlavour } from './load.ts';
-import { attentionExtents, attentionInferenceExtents, reducedDims } from '../kernel-shapes.ts';
 import { broadcastStrides, checkBroadcast, denseStrides, mergeDims, numel } from './shapes.ts';
-import { WasmStorage } from './storage.ts';
-import { CTRL_BYTES, type JobName, type KernelPool } from './thread-pool.ts';
+import type { WasmStorage } from './storage.ts';
 
-const UNARY_CODE: Record<UnaryOp, number> = {
-  neg: 0, exp: 1, log: 2, sqrt: 3, tanh: 4, relu: 5, sigmoid: 6, gelu: 7, gelu_tanh: 8,
-};
-const BINARY_CODE: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3 };
-const EQUAL_CODE = 4;
-const REDUCE_CODE: Record<ReduceOp, number> = { sum: 0, max: 1, sumsq: 2 };
 /** Below this much work (multiply-adds, or elements) a kernel runs on the calling thread: waking workers costs more. */
 const MATMUL_THREAD_MIN = 64 * 64 * 64;
 const ELEMENTWISE_THREAD_MIN = 1 << 15;
@@ -48,304 +28,28 @@ export interface WasmBackendInfo {
   memoryBytes: number;
 }
 
-export class WasmBackend implements Backend {
+export class WasmBackend extends WasmCapture implements Backend {
   readonly name = 'wasm';
-  private readonly alloc_: SizeClassAllocator;
-  private readonly live = new Set<WasmStorage>();
-  private liveBytes = 0;
-  private peakBytes = 0;
-  private readonly matmulScratch: number;
-  private readonly matmulScratchStride: number;
-  /** Control block the thread pool synchronises on (allocated even with one thread: CTRL_BYTES, 64-byte aligned). */
-  readonly ctrlPtr: number;
-  private pool: KernelPool | null = null;
-  /**
-   * Fill 'uninit' buffers with NaN instead of leaving old data (tests set it), so a kernel that
-   * leaves part of an output unwritten shows up as NaN rather than as a stale, plausible number.
-   */
-  poisonUninit = false;
-  private scratchPtr = 0;
-  private scratchBytes = 0;
-  private buf: ArrayBufferLike;
-  private f32!: Float32Array;
-  private i32!: Int32Array;
-  private u8!: Uint8Array;
-  /** The open capture, if any (beginCapture … endCapture). */
-  private rec: Recorder | null = null;
-  /** Blocks that kernel programs own: pointer → bytes and how many programs hold it; never released while here. */
-  private readonly pinned = new Map<number, { bytes: number; refs: number }>();
 
   constructor(
-    private readonly k: KernelExports,
-    readonly memory: WebAssembly.Memory,
+    k: KernelExports,
+    memory: WebAssembly.Memory,
     readonly flavour: SimdFlavour,
     maxBytes: number,
-    /** Threads matmul is split over (the pool is attached by attachPool when > 1). */
-    readonly threads = 1,
+    /** Threads the kernels are split over (the pool is attached by attachPool when > 1). */
+    threads = 1,
   ) {
-    this.alloc_ = new SizeClassAllocator(memory, k.heapBase(), maxBytes);
-    this.buf = memory.buffer;
-    this.refreshViews();
-    // One matmul scratch (packed A and B panels) per thread, cache-line aligned and contiguous.
-    this.matmulScratchStride = Math.ceil(k.matmulScratchBytes() / 64) * 64;
-    this.matmulScratch = this.alloc_.alloc(this.matmulScratchStride * threads).ptr;
-    this.ctrlPtr = this.alloc_.alloc(CTRL_BYTES).ptr;
-    this.ensureScratch(1 << 16);
+    super(k, memory, maxBytes, threads);
   }
 
   info(): WasmBackendInfo {
     return { flavour: this.flavour, threads: this.threads, reservedBytes: this.alloc_.reservedBytes, memoryBytes: this.memory.buffer.byteLength };
   }
 
-  /** Hands the backend its worker pool (index.ts starts it: that is async and Node-only). */
-  attachPool(pool: KernelPool): void {
-    if (pool.threads !== this.threads) throw new Error(`A pool of ${pool.threads} threads cannot serve a backend made for ${this.threads}.`);
-    this.pool = pool;
-  }
-
-  /** Stops the worker threads, if any; the backend then runs on the calling thread only. */
-  async dispose(): Promise<void> {
-    const p = this.pool;
-    this.pool = null;
-    await p?.close();
-  }
-
-  private refreshViews(): void {
-    const b = this.memory.buffer;
-    if (this.f32 && b.byteLength === this.buf.byteLength) return;
-    this.buf = b;
-    this.f32 = new Float32Array(b);
-    this.i32 = new Int32Array(b);
-    this.u8 = new Uint8Array(b);
-  }
-
-  /**
-   * Runs a `*Part` kernel on every thread (share 0 here) when the pool exists and the work is big
-   * enough, else once on this thread as the single share.
-   */
-  private parallel(job: JobName, args: number[], work: number, minWork: number): void {
-    const pool = this.pool;
-    const fn = this.k[job] as (...a: number[]) => void;
-    if (!pool || work < minWork) {
-      this.rec?.record({ kind: 'call', fn, args: [...args, 0, 1] });
-      fn(...args, 0, 1);
-      return;
-    }
-    this.rec?.record({ kind: 'job', job, fn, args, local: [...args, 0, this.threads] });
-    pool.post(job, args);
-    fn(...args, 0, this.threads);
-    pool.join();
-  }
-
   /** Per-thread scratch for attention (contiguous, one stride apart). */
   private attentionScratch(T: number, D: number): [number, number] {
     const stride = Math.ceil((4 * this.k.attentionScratchFloats(T, D)) / 64) * 64;
     return [this.ensureScratch(stride * this.threads + 64), stride];
-  }
-
-  /** A raw block outside the user-visible accounting (kernel scratch). */
-  private ensureScratch(bytes: number): number {
-    if (bytes > this.scratchBytes) {
-      if (this.scratchBytes > 0) {
-        // An open capture has used the old scratch (its launches point into it): the program must keep it.
-        this.rec?.blocks.set(this.scratchPtr, this.scratchBytes);
-        this.releaseBlock(this.scratchPtr, this.scratchBytes);
-      }
-      const size = Math.max(bytes, 2 * this.scratchBytes);
-      this.scratchPtr = this.alloc_.alloc(size).ptr;
-      this.scratchBytes = size;
-      this.rec?.blocks.set(this.scratchPtr, size);
-      this.refreshViews();
-    }
-    return this.scratchPtr;
-  }
-
-  /** Writes i32 values at the start of scratch (shape metadata); returns the pointer. */
-  private writeMeta(lists: readonly (readonly number[])[], extraBytes: number): number {
-    const n = lists.reduce((s, l) => s + l.length, 0);
-    const p = this.ensureScratch(4 * n + extraBytes + 64);
-    let o = p >> 2;
-    for (const l of lists) for (const v of l) this.i32[o++] = v;
-    this.rec?.record({ kind: 'write32', at: p >> 2, values: this.i32.slice(p >> 2, o) });
-    return p;
-  }
-
-  /** Runs a kernel on this thread, recording it when a capture is open. */
-  private call<R>(fn: (...a: number[]) => R, args: number[]): R {
-    this.rec?.record({ kind: 'call', fn: fn as KernelFn, args });
-    return fn(...args);
-  }
-
-  /** Runs a validation kernel (−1 = fine) and reports what it found; a replay re-checks the same way. */
-  private check(fn: (...a: number[]) => number, args: number[], report: (bad: number) => void): void {
-    this.rec?.record({ kind: 'check', fn: fn as KernelFn, args, report });
-    report(fn(...args));
-  }
-
-  /** Returns a block to the allocator, unless a kernel program owns it. */
-  private releaseBlock(ptr: number, bytes: number): void {
-    if (!this.pinned.has(ptr)) this.alloc_.release(ptr, bytes);
-  }
-
-  // ---- handle checks --------------------------------------------------------------------------
-  private st(s: Storage | null, need: number, name: string): WasmStorage {
-    if (!(s instanceof WasmStorage) || s.owner !== this) {
-      throw new Error(`The wasm backend was given a ${name} it did not allocate; pass storage from the same backend.`);
-    }
-    if (s.isFreed) throw new Error(`The wasm backend was given a ${name} that was already freed; this is a use-after-free bug.`);
-    if (s.length < need) throw new Error(`The wasm backend needs ${need} elements in ${name} but it holds ${s.length}.`);
-    return s;
-  }
-
-  /** Pointer of a float32 buffer. */
-  private f(s: Storage, need: number, name: string): number {
-    const w = this.st(s, need, name);
-    if (w.dtype !== 'float32') throw new Error(`The wasm backend expected a float32 ${name} but got ${w.dtype}; cast it first.`);
-    return w.ptr;
-  }
-
-  /** Pointer of an optional float32 buffer, 0 for null. */
-  private fOpt(s: Storage | null, need: number, name: string): number {
-    return s === null ? 0 : this.f(s, need, name);
-  }
-
-  private int(s: Storage, need: number, name: string): number {
-    const w = this.st(s, need, name);
-    if (w.dtype !== 'int32') throw new Error(`The wasm backend expected int32 ${name} but got ${w.dtype}; index buffers are int32.`);
-    return w.ptr;
-  }
-
-  private hostView(s: WasmStorage): HostArray {
-    this.refreshViews();
-    const o = s.ptr >> 2;
-    return s.dtype === 'int32' ? this.i32.subarray(o, o + s.length) : this.f32.subarray(o, o + s.length);
-  }
-
-  // ---- memory ---------------------------------------------------------------------------------
-  alloc(dtype: DType, length: number, init: AllocInit = 'zeros'): Storage {
-    if (!Number.isInteger(length) || length < 0) throw new Error(`alloc needs a non-negative integer length, got ${length}.`);
-    if (dtype === 'float64') {
-      throw new Error(
-        'The wasm backend stores float32 and int32 only; float64 (used for finite-difference gradient checks) ' +
-          'needs the ref backend (createRefBackend()).',
-      );
-    }
-    const bytes = length * BYTES_PER_ELEMENT[dtype];
-    let ptr = 0;
-    if (bytes > 0) {
-      const block = this.alloc_.alloc(bytes);
-      ptr = block.ptr;
-      this.refreshViews();
-      // A fresh block is already zero, but a replay finds it holding the last replay's data.
-      this.rec?.blocks.set(ptr, bytes);
-      if (init === 'zeros') {
-        this.rec?.record({ kind: 'call', fn: this.k.zero as KernelFn, args: [ptr, bytes] });
-        if (block.reused) this.k.zero(ptr, bytes);
-      } else if (this.poisonUninit) {
-        this.call(this.k.fill32, [ptr, bytes >> 2, 0x7fc00000]); // NaN
-      }
-    }
-    const s = new WasmStorage(dtype, length, ptr, null, this);
-    this.live.add(s);
-    this.liveBytes += bytes;
-    this.peakBytes = Math.max(this.peakBytes, this.liveBytes);
-    return s;
-  }
-
-  view(base: Storage, offset: number, length: number): Storage {
-    const b = this.st(base, 0, 'view base');
-    if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > b.length) {
-      throw new Error(`view [${offset}, ${offset + length}) does not fit in a buffer of ${b.length} elements.`);
-    }
-    return new WasmStorage(b.dtype, length, b.ptr + offset * BYTES_PER_ELEMENT[b.dtype], b.root ?? b, this);
-  }
-
-  free(s: Storage): void {
-    if (!(s instanceof WasmStorage) || s.owner !== this) {
-      throw new Error('free was given a buffer this wasm backend did not allocate; free it with its own backend.');
-    }
-    if (s.isView) return;
-    if (!this.live.delete(s)) throw new Error('free was called twice on the same buffer; this is a double-free bug.');
-    s.freed = true;
-    const bytes = s.length * BYTES_PER_ELEMENT[s.dtype];
-    this.liveBytes -= bytes;
-    if (bytes > 0) this.releaseBlock(s.ptr, bytes);
-  }
-
-  write(s: Storage, src: ArrayLike<number>): void {
-    const w = this.st(s, 0, 'write target');
-    if (src.length !== w.length) {
-      throw new Error(`write got ${src.length} values for a buffer of ${w.length} elements; lengths must match.`);
-    }
-    // Int32Array.set truncates toward zero and wraps, as the ref backend's Math.trunc + int32 store.
-    const view = this.hostView(w);
-    view.set(src);
-    // Host data written during a capture is replayed as it was then (a constant, like backward's seed of ones).
-    if (this.rec) {
-      this.rec.record(w.dtype === 'int32' ? { kind: 'write32', at: w.ptr >> 2, values: Int32Array.from(view) }
-        : { kind: 'writeF32', at: w.ptr >> 2, values: Float32Array.from(view) });
-    }
-  }
-
-  read(s: Storage): Promise<HostArray> {
-    return Promise.resolve(this.readSync(s));
-  }
-
-  readSync(s: Storage): HostArray {
-    const w = this.st(s, 0, 'read source');
-    this.rec?.refuse('a value was read back to JavaScript, so what follows may depend on the data');
-    // new + set, not slice(): V8 copies out of shared memory ~10x faster this way.
-    const out = w.dtype === 'int32' ? new Int32Array(w.length) : new Float32Array(w.length);
-    out.set(this.hostView(w));
-    return out;
-  }
-
-  memoryStats(): MemoryStats {
-    return { liveBuffers: this.live.size, liveBytes: this.liveBytes, peakBytes: this.peakBytes };
-  }
-
-  // ---- step capture ---------------------------------------------------------------------------
-  beginCapture(): void {
-    if (this.rec) throw new Error('beginCapture: a capture is already open on this backend; end it first.');
-    this.rec = new Recorder();
-    // Launches will point into the current kernel scratch: pinned with the rest, so a later, larger
-    // scratch does not hand this block to someone else while the program lives.
-    this.rec.blocks.set(this.scratchPtr, this.scratchBytes);
-  }
-
-  endCapture(): CaptureResult {
-    const rec = this.rec;
-    if (!rec) throw new Error('endCapture: no capture is open on this backend; call beginCapture first.');
-    this.rec = null;
-    if (rec.unreplayable !== null) return { program: null, reason: rec.unreplayable };
-    // Every block the capture touched becomes the program's: out of the free lists, never released while pinned.
-    for (const [ptr, bytes] of rec.blocks) {
-      this.alloc_.take(ptr, bytes);
-      const p = this.pinned.get(ptr);
-      if (p) p.refs++;
-      else this.pinned.set(ptr, { bytes, refs: 1 });
-    }
-    const host = { replay: (l: readonly Launch[]) => this.replay(l), unpin: (b: ReadonlyMap<number, number>) => this.unpin(b) };
-    return { program: new WasmKernelProgram(host, rec.launches, rec.blocks), reason: null };
-  }
-
-  /** Re-issues captured launches over the current views of memory (it may have grown since). */
-  private replay(launches: readonly Launch[]): void {
-    if (this.rec) throw new Error('A kernel program cannot run while a capture is open.');
-    this.refreshViews();
-    replayLaunches(launches, { i32: this.i32, f32: this.f32, u8: this.u8 }, this.pool);
-  }
-
-  /** A disposed program's blocks: back to the allocator once no program pins them and no buffer or scratch uses them. */
-  private unpin(blocks: ReadonlyMap<number, number>): void {
-    const inUse = new Set<number>([this.scratchPtr]);
-    for (const s of this.live) inUse.add(s.ptr);
-    for (const [ptr, bytes] of blocks) {
-      const p = this.pinned.get(ptr);
-      if (!p || --p.refs > 0) continue;
-      this.pinned.delete(ptr);
-      if (!inUse.has(ptr)) this.alloc_.release(ptr, bytes);
-    }
   }
 
   // ---- data movement --------------------------------------------------------------------------
