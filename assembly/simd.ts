@@ -66,11 +66,6 @@
   }
 }
 
-/** Exported so the loader can check which build it runs (1 = relaxed SIMD compiled in). */
-export function relaxedBuild(): i32 {
-  return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
-}
-
 /** First free byte after the module's static data; the JavaScript allocator starts above it. */
 export function heapBase(): usize {
   return __heap_base;

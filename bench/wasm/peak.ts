@@ -4,6 +4,7 @@
 import asc from 'assemblyscript/asc';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { SimdFlavour } from '../../src/backend/wasm/index.ts';
 
 interface PeakExports {
@@ -11,7 +12,7 @@ interface PeakExports {
   PEAK_CHAINS: WebAssembly.Global;
 }
 
-const ENTRY = new URL('../../assembly/bench.ts', import.meta.url).pathname;
+const ENTRY = fileURLToPath(new URL('../../assembly/bench.ts', import.meta.url));
 
 /**
  * Compiles assembly/bench.ts with the kernels' optimisation options and SIMD features (asconfig.json's,
