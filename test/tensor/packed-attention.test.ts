@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import * as F from '../../src/tensor/index.ts';
 import { backward, stepScope, tensor, type Tensor } from '../../src/tensor/index.ts';
-import { rand } from '../backends/harness.ts';
+import { rand } from '../wasm-backend/harness.ts';
 import { BACKENDS } from '../helpers/backends.ts';
 
 /** The unfused path: (B, T, 3C) → q, k, v (B, H, T, D) → attention → (B, T, C). */

@@ -2,7 +2,6 @@
 // every faster backend is tested against; the kernels live in one file per family and this class
 // checks its handles and sizes, then delegates.
 import {
-  BYTES_PER_ELEMENT,
   type AdamWArgs,
   type Backend,
   type BinaryOp,
@@ -27,6 +26,7 @@ import { layerNormBackward, layerNormForward, rmsNormBackward, rmsNormForward } 
 import { reduce } from './reduce.ts';
 import { logSoftmaxBackward, logSoftmaxForward, softmaxBackward, softmaxForward } from './softmax.ts';
 import { attentionExtents, attentionInferenceExtents } from '../kernel-shapes.ts';
+import { checkAllocLength, checkViewRange, StorageLedger } from '../storage-checks.ts';
 import { RefStorage, arr, floats, ints, newArray, type FloatArray } from './storage.ts';
 
 function numel(shape: readonly number[]): number {
@@ -42,41 +42,25 @@ function maybeFloats(s: Storage | null, need: number, name: string): FloatArray 
 
 export class RefBackend implements Backend {
   readonly name = 'ref';
-  private readonly live = new Set<RefStorage>();
-  private liveBytes = 0;
-  private peakBytes = 0;
+  private readonly ledger = new StorageLedger(RefStorage, this, 'ref');
 
   // ---- memory -------------------------------------------------------------------------------
   alloc(dtype: DType, length: number): Storage {
-    if (!Number.isInteger(length) || length < 0) {
-      throw new Error(`alloc needs a non-negative integer length, got ${length}.`);
-    }
+    checkAllocLength(length);
     const s = new RefStorage(newArray(dtype, length), null, this);
-    this.live.add(s);
-    this.liveBytes += length * BYTES_PER_ELEMENT[dtype];
-    this.peakBytes = Math.max(this.peakBytes, this.liveBytes);
+    this.ledger.add(s);
     return s;
   }
 
   view(base: Storage, offset: number, length: number): Storage {
     const data = arr(base, 0, 'view base');
-    if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > data.length) {
-      throw new Error(`view [${offset}, ${offset + length}) does not fit in a buffer of ${data.length} elements.`);
-    }
+    checkViewRange(offset, length, data.length);
     const b = base as RefStorage;
     return new RefStorage(data.subarray(offset, offset + length), b.root ?? b, this);
   }
 
   free(s: Storage): void {
-    if (!(s instanceof RefStorage) || s.owner !== this) {
-      throw new Error('free was given a buffer this ref backend did not allocate; free it with its own backend.');
-    }
-    if (s.isView) return; // a view owns no memory
-    if (!this.live.delete(s)) {
-      throw new Error('free was called twice on the same buffer; this is a double-free bug.');
-    }
-    s.freed = true;
-    this.liveBytes -= s.length * BYTES_PER_ELEMENT[s.dtype];
+    this.ledger.free(s);
   }
 
   write(s: Storage, src: ArrayLike<number>): void {
@@ -100,7 +84,7 @@ export class RefBackend implements Backend {
   }
 
   memoryStats(): MemoryStats {
-    return { liveBuffers: this.live.size, liveBytes: this.liveBytes, peakBytes: this.peakBytes };
+    return this.ledger.stats();
   }
 
   // ---- data movement --------------------------------------------------------------------------
