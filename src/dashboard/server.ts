@@ -125,7 +125,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
 
   let assets: Promise<AssetMap> | null = null;
   const loadAssets = () =>
-    (assets ??= (o.assets ?? defaultAssets)().catch((e: unknown) => {
+    (assets ??= Promise.resolve(o.assets ?? defaultAssets).then((f) => f()).catch((e: unknown) => {
       assets = null; // try again on the next request
       throw e;
     }));
@@ -217,8 +217,9 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     });
   });
   server.maxConnections = 256;
-  server.on('clientError', (_e, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  server.on('clientError', (e: NodeJS.ErrnoException, socket) => {
+    const status = e.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     else socket.destroy();
   });
 
