@@ -2,12 +2,13 @@
 // the files it serves, and the live stream: full contents on connect, appended lines, a partial line held
 // back, a truncated log reset, a new run announced. Security has its own file (server-security.test.ts).
 
+import { spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDashboard, type Dashboard } from '../../src/dashboard/server.ts';
-import { cli } from '../helpers/cli.ts';
+import { BIN, cli } from '../helpers/cli.ts';
 import { get, makeRun, metricLine, SseReader, TEST_ASSETS } from './server-helpers.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'resnorm-dash-'));
@@ -263,5 +264,27 @@ describe('a real run', () => {
     await s.waitFor(() => s.lines('r0', 'metrics.jsonl').length === file.length);
     expect(s.lines('r0', 'metrics.jsonl')).toEqual(file);
     expect(file.map((l) => (JSON.parse(l) as { step: number }).step).at(-1)).toBe(20);
+  });
+
+  it('follows a trainer in another process live: training while it holds the lock, new steps as they are logged', async () => {
+    const root = join(tmp, 'live-real');
+    mkdirSync(root);
+    const d = await serve([root]);
+    const s = sse(d.port);
+    await s.waitFor((e) => e.event === 'hello');
+    const args = ['--backend', 'ref', 'train', '--max-iters', '300', '--eval-interval', '100', '--log-interval', '5', '--n-layer', '1', '--n-embd', '16', '--n-head', '2', '--block-size', '8', '--batch-size', '2', '--sample-length', '10', '--out', join(root, 'run')];
+    const p = spawn(process.execPath, [BIN, ...args], { stdio: 'ignore', timeout: 110_000 });
+    const exited = new Promise<number | null>((resolve) => p.on('exit', (code) => resolve(code)));
+    type Runs = { runs: { id: string; training: boolean }[] };
+    await s.waitFor((e) => e.event === 'runs' && (e.data as Runs).runs.some((r) => r.training), 0, 60_000);
+    const steps = () => s.lines('r0', 'metrics.jsonl').map((l) => (JSON.parse(l) as { step: number }).step);
+    await s.waitFor(() => steps().length > 0, 0, 60_000);
+    const firstSeen = steps().length;
+    expect(await exited).toBe(0);
+    await s.waitFor(() => steps().at(-1) === 300, 0, 10_000);
+    const file = (await get(d.port, '/api/runs/r0/metrics.jsonl')).body.trim().split('\n');
+    expect(s.lines('r0', 'metrics.jsonl')).toEqual(file); // each line once, in order
+    expect(firstSeen).toBeLessThan(file.length); // some arrived after the first, while training
+    await s.waitFor((e) => e.event === 'runs' && (e.data as Runs).runs.every((r) => !r.training), 0, 10_000);
   });
 });
