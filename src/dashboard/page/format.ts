@@ -8,6 +8,14 @@ export function fmtNum(v: number): string {
   return String(Number(v.toPrecision(4)));
 }
 
+/** A y-axis tick: short, exponent form below 1e-3 and from 1e5 ("2e-4"). */
+export function fmtTick(v: number | null): string {
+  if (v === null || !Number.isFinite(v)) return '';
+  const a = Math.abs(v);
+  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(2).replace(/\.?0+e/, 'e');
+  return String(Number(v.toPrecision(6)));
+}
+
 /** Seconds as "42 s", "3 min 05 s", "2 h 07 min". */
 export function fmtDuration(s: number): string {
   if (!Number.isFinite(s)) return '—';

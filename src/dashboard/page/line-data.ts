@@ -22,6 +22,8 @@ export interface LineSpec {
   points?: boolean;
   /** Points only, no line, never smoothed: spike markers. */
   marker?: boolean;
+  /** Never smoothed: a schedule (the learning rate), which an average would only delay. */
+  noSmooth?: boolean;
   table: Table;
   col: string;
 }
@@ -63,7 +65,7 @@ export function xOf(table: Table, mode: XMode): Float64Array {
 }
 
 function isSmoothed(spec: LineSpec, o: { smoothing: number }): boolean {
-  return o.smoothing > 0 && !spec.marker;
+  return o.smoothing > 0 && !spec.marker && !spec.noSmooth;
 }
 
 /** The uPlot series a spec becomes: markers stay markers; with smoothing, a faint raw curve and the smoothed one. */
