@@ -7,7 +7,7 @@ import { splitTrainVal } from '../data/corpus.ts';
 import { trainBpe } from '../data/bpe-tokenizer.ts';
 import { promptFor, type Tokenizer } from '../data/tokenizer.ts';
 import { appendJsonl, repairJsonl } from '../io/jsonl-log.ts';
-import { CheckpointWriteError, type RunStore } from '../io/run-store.ts';
+import { CheckpointWriteError, RUN_LOGS, type RunLog, type RunStore } from '../io/run-store.ts';
 import { fsErrorCode } from '../io/run-fs.ts';
 import { generate } from '../models/generate.ts';
 import { GPT } from '../models/gpt.ts';
@@ -32,7 +32,7 @@ export interface TrainOptions extends Record<string, unknown> {
 }
 
 /** Fields that may change when a run is resumed; changing anything else would break exact continuation. */
-const RESUMABLE_OVERRIDES = new Set(['maxIters', 'evalInterval', 'evalIters', 'logInterval', 'sampleLength', 'data', 'keepCheckpoints', 'keepBest']);
+const RESUMABLE_OVERRIDES = new Set(['maxIters', 'evalInterval', 'evalIters', 'logInterval', 'diagInterval', 'sampleLength', 'data', 'keepCheckpoints', 'keepBest']);
 
 function readConfigFile(path: string): Record<string, unknown> {
   if (!existsSync(path)) throw new UserError(`--config ${path}: no such file`);
@@ -108,16 +108,18 @@ async function train(
   config = { ...config, lrDecayIters: config.lrDecayIters ?? config.maxIters };
 
   const model = GPT.create(modelConfigOf(config, tokenizer.vocabSize), { seed: config.seed });
-  const trainer = new Trainer(model, config, data);
+  const trainer = new Trainer(model, config, data, { decodeToken: (id) => tokenizer.decode([id]) });
   let lastSaved: number | null = null;
   if (resumed) {
     resumeTrainer(trainer, resumed.ckpt);
     lastSaved = trainer.step;
     const step = trainer.step;
-    const repair = await repairJsonl(nodeRunFs, resumed.store.metricsPath, (r) => typeof r.step === 'number' && r.step <= step);
-    if (repair && repair.tornBytes > 0) console.log(`metrics.jsonl ended in a torn line (${repair.tornBytes} bytes, cut off when the last run was interrupted); removed it`);
-    if (repair && repair.corruptLines > 0) console.log(`metrics.jsonl had ${repair.corruptLines} unreadable line(s); removed them`);
-    if (repair && repair.droppedRecords > 0) console.log(`metrics.jsonl: dropped ${repair.droppedRecords} record(s) logged after step ${step}, where this run resumes`);
+    for (const log of RUN_LOGS) {
+      const repair = await repairJsonl(nodeRunFs, resumed.store.logPath(log), (r) => typeof r.step === 'number' && r.step <= step);
+      if (repair && repair.tornBytes > 0) console.log(`${log} ended in a torn line (${repair.tornBytes} bytes, cut off when the last run was interrupted); removed it`);
+      if (repair && repair.corruptLines > 0) console.log(`${log} had ${repair.corruptLines} unreadable line(s); removed them`);
+      if (repair && repair.droppedRecords > 0) console.log(`${log}: dropped ${repair.droppedRecords} record(s) logged after step ${step}, where this run resumes`);
+    }
     console.log(`resuming ${resumed.store.dir} at step ${step}`);
   }
   const dir = resumed?.store.dir ?? opts.out ?? timestampDir();
@@ -162,9 +164,9 @@ async function trainLoop(o: LoopInput): Promise<void> {
     }
     lastSaved = trainer.step;
   };
-  const log = async (record: Record<string, unknown>) => {
+  const log = async (record: object, to: RunLog = 'metrics.jsonl') => {
     try {
-      await appendJsonl(store.fs, store.metricsPath, record);
+      await appendJsonl(store.fs, store.logPath(to), record as Record<string, unknown>);
     } catch (e) {
       if (fsErrorCode(e) !== undefined) throw stoppedByWriteFailure(e, dir, lastSaved);
       throw e;
@@ -186,6 +188,7 @@ async function trainLoop(o: LoopInput): Promise<void> {
   process.on('SIGTERM', onStopSignal);
   const prompt = promptFor(tokenizer, o.corpusText);
   const t0 = performance.now();
+  trainer.wallClock = () => (performance.now() - t0) / 1000;
   const startStep = trainer.step;
   const tokensPerStep = config.batchSize * config.blockSize;
   const progress = createProgress(config.maxIters, trainer.step, config.logInterval);
@@ -204,9 +207,13 @@ async function trainLoop(o: LoopInput): Promise<void> {
         // Let the event loop run so Ctrl-C is seen between steps.
         await new Promise((r) => setImmediate(r));
       },
+      onDiagnostics: async (records) => {
+        for (const r of records) await log(r, 'diagnostics.jsonl');
+      },
       onEval: async (e) => {
-        await log({ step: e.step, trainLoss: e.trainLoss, valLoss: e.valLoss, wallTime: (performance.now() - t0) / 1000 });
+        await log({ step: e.step, trainLoss: e.trainLoss, valLoss: e.valLoss, wallTime: trainer.wallClock() });
         const sample = config.sampleLength > 0 ? tokenizer.decode(await generate(model, prompt, { maxNewTokens: config.sampleLength, seed: config.seed + e.step })) : '';
+        if (sample) await log({ step: e.step, wallTime: trainer.wallClock(), prompt: tokenizer.decode(prompt), text: sample }, 'samples.jsonl');
         progress.log(`step ${e.step}: train loss ${e.trainLoss.toFixed(4)}, val loss ${e.valLoss.toFixed(4)}${sample ? `\n--- sample ---\n${sample.trim()}\n--------------` : ''}`);
         await save(e.valLoss);
       },
@@ -225,6 +232,11 @@ async function trainLoop(o: LoopInput): Promise<void> {
   const minutes = ((performance.now() - t0) / 60000).toFixed(1);
   console.log(`\ndone: ${trainer.step} steps in ${minutes} min; final validation loss ${trainer.lastValLoss?.toFixed(4)} (best ${trainer.bestValLoss?.toFixed(4)})`);
   console.log(`steps: ${trainer.stepper.describe()}`);
+  console.log(
+    config.diagInterval > 0
+      ? `diagnostics: every ${config.diagInterval} steps and at evaluations, from a probe of ${trainer.diagnostics!.o.probe.sequences}×${trainer.diagnostics!.o.probe.length} tokens, in ${store.logPath('diagnostics.jsonl')}`
+      : 'diagnostics: off (--diag-interval 0)',
+  );
   console.log(`run directory: ${dir}`);
   console.log('--- 500 characters of sample ---');
   process.stdout.write(tokenizer.decode(await generate(model, prompt, { maxNewTokens: 500, seed: config.seed })).slice(0, 500) + '\n');

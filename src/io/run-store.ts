@@ -28,6 +28,9 @@ const MANIFEST = 'run.json';
 const CHECKPOINTS = 'checkpoints';
 const INDEX = 'index.json';
 export const METRICS_LOG = 'metrics.jsonl';
+/** The logs a run appends to as it trains (docs/run-directory.md): repaired on resume, read by the dashboard. */
+export const RUN_LOGS = [METRICS_LOG, 'samples.jsonl', 'diagnostics.jsonl'] as const;
+export type RunLog = (typeof RUN_LOGS)[number];
 /** The files of a format-1 run, loose in its directory. */
 const LEGACY_FILES = ['config.json', 'tokenizer.json', 'model.safetensors', 'optimizer.safetensors', 'state.json'];
 const ENTRY_DIR = /^checkpoints\/step-\d{8,}(-\d+)?$/;
@@ -167,6 +170,10 @@ export class RunStore {
 
   get metricsPath(): string {
     return joinPath(this.dir, METRICS_LOG);
+  }
+
+  logPath(log: RunLog): string {
+    return joinPath(this.dir, log);
   }
 
   /**
@@ -323,7 +330,7 @@ export class RunStore {
       if ((name.startsWith('step-') && !listed.has(rel)) || name.endsWith('.tmp')) removed.push(rel);
     }
     // Only temporaries of our own files: others (the lock's) belong to whoever is writing them.
-    const ours = [MANIFEST, METRICS_LOG, ...LEGACY_FILES];
+    const ours = [MANIFEST, ...RUN_LOGS, ...LEGACY_FILES];
     for (const name of (await this.fs.list(this.dir)) ?? []) if (name.endsWith('.tmp') && ours.some((f) => name.startsWith(f + '.'))) removed.push(name);
     for (const rel of removed) await this.fs.remove(joinPath(this.dir, rel));
     return removed;

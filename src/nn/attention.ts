@@ -7,6 +7,7 @@ import type { Tensor } from '../tensor/tensor.ts';
 import type { LayerCache } from './kv-cache.ts';
 import { Linear } from './linear.ts';
 import { Module } from './module.ts';
+import { taps } from './taps.ts';
 import type { Init } from './parameter.ts';
 
 export class CausalSelfAttention extends Module {
@@ -28,6 +29,7 @@ export class CausalSelfAttention extends Module {
     // The cached path reads q and the cache in place and writes heads merged: (B, T, C).
     if (cache) return this.c_proj.forward(cachedAttention(qkv, cache.k, cache.v, cache.start));
     // Without a cache (training, evaluation) the heads of q, k, v are read from qkv in place too.
+    taps()?.attention(this, qkv, this.nHead, true);
     return this.c_proj.forward(packedAttention(qkv, this.nHead, true)); // (B, T, C)
   }
 }

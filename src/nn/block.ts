@@ -12,6 +12,7 @@ import { Dropout } from './dropout.ts';
 import type { LayerCache } from './kv-cache.ts';
 import { MLP } from './mlp.ts';
 import { Module } from './module.ts';
+import { taps } from './taps.ts';
 import { makeNorm, type Norm, type NormKind } from './norm.ts';
 import type { Init } from './parameter.ts';
 
@@ -50,21 +51,33 @@ export class Block extends Module {
   }
 
   forward(x: Tensor, cache?: LayerCache): Tensor {
+    const y = this.sublayers(x, cache);
+    taps()?.block(this, x, y);
+    return y;
+  }
+
+  private sublayers(x: Tensor, cache?: LayerCache): Tensor {
     const attn = (h: Tensor) => this.drop.forward(this.attn.forward(h, cache));
     const mlp = (h: Tensor) => this.drop.forward(this.mlp.forward(h));
     switch (this.placement) {
       case 'pre':
-        x = add(x, attn(this.ln_1.forward(x))); // (B, T, C)
-        return add(x, mlp(this.ln_2.forward(x)));
+        x = residual(this.attn, x, attn(this.ln_1.forward(x))); // (B, T, C)
+        return residual(this.mlp, x, mlp(this.ln_2.forward(x)));
       case 'post':
-        x = this.ln_1.forward(add(x, attn(x)));
-        return this.ln_2.forward(add(x, mlp(x)));
+        x = this.ln_1.forward(residual(this.attn, x, attn(x)));
+        return this.ln_2.forward(residual(this.mlp, x, mlp(x)));
       default: {
         const never: never = this.placement;
         throw new Error(`unknown placement '${String(never)}'`);
       }
     }
   }
+}
+
+/** The residual connection `stream + update`, shown to the taps with the sub-layer that made the update. */
+function residual(sublayer: Module, stream: Tensor, update: Tensor): Tensor {
+  taps()?.residual(sublayer, stream, update);
+  return add(stream, update);
 }
 
 /** Whether a stack of blocks needs a norm after its last one: post-LN's already ends in one, pre-LN's does not (GPT-2's ln_f). */

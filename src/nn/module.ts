@@ -77,6 +77,13 @@ export abstract class Module {
     return out;
   }
 
+  /** Every module of the tree with its dotted name (this one as ''), parents before children. */
+  namedModules(prefix = ''): [string, Module][] {
+    const out: [string, Module][] = [[prefix.replace(/\.$/, ''), this]];
+    for (const [n, c] of this.children) out.push(...c.namedModules(`${prefix}${n}.`));
+    return out;
+  }
+
   train(on = true): this {
     this.training = on;
     for (const c of this.children.values()) c.train(on);

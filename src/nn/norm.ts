@@ -4,6 +4,7 @@
 import { layerNorm, rmsNorm } from '../tensor/ops/norms.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { Module } from './module.ts';
+import { taps } from './taps.ts';
 import type { Parameter } from './parameter.ts';
 
 export const NORM_KINDS = ['layernorm', 'rmsnorm'] as const;
@@ -28,7 +29,9 @@ export class LayerNorm extends Norm {
   readonly eps: number;
 
   forward(x: Tensor): Tensor {
-    return layerNorm(x, this.weight.value, this.bias?.value ?? null, this.eps);
+    const y = layerNorm(x, this.weight.value, this.bias?.value ?? null, this.eps);
+    taps()?.norm(this, x, y, this.weight.value);
+    return y;
   }
 }
 
@@ -45,7 +48,9 @@ export class RMSNorm extends Norm {
   }
 
   forward(x: Tensor): Tensor {
-    return rmsNorm(x, this.weight.value, this.eps);
+    const y = rmsNorm(x, this.weight.value, this.eps);
+    taps()?.norm(this, x, y, this.weight.value);
+    return y;
   }
 }
 

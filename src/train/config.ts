@@ -35,6 +35,8 @@ export const TrainConfigSchema = GPTConfigFields.omit({ vocabSize: true })
     evalInterval: posInt.default(250),
     evalIters: posInt.default(20),
     logInterval: posInt.default(10),
+    // diagnostics.jsonl every diagInterval steps and at evaluations (docs/run-directory.md); 0 = off
+    diagInterval: z.number().int().nonnegative().default(25),
     sampleLength: z.number().int().nonnegative().default(200),
     seed: z.number().int().nonnegative().max(4294967295).default(1337),
     // checkpoints: the last keepCheckpoints by step are kept, and with keepBest the best by validation loss

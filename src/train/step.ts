@@ -28,6 +28,11 @@ export interface StepOptions {
   lr?: number;
   /** Step number, for the message of a NonFiniteLossError. */
   step?: number;
+  /**
+   * Diagnostics of this step (train/diagnostics): called after the read, before clipping, and after
+   * the update. Both only queue work on the backend, outside any captured program.
+   */
+  inspect?: { beforeUpdate(): void; afterUpdate(): void };
 }
 
 export interface StepResult {
@@ -62,8 +67,10 @@ function finishStep(model: GPT, opt: AdamW, stats: HostArray, o: StepOptions): S
   if (!Number.isFinite(lossValue)) throw new NonFiniteLossError(o.step ?? opt.step, lossValue);
   const gradNorm = o.gradClip > 0 ? Math.sqrt(stats[1]) : Number.NaN;
   if (o.gradClip > 0 && !Number.isFinite(gradNorm)) throw new NonFiniteLossError(o.step ?? opt.step, gradNorm);
+  o.inspect?.beforeUpdate();
   if (o.gradClip > 0) clipByNorm(model.store!, o.gradClip, gradNorm);
   opt.update(o.lr);
+  o.inspect?.afterUpdate();
   return { loss: lossValue, gradNorm };
 }
 

@@ -9,6 +9,8 @@ import { learningRate, type LrSchedule } from '../optim/schedule.ts';
 import { Rng, type RngState } from '../tensor/rng.ts';
 import type { TrainConfig } from './config.ts';
 import { estimateLoss } from './evaluate.ts';
+import { tensor } from '../tensor/tensor.ts';
+import { Diagnostics, PROBE_SEQUENCES, type DiagnosticsRecord } from './diagnostics/diagnostics.ts';
 import { TrainStep } from './step.ts';
 
 export { NonFiniteLossError } from './step.ts';
@@ -18,8 +20,15 @@ export interface StepMetrics {
   trainLoss: number;
   lr: number;
   gradNorm: number;
-  /** Milliseconds this step took. */
+  /** Milliseconds this step took (diagnostics included). */
   ms: number;
+}
+
+export interface TrainerOptions {
+  /** Capture steps where the backend can (default true); false runs every step eagerly. */
+  capture?: boolean;
+  /** Text of one token, for the labels of the attention maps. */
+  decodeToken?: (id: number) => string;
 }
 
 export interface EvalMetrics {
@@ -41,6 +50,8 @@ export interface TrainerHooks {
   /** After every step; may return a promise (the CLI yields to the event loop here to see Ctrl-C). */
   onStep?: (m: StepMetrics) => void | Promise<void>;
   onEval?: (m: EvalMetrics) => void | Promise<void>;
+  /** Diagnostics records (docs/run-directory.md), in the order they belong in diagnostics.jsonl. */
+  onDiagnostics?: (records: DiagnosticsRecord[]) => void | Promise<void>;
   /** Checked after each step: true stops the loop cleanly (the caller then saves). */
   shouldStop?: () => boolean;
 }
@@ -54,19 +65,38 @@ export class Trainer {
   bestValLoss: number | null = null;
   lastValLoss: number | null = null;
   readonly schedule: LrSchedule;
+  /** Null when config.diagInterval is 0. */
+  readonly diagnostics: Diagnostics | null;
+  /** Seconds for the records' wallTime: since the trainer was made, unless the caller sets its own clock. */
+  wallClock: () => number;
+  private probeAnnounced = false;
 
   constructor(
     readonly model: GPT,
     readonly config: TrainConfig,
     readonly data: { train: Int32Array; val: Int32Array },
+    opts: TrainerOptions = {},
   ) {
     this.opt = new AdamW(model.store!, { lr: config.lr, beta1: config.beta1, beta2: config.beta2, eps: 1e-8, weightDecay: config.weightDecay });
-    this.stepper = new TrainStep(model, this.opt);
+    this.stepper = new TrainStep(model, this.opt, { capture: opts.capture });
+    const t0 = performance.now();
+    this.wallClock = () => (performance.now() - t0) / 1000;
     this.dataRng = new Rng(config.seed ^ 0x2545f491);
     this.schedule = { maxLr: config.lr, minLr: config.minLr, warmupIters: config.warmupIters, decayIters: config.lrDecayIters ?? config.maxIters };
     // Fail now, with the data's own message, rather than at the first batch or evaluation.
     sampleBatch(data.train, 1, model.config.blockSize, () => 0, 'training split');
     sampleBatch(data.val, 1, model.config.blockSize, () => 0, 'validation split');
+    this.diagnostics = config.diagInterval > 0 ? this.makeDiagnostics(opts) : null;
+  }
+
+  /** The probe: fixed sequences of the validation split, the same for every diagnostics step. */
+  private makeDiagnostics(opts: TrainerOptions): Diagnostics {
+    const T = this.model.config.blockSize;
+    const seed = this.config.seed + 3;
+    const { x } = sampleBatch(this.data.val, PROBE_SEQUENCES, T, new Rng(seed), 'validation split');
+    const probe = { ids: x, sequences: PROBE_SEQUENCES, length: T, source: 'validation split', seed };
+    const forward = () => this.model.forward(tensor(probe.ids, [PROBE_SEQUENCES, T], { backend: this.model.backend, dtype: 'int32' }));
+    return new Diagnostics({ store: this.model.store!, model: this.model, probe, forward, decodeToken: opts.decodeToken });
   }
 
   getState(): TrainerState {
@@ -92,16 +122,40 @@ export class Trainer {
     for (const s of [this.opt.m, this.opt.v]) this.model.backend.free(s);
   }
 
-  /** One optimisation step on a fresh random batch (one read from the backend, awaited). */
-  async trainStep(): Promise<StepMetrics> {
+  /**
+   * One optimisation step on a fresh random batch (one read from the backend, awaited). With
+   * `diagnose` (and diagnostics on) the step is also inspected and the probe run: `diagnostics`
+   * then holds its records, with the attention maps when `maps`. Spikes are checked at every step.
+   */
+  async trainStep(o: { diagnose?: boolean; maps?: boolean } = {}): Promise<StepMetrics & { diagnostics: DiagnosticsRecord[] }> {
     const t0 = performance.now();
     const { batchSize: B, gradClip } = this.config;
     const T = this.model.config.blockSize;
     const lr = learningRate(this.step, this.schedule);
     const { x, y } = sampleBatch(this.data.train, B, T, this.dataRng, 'training split');
-    const { loss, gradNorm } = await this.stepper.run(x, y, B, T, { gradClip, lr, step: this.step });
-    this.step++;
-    return { step: this.step, trainLoss: loss, lr, gradNorm, ms: performance.now() - t0 };
+    const diag = this.diagnostics;
+    const inspection = o.diagnose && diag ? diag.inspect() : null;
+    const records: DiagnosticsRecord[] = [];
+    try {
+      const { loss, gradNorm } = await this.stepper.run(x, y, B, T, { gradClip, lr, step: this.step, inspect: inspection ?? undefined });
+      this.step++;
+      if (diag) {
+        if (inspection) {
+          if (!this.probeAnnounced) records.push(diag.probeRecord(this.step));
+          this.probeAnnounced = true;
+          records.push(...(await diag.record(inspection, { step: this.step, wallTime: this.wallClock(), loss, gradNorm }, o.maps === true)));
+        }
+        records.push(...diag.observe(this.step, loss, gradNorm));
+      }
+      return { step: this.step, trainLoss: loss, lr, gradNorm, ms: performance.now() - t0, diagnostics: records };
+    } finally {
+      inspection?.dispose();
+    }
+  }
+
+  /** Whether the step after `step` is one the loop evaluates at. */
+  private evaluatesAt(step: number, maxIters: number): boolean {
+    return step % this.config.evalInterval === 0 || step === maxIters;
   }
 
   /** Train and validation loss over fixed batches (evalIters of them). */
@@ -116,10 +170,14 @@ export class Trainer {
 
   /** Trains until `maxIters` (or shouldStop), evaluating every evalInterval steps and at the end. */
   async run(maxIters: number, hooks: TrainerHooks = {}): Promise<'done' | 'stopped'> {
+    const every = this.config.diagInterval;
     while (this.step < maxIters) {
-      const m = await this.trainStep();
+      const next = this.step + 1;
+      const evaluates = this.evaluatesAt(next, maxIters);
+      const m = await this.trainStep({ diagnose: every > 0 && (next % every === 0 || evaluates), maps: evaluates });
       await hooks.onStep?.(m);
-      if (this.step % this.config.evalInterval === 0 || this.step === maxIters) {
+      if (m.diagnostics.length > 0) await hooks.onDiagnostics?.(m.diagnostics);
+      if (this.evaluatesAt(this.step, maxIters)) {
         const e = await this.evaluate(); // not inside `hooks.onEval?.(…)`: `?.` would skip evaluating it
         await hooks.onEval?.(e);
       }
