@@ -8,6 +8,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import type { WasmBackend } from '../src/backend/wasm/index.ts';
 import { createRefBackend } from '../src/backend/ref/ref-backend.ts';
 import { benchAttention, torchAttention, type AttentionCase } from './attention.ts';
+import { benchDiagnostics } from './diagnostics.ts';
 import { benchGenerate } from './generate.ts';
 import { judgeGoals } from './goals.ts';
 import { benchLayerNorm } from './layernorm.ts';
@@ -118,6 +119,8 @@ await section('train step', async () => {
       out.push(...(await benchTrainStep(be, c, reps, torch, `wasm ${threads} thread${threads > 1 ? 's' : ''}`)));
       // The same step with every op issued from JavaScript: what capture saves.
       if (!isLarge) out.push(...(await benchTrainStep(be, c, reps, torch, `wasm ${threads} thread${threads > 1 ? 's' : ''}, eager`, false)));
+      // What diagnostics add (issue 11: under 3% at the default interval), and at every step.
+      if (!isLarge) out.push(...(await benchDiagnostics(be, c, reps, `wasm ${threads} thread${threads > 1 ? 's' : ''}`)));
       if (threads === 1) {
         trainMemory.push({ section: 'memory', bench: 'peak live wasm memory, train step', case: `${c.name}, wasm 1 thread`,
           value: be.memoryStats().peakBytes / 2 ** 20, unit: 'MiB', note: `linear memory grown to ${(be.info().memoryBytes / 2 ** 20).toFixed(0)} MiB` });
