@@ -1,6 +1,7 @@
 // User errors versus bugs: a user error (bad flag, bad file, bad config) prints one precise message and
 // exits 1 without a stack trace; anything else is a bug and shows its stack.
 
+import { DashboardError } from '../dashboard/server-security.ts';
 import { TokenizerError } from '../data/tokenizer.ts';
 import { SafetensorsError } from '../io/safetensors.ts';
 import { RunStoreError } from '../io/run-store.ts';
@@ -16,7 +17,7 @@ export class UserError extends Error {
   override name = 'UserError';
 }
 
-const USER_ERRORS = [UserError, ConfigError, CheckpointError, RunStoreError, TokenizerError, SafetensorsError, SampleError, StateDictError, ShapeError, NonFiniteLossError, RangeError];
+const USER_ERRORS = [UserError, ConfigError, CheckpointError, RunStoreError, TokenizerError, SafetensorsError, SampleError, StateDictError, ShapeError, NonFiniteLossError, RangeError, DashboardError];
 
 export function isUserError(e: unknown): e is Error {
   return USER_ERRORS.some((cls) => e instanceof cls);

@@ -3,8 +3,11 @@
 import { Command } from 'commander';
 import { BACKEND_CHOICES, selectBackend } from './backend-choice.ts';
 import { addConfigFlags } from './config-flags.ts';
+import { registerDashboardCommand } from './dashboard-command.ts';
 import { reportAndExit } from './errors.ts';
+import { registerReportCommand } from './report-command.ts';
 import { evalCommand, infoCommand, sampleCommand } from './run-commands.ts';
+import { registerTensorBoardCommand } from './tensorboard-command.ts';
 import { trainCommand, type TrainOptions } from './train-command.ts';
 
 const program = new Command('resnorm')
@@ -12,7 +15,9 @@ const program = new Command('resnorm')
   .option('--backend <name>', `compute backend (${BACKEND_CHOICES.join('|')}); auto = wasm when available`, 'auto')
   .option('--threads <n>', 'threads for the wasm backend (default: all cores); a fixed count gives bit-identical runs')
   .showHelpAfterError()
-  .hook('preAction', async () => {
+  .hook('preAction', async (_, command) => {
+    // Commands that only read and serve files need no compute backend (and its threads).
+    if (['dashboard', 'report', 'export-tensorboard'].includes(command.name())) return;
     const o = program.opts<{ backend: string; threads?: string }>();
     await selectBackend(o.backend, o.threads);
   });
@@ -24,7 +29,10 @@ addConfigFlags(
     .option('--config <file>', 'JSON file of config fields (flags override it)')
     .option('--out <dir>', 'run directory (default runs/<timestamp>)')
     .option('--resume <dir>', 'continue the run in <dir> exactly where its latest checkpoint left off')
-    .option('--budget-minutes <m>', 'fit the number of iterations to this time budget (unless --max-iters is given)'),
+    .option('--budget-minutes <m>', 'fit the number of iterations to this time budget (unless --max-iters is given)')
+    .option('--dashboard', 'serve the live dashboard of this run on 127.0.0.1 while it trains (see resnorm dashboard)')
+    .option('--dashboard-port <n>', 'port of --dashboard (0 = any free port)', '6007')
+    .option('--tensorboard <dir>', 'also write TensorBoard event files into <dir> as training goes'),
 ).action((opts: TrainOptions) => trainCommand(opts));
 
 program
@@ -53,6 +61,10 @@ program
   .description('config, parameter count, steps, tokenizer, validation losses and the checkpoints of a run')
   .argument('<run-dir>', 'a run directory written by resnorm train')
   .action(infoCommand);
+
+registerDashboardCommand(program);
+registerTensorBoardCommand(program);
+registerReportCommand(program);
 
 // `resnorm info RUN | head` closes the pipe early: that is the reader's choice, not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {

@@ -14,6 +14,8 @@ import { GPT } from '../models/gpt.ts';
 import { modelConfigOf, parseTrainConfig, type TrainConfig } from '../train/config.ts';
 import { resumeTrainer, saveCheckpoint, type LoadedCheckpoint } from '../train/run-checkpoints.ts';
 import { Trainer } from '../train/trainer.ts';
+import { startDashboard, type Dashboard } from '../dashboard/server.ts';
+import { TensorBoardWriter } from './tensorboard-writer.ts';
 import { configOverrides } from './config-flags.ts';
 import { loadCorpus } from './corpus-files.ts';
 import { UserError } from './errors.ts';
@@ -29,6 +31,11 @@ export interface TrainOptions extends Record<string, unknown> {
   out?: string;
   resume?: string;
   budgetMinutes?: string;
+  /** Serve the live dashboard of this run while it trains. */
+  dashboard?: boolean;
+  dashboardPort?: string;
+  /** Also write TensorBoard event files into this directory. */
+  tensorboard?: string;
 }
 
 /** Fields that may change when a run is resumed; changing anything else would break exact continuation. */
@@ -129,7 +136,7 @@ async function train(
   );
   const { store, lock } = resumed ?? (await createRun(dir));
   try {
-    await trainLoop({ config, tokenizer, corpusText: corpus.text, model, trainer, store, lock, lastSaved, migrate: resumed?.ckpt.entry.dir === '.' });
+    await trainLoop({ config, tokenizer, corpusText: corpus.text, model, trainer, store, lock, lastSaved, migrate: resumed?.ckpt.entry.dir === '.', opts });
   } finally {
     if (!resumed) lock.release();
   }
@@ -147,6 +154,15 @@ interface LoopInput {
   lastSaved: number | null;
   /** The run is in format 1 (loose files): save at once, which moves it to checkpoints/. */
   migrate: boolean;
+  opts: TrainOptions;
+}
+
+/** `--dashboard-port`: an integer port, 0 for any free one. */
+function dashboardPort(raw: string | undefined): number {
+  if (raw === undefined) return 6007;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--dashboard-port must be an integer from 0 to 65535 (0 = any free port), got ${raw}`);
+  return port;
 }
 
 async function trainLoop(o: LoopInput): Promise<void> {
@@ -164,9 +180,13 @@ async function trainLoop(o: LoopInput): Promise<void> {
     }
     lastSaved = trainer.step;
   };
+  const tensorboard = o.opts.tensorboard !== undefined ? TensorBoardWriter.open(o.opts.tensorboard) : null;
+  if (tensorboard) console.log(`tensorboard: writing ${tensorboard.path}; view with: tensorboard --logdir ${o.opts.tensorboard}`);
   const log = async (record: object, to: RunLog = 'metrics.jsonl') => {
     try {
       await appendJsonl(store.fs, store.logPath(to), record as Record<string, unknown>);
+      if (to === 'metrics.jsonl') tensorboard?.metrics(record as Record<string, unknown>);
+      if (to === 'diagnostics.jsonl') tensorboard?.diagnostics(record as Record<string, unknown>);
     } catch (e) {
       if (fsErrorCode(e) !== undefined) throw stoppedByWriteFailure(e, dir, lastSaved);
       throw e;
@@ -187,6 +207,11 @@ async function trainLoop(o: LoopInput): Promise<void> {
   process.on('SIGINT', onStopSignal);
   process.on('SIGTERM', onStopSignal);
   const prompt = promptFor(tokenizer, o.corpusText);
+  let dashboard: Dashboard | null = null;
+  if (o.opts.dashboard) {
+    dashboard = await startDashboard({ runDirs: [dir], port: dashboardPort(o.opts.dashboardPort) });
+    console.log(`dashboard: ${dashboard.url}`);
+  }
   const t0 = performance.now();
   trainer.wallClock = () => (performance.now() - t0) / 1000;
   const startStep = trainer.step;
@@ -223,6 +248,8 @@ async function trainLoop(o: LoopInput): Promise<void> {
     progress.stop();
     process.off('SIGINT', onStopSignal);
     process.off('SIGTERM', onStopSignal);
+    tensorboard?.close();
+    await dashboard?.close();
   }
   if (lastSaved !== trainer.step) await save(null);
   if (result === 'stopped') {
@@ -238,6 +265,7 @@ async function trainLoop(o: LoopInput): Promise<void> {
       : 'diagnostics: off (--diag-interval 0)',
   );
   console.log(`run directory: ${dir}`);
+  if (o.opts.dashboard) console.log(`the dashboard stopped with training; serve this run again with: resnorm dashboard ${dir}`);
   console.log('--- 500 characters of sample ---');
   process.stdout.write(tokenizer.decode(await generate(model, prompt, { maxNewTokens: 500, seed: config.seed })).slice(0, 500) + '\n');
 }
