@@ -9,14 +9,14 @@
 import { constants, promises as fsp, type Dirent } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, join, resolve, sep } from 'node:path';
-import { parseIndex } from '../io/run-store.ts';
+import { parseIndex, RUN_LOGS, type RunLog } from '../io/run-store.ts';
 
 /** Every file of a run the server hands out; anything else is 404. */
-export const RUN_FILES = ['run.json', 'metrics.jsonl', 'samples.jsonl', 'diagnostics.jsonl', 'config.json'] as const;
+export const RUN_FILES = ['run.json', ...RUN_LOGS, 'config.json'] as const;
 export type RunFile = (typeof RUN_FILES)[number];
 /** The append-only logs streamed over /api/events. */
-export const LOG_FILES = ['metrics.jsonl', 'samples.jsonl', 'diagnostics.jsonl'] as const;
-export type LogFile = (typeof LOG_FILES)[number];
+export const LOG_FILES = RUN_LOGS;
+export type LogFile = RunLog;
 
 /** What /api/runs says of a run. */
 export interface RunInfo {
