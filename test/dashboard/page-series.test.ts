@@ -125,6 +125,17 @@ describe('line data', () => {
     expect(join([])).toEqual([[]]);
   });
 
+  it('gives every drawn series its column, even for a column no row has yet (validation loss before the first evaluation)', () => {
+    const empty = new Table();
+    const specs: LineSpec[] = [
+      { id: 'a', run: 'a', label: 'train', color: '#000', table: table([1, 2]), col: 'y' },
+      { id: 'v', run: 'a', label: 'val', color: '#000', table: empty, col: 'valLoss' },
+    ];
+    const { series, data } = lineData(specs, { x: 'step', smoothing: 0.5, log: false, range: null, buckets: 10 });
+    expect(series).toHaveLength(4);
+    expect(data).toHaveLength(5);
+  });
+
   it('downsamples only the zoomed range, at full detail there', () => {
     const t = table(noisy(10_000), (i) => i);
     const spec: LineSpec = { id: 'a', run: 'a', label: 'train', color: '#000', table: t, col: 'y' };

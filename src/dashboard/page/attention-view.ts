@@ -30,6 +30,7 @@ export class AttentionView implements Drawable {
   private empty = el('div', { class: 'empty' });
   private body: HTMLElement;
   private drawn = '';
+  private followLatest = true;
   private shown: { rec: AttentionMaps; heads: number[][] } | null = null;
 
   constructor(
@@ -38,7 +39,16 @@ export class AttentionView implements Drawable {
   ) {
     const redraw = () => this.scheduler.request(this);
     this.runSel = select([], '', redraw, 'run');
-    this.stepSel = select([], '', redraw, 'step');
+    this.stepSel = select(
+      [],
+      '',
+      () => {
+        // A step picked by hand stays; until then the latest map is shown as new ones arrive.
+        this.followLatest = this.stepSel.selectedIndex === 0;
+        redraw();
+      },
+      'step',
+    );
     this.layerSel = select([], '', redraw, 'layer');
     this.headSel = select([], '', redraw, 'head');
     for (const [s, k] of [
@@ -72,10 +82,8 @@ export class AttentionView implements Drawable {
     const run = runs.find((r) => r.id === this.runSel.value);
     const recs = run?.data.attention ?? [];
     // Newest first: the latest map is what one usually wants.
-    setOptions(
-      this.stepSel,
-      [...recs].reverse().map((a) => [String(a.step), `step ${fmtStep(a.step)}`]),
-    );
+    const steps = [...recs].reverse().map((a): [string, string] => [String(a.step), `step ${fmtStep(a.step)}`]);
+    setOptions(this.stepSel, steps, this.followLatest ? (steps[0]?.[0] ?? '') : this.stepSel.value);
     const rec = recs.find((a) => String(a.step) === this.stepSel.value);
     setOptions(
       this.layerSel,

@@ -12,14 +12,15 @@ export function emaDebiased(y: ArrayLike<number>, n: number, w: number, out: Flo
 
 export class EmaState {
   private last = 0;
-  private k = 0;
+  /** w^k after k points (a running product: Math.pow per point was most of the cost). */
+  private wk = 1;
   constructor(readonly w: number) {}
 
   next(v: number): number {
     if (!Number.isFinite(v)) return v;
     this.last = this.last * this.w + (1 - this.w) * v;
-    this.k++;
-    return this.w === 0 ? v : this.last / (1 - Math.pow(this.w, this.k));
+    this.wk *= this.w;
+    return this.w === 0 ? v : this.last / (1 - this.wk);
   }
 }
 

@@ -164,7 +164,12 @@ export class LineChart implements Drawable {
     const data = this.model.data(c);
     u.setData(data, true);
     if (this.range) u.setScale('x', { min: this.range[0], max: this.range[1] });
-    this.root.setAttribute('data-points', String(data[0].length));
+    // What was drawn, for anyone checking the page (the browser tests): points, series, scale, x extent.
+    const xs = data[0];
+    this.root.setAttribute('data-points', String(xs.length));
+    this.root.setAttribute('data-series', String(data.length - 1));
+    this.root.setAttribute('data-log', String(this.log));
+    this.root.setAttribute('data-x-max', xs.length > 0 ? String(xs[xs.length - 1]) : '');
     this.root.toggleAttribute('data-zoomed', this.range !== null);
     this.showReadout();
   }

@@ -113,8 +113,9 @@ export function lineData(specs: readonly LineSpec[], o: LineOptions): { series: 
     const t = spec.table;
     const y = t.col(spec.col);
     const x = xOf(t, o.x);
-    const smooth = isSmoothed(spec, o) && y ? smoothed(t, spec.col, o.smoothing) : null;
-    const nCols = smooth ? 2 : 1;
+    // One column per drawn series (drawnSeries), whether or not the table has this column yet.
+    const nCols = isSmoothed(spec, o) ? 2 : 1;
+    const smooth = nCols === 2 && y ? smoothed(t, spec.col, o.smoothing) : null;
     if (!y) {
       parts.push({ x: [], ys: Array.from({ length: nCols }, () => []) });
       continue;

@@ -1,7 +1,8 @@
 // Redraws, throttled: data may arrive many times a frame (a 100k-line log comes in a few hundred
 // events), but each chart draws at most once per animation frame, those on screen first, and a frame
-// draws charts only until its budget is spent; the rest wait for the next frame. So the main thread is
-// never held for long, whatever arrives.
+// draws charts only until its budget is spent; the rest wait for the next frame. A chart whose draw is
+// costly (100k points to downsample) waits a few times its last draw's duration before the next, so
+// live updates take a bounded share of the main thread, whatever arrives.
 
 export interface Drawable {
   /** The element whose visibility decides whether drawing it is worth anything now. */
@@ -11,11 +12,14 @@ export interface Drawable {
 
 /** Milliseconds of drawing per frame (of ~16): leaves the rest for input and the browser. */
 const FRAME_BUDGET_MS = 10;
+/** A chart redraws no sooner than this many times its last draw's duration after it: at most ~1/4 of the thread. */
+const COST_SPACING = 3;
 
 export class Scheduler {
   private dirty = new Set<Drawable>();
   private visible = new WeakSet<Element>();
   private frame = 0;
+  private cost = new WeakMap<Drawable, { at: number; ms: number }>();
   private observer = new IntersectionObserver(
     (entries) => {
       for (const e of entries) {
@@ -55,12 +59,17 @@ export class Scheduler {
       for (const d of this.dirty) {
         if (this.visible.has(d.root) !== onScreen) continue;
         if (!onScreen && spent() > FRAME_BUDGET_MS / 2) break;
+        const last = this.cost.get(d);
+        const t0 = performance.now();
+        if (last && t0 - last.at < last.ms * COST_SPACING) continue; // stays dirty: a later frame
         this.dirty.delete(d);
         try {
           d.draw();
         } catch (e) {
           console.error('resnorm dashboard: a chart failed to draw', e);
         }
+        const t1 = performance.now();
+        this.cost.set(d, { at: t1, ms: t1 - t0 });
         if (spent() > FRAME_BUDGET_MS) break;
       }
       if (spent() > FRAME_BUDGET_MS) break;
