@@ -45,9 +45,20 @@ export function scaleFraction(v: number, s: ColorScale): number {
 
 const GREY = [200, 200, 200, 255];
 
+/** Viridis at 256 levels, computed once: the polynomial per cell was most of a big grid's time. */
+let lut: Uint8ClampedArray | null = null;
+function viridisLut(): Uint8ClampedArray {
+  if (!lut) {
+    lut = new Uint8ClampedArray(256 * 3);
+    for (let i = 0; i < 256; i++) lut.set(viridis(i / 255), i * 3);
+  }
+  return lut;
+}
+
 /** RGBA bytes, row-major, rows × cols pixels. */
 export function heatmapPixels(g: Grid, s: ColorScale): Uint8ClampedArray {
   const px = new Uint8ClampedArray(g.rows * g.cols * 4);
+  const map = viridisLut();
   for (let r = 0; r < g.rows; r++) {
     for (let c = 0; c < g.cols; c++) {
       const v = g.value(r, c);
@@ -57,10 +68,10 @@ export function heatmapPixels(g: Grid, s: ColorScale): Uint8ClampedArray {
         px.set(GREY, o);
         continue;
       }
-      const [R, G, B] = viridis(scaleFraction(v, s));
-      px[o] = R;
-      px[o + 1] = G;
-      px[o + 2] = B;
+      const k = Math.round(Math.min(1, Math.max(0, scaleFraction(v, s))) * 255) * 3;
+      px[o] = map[k];
+      px[o + 1] = map[k + 1];
+      px[o + 2] = map[k + 2];
       px[o + 3] = 255;
     }
   }

@@ -1,8 +1,7 @@
 // Heatmaps on a canvas: one pixel per cell written into an ImageData by hand (heatmap-pixels.ts), then
-// scaled up by the browser without smoothing. uPlot draws lines, not grids, and a charting library
-// with heatmaps (ECharts, Plotly: 300 KB–1 MB) would outweigh the rest of the page for two grids; the
-// canvas needs ~100 lines, draws a 32×32 attention map or a 50 × 4000 gradient grid in a millisecond,
-// and labels stay DOM text.
+// scaled up by the browser without smoothing. uPlot draws lines, not grids, and the charting libraries
+// with heatmaps (ECharts, Plotly) are megabyte-class bundles that would outweigh the rest of the page
+// for two grids; this is ~130 lines, and the labels stay DOM text.
 
 import { viridisHex } from './colors.ts';
 import { el, setChildren } from './dom.ts';

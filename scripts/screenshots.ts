@@ -1,0 +1,69 @@
+// The README's screenshots, from real runs: `node --import tsx scripts/screenshots.ts RUN_DIR… [--out docs]`.
+// Serves the runs with the dashboard and photographs the live page (docs/dashboard.png: runs and training
+// charts); writes their report and photographs it from file:// (docs/report.png: inside the model).
+// Needs Debian's chromium (apt-get install chromium).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Page } from 'playwright-core';
+import { buildReport } from '../src/dashboard/report.ts';
+import { startDashboard } from '../src/dashboard/server.ts';
+
+const args = process.argv.slice(2);
+const outAt = args.indexOf('--out');
+const outDir = outAt >= 0 ? args[outAt + 1] : 'docs';
+const runDirs = args.filter((_, i) => outAt < 0 || (i !== outAt && i !== outAt + 1));
+if (runDirs.length === 0) {
+  console.error('usage: node --import tsx scripts/screenshots.ts RUN_DIR… [--out docs]');
+  process.exit(1);
+}
+
+const VIEWPORT = { width: 1440, height: 1000 };
+
+/** Until every chart on the page has drawn its points (or the time is up), then a moment to settle. */
+async function settle(page: Page): Promise<void> {
+  await page
+    .waitForFunction(
+      () => {
+        const charts = Array.from(document.querySelectorAll('[data-chart]'));
+        return charts.length > 0 && charts.every((c) => Number(c.getAttribute('data-points')) > 0);
+      },
+      undefined,
+      { timeout: 60_000 },
+    )
+    .catch(() => console.error('some charts have no data (a run without diagnostics?); photographing anyway'));
+  await page.waitForTimeout(500);
+}
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--hide-scrollbars'],
+});
+const tmp = mkdtempSync(join(tmpdir(), 'resnorm-shots-'));
+try {
+  const dash = await startDashboard({ runDirs, port: 0, token: null });
+  try {
+    const page = await browser.newPage({ viewport: VIEWPORT, deviceScaleFactor: 1 });
+    await page.goto(dash.url);
+    await settle(page);
+    await page.screenshot({ path: join(outDir, 'dashboard.png') });
+    console.log(`wrote ${join(outDir, 'dashboard.png')}`);
+  } finally {
+    await dash.close();
+  }
+
+  const file = join(tmp, 'report.html');
+  writeFileSync(file, (await buildReport(runDirs)).html);
+  const page = await browser.newPage({ viewport: VIEWPORT, deviceScaleFactor: 1 });
+  await page.goto(pathToFileURL(file).href);
+  await settle(page);
+  // The part no other tool shows: inside the model.
+  await page.locator('h2', { hasText: 'Inside the model' }).evaluate((h) => window.scrollTo(0, h.getBoundingClientRect().top + window.scrollY - 56));
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: join(outDir, 'report.png') });
+  console.log(`wrote ${join(outDir, 'report.png')}`);
+} finally {
+  await browser.close();
+  rmSync(tmp, { recursive: true, force: true });
+}
