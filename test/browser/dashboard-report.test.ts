@@ -1,7 +1,7 @@
 // `resnorm report`'s file in chromium, opened from a file:// URL with no server (issue 11): the same
 // charts as the live page for several runs overlaid, the config, the final metrics and the samples; no
 // request leaves the file; run text that holds markup shows as text and runs nothing.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -65,6 +65,33 @@ describe.skipIf(!haveChromium)('the report, from file://, in chromium', () => {
     const placement = await page.locator('[data-panel=config] tr', { hasText: 'train.placement' }).evaluate((tr) => [tr.className, ...Array.from(tr.querySelectorAll('td')).map((td) => td.textContent)]);
     expect(placement).toEqual(['differs', 'train.placement', 'pre', 'post', 'post']);
     expect(await page.locator('[data-panel=samples] article.sample').count()).toBe(4 + 4 + 5);
+  });
+
+  it('reads every run’s value at the cursor, zooms by dragging, and downloads every point', async () => {
+    const plot = page.locator('[data-chart=loss] .plot');
+    const box = (await plot.boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.4);
+    await page.waitForFunction(() => /^step \d+$/.test(document.querySelector('[data-chart=loss] .readout th')?.textContent ?? ''));
+    const rows = await page.locator('[data-chart=loss] .readout tbody tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent)));
+    expect(rows.map((r) => r[0])).toEqual(['pre-ln', 'pre-ln', 'post-ln', 'post-ln', HOSTILE.name, HOSTILE.name]);
+    expect(rows.every((r) => Number.isFinite(Number(r[2])))).toBe(true);
+
+    await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.5);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.5, { steps: 5 });
+    await page.mouse.up();
+    await page.waitForSelector('[data-chart=loss][data-zoomed]');
+    expect(Number(await page.locator('[data-chart=loss]').getAttribute('data-x-max'))).toBeLessThan(80);
+    await plot.dblclick();
+    await page.waitForSelector('[data-chart=loss]:not([data-zoomed])');
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-chart=loss] [data-control=csv]').click()]);
+    expect(download.suggestedFilename()).toBe('resnorm-loss.csv');
+    const csv = readFileSync((await download.path())!, 'utf8').trim().split('\n');
+    expect(csv[0]).toBe('run,series,step,wall_time_s,value,smoothed');
+    // Every point, not the downsampled ones: per run 40 steps and 4 evaluations.
+    expect(csv).toHaveLength(1 + 3 * 44);
+    expect(csv[1]).toMatch(/^pre-ln,train,2,0\.0\d+,4\.\d+,4\.\d+$/);
   });
 
   it('shows markup in run files as text and runs none of it', async () => {

@@ -96,6 +96,11 @@ export class SamplesPanel extends Panel {
     super('Samples', 'samples', store, selected, scheduler, 'Text generated at each evaluation, run by run, newest first; the prompt in grey. Shown exactly as decoded, as text.');
   }
 
+  /** Rebuilt when samples come, not on every metrics line (it would reset a reader's selection). */
+  protected override key(): string {
+    return `${this.store.runsVersion}|${[...this.selected].join(',')}|${this.store.runs.map((r) => `${this.store.get(r.id)?.samples.length}:${this.store.get(r.id)?.samples.at(-1)?.step}`).join(',')}`;
+  }
+
   protected render(): void {
     const items = this.shownRuns().flatMap((r) =>
       (r.data?.samples ?? [])
@@ -126,6 +131,10 @@ export class SamplesPanel extends Panel {
 export class SpikesPanel extends Panel {
   constructor(store: Store, selected: ReadonlySet<string>, scheduler: Scheduler) {
     super('Spikes', 'spikes', store, selected, scheduler, 'Steps whose loss or gradient norm jumped above its moving baseline (marked in red on the charts).');
+  }
+
+  protected override key(): string {
+    return `${this.store.runsVersion}|${[...this.selected].join(',')}|${this.store.runs.map((r) => this.store.get(r.id)?.spikes.length).join(',')}`;
   }
 
   protected render(): void {
