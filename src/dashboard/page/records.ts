@@ -2,6 +2,8 @@
 // defensively, since a run file is input, not code. A line that does not parse, or lacks what its kind
 // needs, is skipped; unknown fields are ignored; a null or missing number is NaN.
 
+import type { ProbeRecord } from '../../train/diagnostics/records.ts';
+
 export interface StepMetric {
   kind: 'train';
   step: number;
@@ -66,14 +68,8 @@ export interface Spike {
   threshold: number;
 }
 
-export interface Probe {
-  kind: 'probe';
-  step: number;
-  sequences: number;
-  length: number;
-  source: string;
-  seed: number;
-}
+/** The probe's description, as the trainer writes it. */
+export type Probe = ProbeRecord;
 
 export type DiagRecord = DiagStep | AttentionMaps | Spike | Probe;
 
