@@ -2,11 +2,13 @@
 // (over SSE, or from a report's inlined copy): column tables for everything plotted against steps, lists
 // for the rest. A log that is reset is dropped and rebuilt from its lines, which follow again.
 
+import { RUN_LOGS, type RunLog } from '../../io/run-store.ts';
 import { parseDiag, parseMetric, parseSample, RunClock, type AttentionMaps, type Probe, type Sample, type Spike } from './records.ts';
 import { Table } from './table.ts';
 
-export const LOG_FILES = ['metrics.jsonl', 'samples.jsonl', 'diagnostics.jsonl'] as const;
-export type LogFile = (typeof LOG_FILES)[number];
+/** The logs the page follows: the run store's (io/run-store.ts has no Node imports, so it bundles). */
+export const LOG_FILES = RUN_LOGS;
+export type LogFile = RunLog;
 
 /** The per-name groups of a diagnostics step record that the page plots. */
 export const DIAG_GROUPS = ['layers', 'blocks', 'sublayers', 'norms', 'attention'] as const;

@@ -1,16 +1,11 @@
 // Everything the page knows: the runs (as /api/runs describes them) and each one's data, kept up to date
 // by the events of a source (the server's SSE stream, or a report's inlined copy of the same events).
 
+import type { RunInfo } from '../runs-scan.ts';
 import { LOG_FILES, RunData, type LogFile } from './run-data.ts';
 
-export interface RunInfo {
-  id: string;
-  name: string;
-  path: string;
-  /** The latest checkpoint's config.json, or null. */
-  config: unknown;
-  training: boolean;
-}
+// What /api/runs says of a run: the server's own type (a type only, so no Node code reaches the page).
+export type { RunInfo };
 
 export type SourceEvent =
   | { type: 'hello'; runs: RunInfo[] }
