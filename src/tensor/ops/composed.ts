@@ -78,10 +78,13 @@ export function crossEntropyComposed(logits: Tensor, targets: Tensor, ignoreInde
   return neg(div(sum(mul(picked, valid)), noGrad(() => add(count, none))));
 }
 
-/** (T, Tk) additive mask: query t sees keys j ≤ Tk − T + t (the queries are the last T positions). */
-function causalMask(like: Tensor, T: number, Tk: number): Tensor {
+/**
+ * (T, Tk) additive mask: query t sees keys j ≤ Tk − T + t (the queries are the last T positions); the
+ * others get `masked` (−∞ by default; diagnostics pass a finite one so that p·log p stays 0, not NaN).
+ */
+export function causalMask(like: Tensor, T: number, Tk: number, masked = -Infinity): Tensor {
   const m = new Float32Array(T * Tk);
-  for (let t = 0; t < T; t++) for (let j = Tk - T + t + 1; j < Tk; j++) m[t * Tk + j] = -Infinity;
+  for (let t = 0; t < T; t++) for (let j = Tk - T + t + 1; j < Tk; j++) m[t * Tk + j] = masked;
   return tensor(m, [T, Tk], { backend: like.backend, dtype: like.dtype });
 }
 
@@ -94,7 +97,7 @@ export function attentionComposed(q: Tensor, k: Tensor, v: Tensor, causal: boole
 }
 
 /** (B, T, H·D) → (B, H, T, D). */
-function splitHeads(x: Tensor, H: number): Tensor {
+export function splitHeads(x: Tensor, H: number): Tensor {
   const [B, T, C] = x.shape;
   return permute(reshape(x, [B, T, H, C / H]), [0, 2, 1, 3]);
 }

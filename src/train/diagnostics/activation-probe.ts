@@ -5,12 +5,13 @@
 import type { Module } from '../../nn/module.ts';
 import type { TapSink } from '../../nn/taps.ts';
 import { add, mul, scale } from '../../tensor/ops/elementwise.ts';
-import { concat, permute, reshape, slice, transpose } from '../../tensor/ops/layout.ts';
+import { causalMask, splitHeads } from '../../tensor/ops/composed.ts';
+import { concat, reshape, slice, transpose } from '../../tensor/ops/layout.ts';
 import { matmul } from '../../tensor/ops/matmul.ts';
 import { max, mean, sum, sumOfSquares } from '../../tensor/ops/reduce.ts';
 import { logSoftmax, softmax } from '../../tensor/ops/softmax.ts';
 import type { HostArray } from '../../backend/backend.ts';
-import { tensor, type Tensor } from '../../tensor/tensor.ts';
+import type { Tensor } from '../../tensor/tensor.ts';
 import type { ActivationStats, AttentionMap } from './records.ts';
 
 /** Masked scores: finite, so that p·log p is 0·(−1e9) = 0 where p underflows to 0 (−∞ would give NaN). */
@@ -83,12 +84,12 @@ export class ActivationProbe implements TapSink {
 
   attention(layer: Module, qkv: Tensor, nHead: number, causal: boolean): void {
     const name = this.nameOf(layer);
-    const [B, T, C3] = qkv.shape;
+    const [, T, C3] = qkv.shape;
     const C = C3 / 3;
     const D = C / nHead;
-    const heads = (i: number) => permute(reshape(slice(qkv, 2, i * C, (i + 1) * C), [B, T, nHead, D]), [0, 2, 1, 3]); // (B, H, T, D)
+    const heads = (i: number) => splitHeads(slice(qkv, 2, i * C, (i + 1) * C), nHead); // (B, H, T, D)
     let scores = scale(matmul(heads(0), transpose(heads(1), 2, 3)), 1 / Math.sqrt(D)); // (B, H, T, T)
-    if (causal) scores = add(scores, causalMask(qkv, T));
+    if (causal) scores = add(scores, causalMask(qkv, T, T, MASKED));
     const p = softmax(scores);
     const plogp = mul(p, logSoftmax(scores));
     // Entropy per head: −Σ_keys p log p, then the mean over sequences and queries.
@@ -119,10 +120,4 @@ export class ActivationProbe implements TapSink {
     for (const d of this.decoders) d(values, stats, maps);
     return { stats, maps };
   }
-}
-
-function causalMask(like: Tensor, T: number): Tensor {
-  const m = new Float32Array(T * T);
-  for (let t = 0; t < T; t++) for (let j = t + 1; j < T; j++) m[t * T + j] = MASKED;
-  return tensor(m, [T, T], { backend: like.backend, dtype: like.dtype });
 }

@@ -60,8 +60,9 @@ export class ParamInspection {
       const params = this.store.entries.map((e, i) => stat(e.name, s[i], s[n + i], s[2 * n + i]));
       const groups = new Map<string, [number, number, number]>();
       this.store.entries.forEach((e, i) => {
-        const acc = groups.get(layerOf(e.name)) ?? [0, 0, 0];
-        groups.set(layerOf(e.name), [acc[0] + s[i], acc[1] + s[n + i], acc[2] + s[2 * n + i]]);
+        const layer = layerOf(e.name);
+        const acc = groups.get(layer) ?? [0, 0, 0];
+        groups.set(layer, [acc[0] + s[i], acc[1] + s[n + i], acc[2] + s[2 * n + i]]);
       });
       const layers = [...groups].map(([name, [g, d, w]]) => stat(name, g, d, w));
       return { params, layers };
