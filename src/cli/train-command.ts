@@ -54,6 +54,7 @@ function readConfigFile(path: string): Record<string, unknown> {
 
 
 export async function trainCommand(opts: TrainOptions): Promise<void> {
+  if (opts.dashboard) dashboardPort(opts.dashboardPort); // a bad port is said before any run directory is made
   const overrides = configOverrides(opts);
   let config: TrainConfig;
   let tokenizer: Tokenizer | null = null;
