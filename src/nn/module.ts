@@ -95,8 +95,8 @@ export abstract class Module {
   }
 
   /** Allocates every parameter in one flat buffer on `backend`, and the buffers in another, and initialises them from `rng`. */
-  materialize(backend: Backend, rng: Rng): this {
-    this.store = ParameterStore.create(this.uniqueParameters(), backend, rng, this.namedBuffers());
+  materialize(backend: Backend, rng: Rng, dtype: 'float32' | 'float64' = 'float32'): this {
+    this.store = ParameterStore.create(this.uniqueParameters(), backend, rng, this.namedBuffers(), dtype);
     return this;
   }
 }

@@ -55,7 +55,17 @@ export class ParameterStore {
     return this.data.length;
   }
 
-  static create(params: readonly [string, Parameter][], backend: Backend, rng: Rng, buffers: readonly [string, ModuleBuffer][] = []): ParameterStore {
+  /**
+   * dtype is float32 for training; float64 serves the finite-difference gradient checks of whole
+   * models (tests), where float32 rounding would drown the difference quotients.
+   */
+  static create(
+    params: readonly [string, Parameter][],
+    backend: Backend,
+    rng: Rng,
+    buffers: readonly [string, ModuleBuffer][] = [],
+    dtype: 'float32' | 'float64' = 'float32',
+  ): ParameterStore {
     const names = new Set<string>();
     for (const [name] of [...params, ...buffers]) {
       if (names.has(name)) throw new StateDictError(`two tensors are named '${name}'; a state dict needs one name for each`);
@@ -70,8 +80,8 @@ export class ParameterStore {
       return e;
     });
     const decaySize = entries.filter((e) => e.param.decay).reduce((n, e) => n + e.size, 0);
-    const data = backend.alloc('float32', offset);
-    const grad = backend.alloc('float32', offset);
+    const data = backend.alloc(dtype, offset);
+    const grad = backend.alloc(dtype, offset);
     let bufferOffset = 0;
     const bufferEntries: BufferEntry[] = buffers.map(([name, buffer]) => {
       const size = sizeOf(buffer.shape);
@@ -79,7 +89,7 @@ export class ParameterStore {
       bufferOffset += size;
       return e;
     });
-    const bufferData = bufferEntries.length > 0 ? backend.alloc('float32', bufferOffset) : null;
+    const bufferData = bufferEntries.length > 0 ? backend.alloc(dtype, bufferOffset) : null;
     const store = new ParameterStore(backend, entries, data, grad, decaySize, bufferEntries, bufferData);
     const byParam = new Map(entries.map((e) => [e.param, e]));
     for (const [, p] of params) {

@@ -8,6 +8,7 @@ import type { Shape } from '../tensor/shape.ts';
 export type Init =
   | { kind: 'zeros' }
   | { kind: 'ones' }
+  | { kind: 'constant'; value: number }
   | { kind: 'normal'; std: number }
   /** Uniform in [−bound, bound] (PyTorch's default Linear init uses bound = 1/sqrt(in)). */
   | { kind: 'uniform'; bound: number };
@@ -43,6 +44,9 @@ export function initValues(init: Init, n: number, rng: Rng): Float32Array {
       break;
     case 'ones':
       out.fill(1);
+      break;
+    case 'constant':
+      out.fill(init.value);
       break;
     case 'normal':
       for (let i = 0; i < n; i++) out[i] = rng.normal() * init.std;
