@@ -1,18 +1,21 @@
-// Normalization layers over the feature axis, selected by a typed union (see NormKind).
-// LayerNorm: (x − μ)/sqrt(σ² + ε)·γ + β, Ba, Kiros & Hinton 2016. RMSNorm: x/rms(x)·γ, Zhang & Sennrich 2019.
+// Normalization layers over the feature axis, selected by a typed union (see NormKind; the table in
+// docs/designs.md, "Norm kinds"). LayerNorm: (x − μ)/sqrt(σ² + ε)·γ + β, Ba, Kiros & Hinton 2016.
+// RMSNorm: x/rms(x)·γ, Zhang & Sennrich 2019. DyT and BatchNorm live in their own files.
 
 import { layerNorm, rmsNorm } from '../tensor/ops/norms.ts';
 import type { Tensor } from '../tensor/tensor.ts';
-import { Module } from './module.ts';
+import { BatchNorm } from './batch-norm.ts';
+import { DyT } from './dyt.ts';
+import { Norm } from './norm-base.ts';
 import { taps } from './taps.ts';
 import type { Parameter } from './parameter.ts';
 
-export const NORM_KINDS = ['layernorm', 'rmsnorm'] as const;
-export type NormKind = (typeof NORM_KINDS)[number];
+export { Norm } from './norm-base.ts';
+export { BatchNorm } from './batch-norm.ts';
+export { DyT } from './dyt.ts';
 
-export abstract class Norm extends Module {
-  abstract forward(x: Tensor): Tensor;
-}
+export const NORM_KINDS = ['layernorm', 'rmsnorm', 'dyt', 'batchnorm', 'none'] as const;
+export type NormKind = (typeof NORM_KINDS)[number];
 
 export class LayerNorm extends Norm {
   readonly weight: Parameter;
@@ -54,12 +57,25 @@ export class RMSNorm extends Norm {
   }
 }
 
+/** No normalization: x itself, no parameters and no tap (there is nothing to observe). */
+export class IdentityNorm extends Norm {
+  forward(x: Tensor): Tensor {
+    return x;
+  }
+}
+
 export function makeNorm(kind: NormKind, dim: number, bias: boolean): Norm {
   switch (kind) {
     case 'layernorm':
       return new LayerNorm(dim, { bias });
     case 'rmsnorm':
       return new RMSNorm(dim);
+    case 'dyt':
+      return new DyT(dim, { bias });
+    case 'batchnorm':
+      return new BatchNorm(dim, { bias });
+    case 'none':
+      return new IdentityNorm();
     default: {
       const never: never = kind;
       throw new Error(`unknown norm kind '${String(never)}'`);

@@ -72,7 +72,7 @@ describe('resnorm CLI', () => {
     expectUserError(cli('sample', run, '--prompt', 'Ω'), /character "Ω" \(U\+03A9\)/);
     expectUserError(cli('train', ...TINY, '--n-embd', '15'), /nEmbd = 15 is not divisible by nHead = 2/);
     expectUserError(cli('train', ...TINY, '--block-size', '0'), /field 'blockSize' = 0/);
-    expectUserError(cli('train', ...TINY, '--norm', 'batchnorm'), /field 'norm' = "batchnorm": Invalid option: expected one of "layernorm"\|"rmsnorm"/);
+    expectUserError(cli('train', ...TINY, '--norm', 'groupnorm'), /field 'norm' = "groupnorm": Invalid option: expected one of "layernorm"\|"rmsnorm"\|"dyt"\|"batchnorm"\|"none"/);
     const cfg = join(tmp, 'bad.json');
     writeFileSync(cfg, JSON.stringify({ nLayers: 2 }));
     expectUserError(cli('train', '--config', cfg), /unknown field 'nLayers'/);

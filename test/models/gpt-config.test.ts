@@ -45,7 +45,7 @@ describe('one source for the model config', () => {
 
   it('GPT.create checks its config with the same schema as files and flags', () => {
     expect(() => GPT.create({ ...DEFAULT_GPT_CONFIG, dropout: 1 })).toThrow(`GPT config is invalid:\n  - field 'dropout' = 1: Too big: expected number to be <1`);
-    expect(() => GPT.create({ ...DEFAULT_GPT_CONFIG, norm: 'batchnorm' as 'layernorm' })).toThrow(/field 'norm' = "batchnorm": Invalid option: expected one of "layernorm"\|"rmsnorm"/);
+    expect(() => GPT.create({ ...DEFAULT_GPT_CONFIG, norm: 'groupnorm' as 'layernorm' })).toThrow(/field 'norm' = "groupnorm": Invalid option: expected one of "layernorm"\|"rmsnorm"\|"dyt"\|"batchnorm"\|"none"/);
     expect(() => GPT.create({ ...DEFAULT_GPT_CONFIG, nLayer: 0 })).toThrow(/field 'nLayer' = 0/);
     expect(() => GPT.create({ ...DEFAULT_GPT_CONFIG, ...{ nLayers: 2 } })).toThrow(/unknown field 'nLayers'; known fields: vocabSize, blockSize, nLayer/);
   });
