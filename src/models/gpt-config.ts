@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { ACTIVATIONS } from '../nn/activation.ts';
 import { headSplitProblem } from '../nn/attention.ts';
-import { PLACEMENTS } from '../nn/block.ts';
+import { DEFAULT_HYPER_STREAMS, DEFAULT_MIX_RATIO, designProblem, PLACEMENTS, RESIDUALS, type DesignFields } from '../nn/design.ts';
 import { NORM_KINDS } from '../nn/norm.ts';
 import { POSITIONAL_KINDS } from '../nn/positional.ts';
 
@@ -27,7 +27,16 @@ export const GPTConfigFields = z.object({
   /** Biases in Linear layers and LayerNorms (GPT-2: true). */
   bias: z.boolean().default(true),
   norm: z.enum(NORM_KINDS).default('layernorm'),
+  /** Where the norms sit around each sub-layer (docs/designs.md). */
   placement: z.enum(PLACEMENTS).default('pre'),
+  /** How each sub-layer's output joins the residual stream (docs/designs.md). */
+  residual: z.enum(RESIDUALS).default('plain'),
+  /** Normalize each head's queries and keys (QK-norm). */
+  qkNorm: z.boolean().default(false),
+  /** Mix-LN's ρ: the first ⌊ρ·L⌋ layers are post-LN (placement 'mix'). */
+  mixRatio: z.number().min(0).max(1).default(DEFAULT_MIX_RATIO),
+  /** Hyper-connections' n: the number of residual streams (residual 'hyper'). */
+  hyperStreams: posInt.max(16).default(DEFAULT_HYPER_STREAMS),
   positional: z.enum(POSITIONAL_KINDS).default('learned'),
   /** Share the token embedding with the output head (GPT-2: true). */
   tieWeights: z.boolean().default(true),
@@ -41,9 +50,14 @@ export type GPTConfig = z.output<typeof GPTConfigFields>;
 export const GPT_CONFIG_FIELDS = Object.keys(GPTConfigFields.shape) as (keyof GPTConfig)[];
 
 /** The checks across fields, for every schema that holds the model's fields. */
-export function checkAcrossFields<T extends { nEmbd: number; nHead: number }>(c: T, ctx: z.RefinementCtx<T>): void {
+export function checkAcrossFields<T extends { nEmbd: number; nHead: number } & Omit<DesignFields, 'nLayer'> & { nLayer: number }>(
+  c: T,
+  ctx: z.RefinementCtx<T>,
+): void {
   const problem = headSplitProblem(c.nEmbd, c.nHead);
   if (problem) ctx.addIssue({ code: 'custom', path: ['nHead'], message: problem, input: c.nHead });
+  const design = designProblem(c);
+  if (design) ctx.addIssue({ code: 'custom', path: ['residual'], message: design, input: c.residual });
 }
 
 export const GPTConfigSchema = GPTConfigFields.strict().superRefine(checkAcrossFields);

@@ -1,9 +1,12 @@
 // A decoder-only Transformer language model (GPT): token embedding + positional encoding →
-// N blocks (causal self-attention and MLP, each with a residual connection and a normalization,
-// pre- or post-LN) → optional final norm → linear head to the vocabulary. Follows nanoGPT's model.py.
+// N blocks (causal self-attention and MLP, each with a residual connection and normalization in one
+// of the designs of docs/designs.md) → optional final norm → linear head to the vocabulary.
+// Follows nanoGPT's model.py.
 
 import type { Backend } from '../backend/backend.ts';
-import { Block, needsFinalNorm } from '../nn/block.ts';
+import type { ValueStream } from '../nn/attention.ts';
+import { Block } from '../nn/block.ts';
+import { needsEmbeddingNorm, needsFinalNorm } from '../nn/design.ts';
 import { Dropout } from '../nn/dropout.ts';
 import { Embedding } from '../nn/embedding.ts';
 import type { KVCache } from '../nn/kv-cache.ts';
@@ -13,6 +16,8 @@ import { makeNorm, type Norm } from '../nn/norm.ts';
 import type { Parameter } from '../nn/parameter.ts';
 import { learnedPositions, sinusoidalTable } from '../nn/positional.ts';
 import { add } from '../tensor/ops/elementwise.ts';
+import { expand, reshape } from '../tensor/ops/layout.ts';
+import { sum } from '../tensor/ops/reduce.ts';
 import { embedding } from '../tensor/ops/embedding.ts';
 import { linear } from '../tensor/ops/matmul.ts';
 import { slice } from '../tensor/ops/layout.ts';
@@ -31,11 +36,18 @@ export interface GPTOutput {
   loss: Tensor | null; // scalar
 }
 
+export interface ForwardOptions {
+  /** Blocks to leave out, by index: the stream passes them unchanged (the lab's lesion study). */
+  skipBlocks?: ReadonlySet<number>;
+}
+
 export class GPT extends Module {
   readonly wte: Embedding;
   readonly wpe: Embedding | null;
   readonly h: ModuleList<Block>;
   readonly ln_f: Norm | null;
+  /** Peri-LN's norm of the embedding output. */
+  readonly ln_e: Norm | null;
   private readonly lmHead: Linear | null;
   private readonly drop: Dropout;
   /** The fixed sinusoidal table (blockSize, C), when the positions are not learned. */
@@ -54,22 +66,28 @@ export class GPT extends Module {
     // Learned positions are a trained table (GPT-2's wpe); sinusoidal ones a fixed table made in create().
     this.wpe = learnedPositions(c.positional) ? this.child('wpe', new Embedding(c.blockSize, c.nEmbd)) : null;
     this.drop = this.child('drop', new Dropout(c.dropout, this.dropoutRng));
-    const blocks = Array.from({ length: c.nLayer }, () =>
-      new Block({ C: c.nEmbd, nHead: c.nHead, bias: c.bias, norm: c.norm, placement: c.placement, activation: c.activation, dropout: c.dropout, projInit, rng: this.dropoutRng }),
+    this.ln_e = needsEmbeddingNorm(c.placement) ? this.child('ln_e', makeNorm(c.norm, c.nEmbd, c.bias)) : null;
+    const blocks = Array.from({ length: c.nLayer }, (_, layer) =>
+      new Block({ C: c.nEmbd, nHead: c.nHead, bias: c.bias, activation: c.activation, dropout: c.dropout, projInit, rng: this.dropoutRng, design: c, layer }),
     );
     this.h = this.child('h', new ModuleList(blocks));
-    this.ln_f = needsFinalNorm(c.placement) ? this.child('ln_f', makeNorm(c.norm, c.nEmbd, c.bias)) : null;
+    this.ln_f = needsFinalNorm(c) ? this.child('ln_f', makeNorm(c.norm, c.nEmbd, c.bias)) : null;
     this.lmHead = c.tieWeights ? null : this.child('lm_head', new Linear(c.nEmbd, c.vocabSize, { bias: false }));
   }
 
-  /** Builds the model and allocates its parameters on `backend`, initialised from `seed`. */
-  static create(config: GPTConfig, opts: { backend?: Backend; seed?: number } = {}): GPT {
+  /**
+   * Builds the model and allocates its parameters on `backend`, initialised from `seed`. dtype
+   * float64 serves finite-difference gradient checks (tests); training is float32.
+   */
+  static create(config: GPTConfig, opts: { backend?: Backend; seed?: number; dtype?: 'float32' | 'float64' } = {}): GPT {
     const seed = opts.seed ?? 1337;
     const backend = opts.backend ?? getDefaultBackend();
+    const dtype = opts.dtype ?? 'float32';
     const model = new GPT(config, seed);
-    model.materialize(backend, new Rng(seed));
+    model.materialize(backend, new Rng(seed), dtype);
     if (!learnedPositions(config.positional)) {
-      model.peTable = tensor(sinusoidalTable(config.blockSize, config.nEmbd), [config.blockSize, config.nEmbd], { backend });
+      const table = sinusoidalTable(config.blockSize, config.nEmbd);
+      model.peTable = tensor(dtype === 'float64' ? Float64Array.from(table) : table, [config.blockSize, config.nEmbd], { backend });
     }
     return model;
   }
@@ -87,7 +105,7 @@ export class GPT extends Module {
    * idx: int32 (B, T) token ids; targets: int32 (B, T) or null. With a KV cache, idx holds only the
    * new tokens, placed after the cache's `length` positions (the caller advances the cache).
    */
-  forward(idx: Tensor, targets: Tensor | null = null, cache?: KVCache): GPTOutput {
+  forward(idx: Tensor, targets: Tensor | null = null, cache?: KVCache, opts: ForwardOptions = {}): GPTOutput {
     const T = idx.shape[1];
     const offset = cache?.length ?? 0;
     if (idx.rank !== 2 || idx.dtype !== 'int32') throw new ConfigError(`GPT.forward: idx must be int32 (B, T), got ${idx.dtype} ${fmt(idx.shape)}`);
@@ -95,7 +113,16 @@ export class GPT extends Module {
     const tok = this.wte.forward(idx); // (B, T, C)
     const pos = this.positions(offset, T); // (T, C)
     let x = this.drop.forward(add(tok, pos)); // (B, T, C)
-    this.h.items.forEach((block, i) => (x = block.forward(x, cache?.layer(i))));
+    if (this.ln_e) x = this.ln_e.forward(x);
+    const streams = this.config.residual === 'hyper' ? this.config.hyperStreams : 0;
+    const [B, , C] = x.shape;
+    // Hyper-connections carry n copies of the stream, (B, T, n, C), and sum them after the last block.
+    if (streams > 0) x = expand(reshape(x, [B, T, 1, C]), [B, T, streams, C]);
+    const values: ValueStream | undefined = this.config.residual === 'value-residual' ? { first: null } : undefined;
+    this.h.items.forEach((block, i) => {
+      if (!opts.skipBlocks?.has(i)) x = block.forward(x, cache?.layer(i), values);
+    });
+    if (streams > 0) x = sum(x, [2]);
     if (this.ln_f) x = this.ln_f.forward(x);
     const logits = linear(x, this.headWeight.value, null); // (B, T, V)
     const loss = targets ? crossEntropy(logits, targets) : null;

@@ -3,34 +3,87 @@
 // projection.
 
 import { cachedAttention, packedAttention } from '../tensor/ops/attention.ts';
+import { add, mul } from '../tensor/ops/elementwise.ts';
+import { concat, reshape, slice } from '../tensor/ops/layout.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { LayerCache } from './kv-cache.ts';
 import { Linear } from './linear.ts';
 import { Module } from './module.ts';
+import { makeNorm, type Norm, type NormKind } from './norm.ts';
 import { taps } from './taps.ts';
-import type { Init } from './parameter.ts';
+import type { Init, Parameter } from './parameter.ts';
+
+export interface AttentionOptions {
+  bias: boolean;
+  /** Init of c_attn's weight (GPT-2: N(0, 0.02)) and of the output projection that writes into the residual stream. */
+  qkvInit?: Init;
+  projInit: Init;
+  /** QK-norm: each head's queries and keys normalized over D with this kind (null: off). */
+  qkNorm?: NormKind | null;
+  /** Value residual (ResFormer): this layer's values are mixed with the first layer's. */
+  valueMix?: boolean;
+}
+
+/** Carries the first layer's values (B, T, C) to the later layers of one forward pass (value residual). */
+export interface ValueStream {
+  first: Tensor | null;
+}
 
 export class CausalSelfAttention extends Module {
   readonly c_attn: Linear;
   readonly c_proj: Linear;
+  readonly q_norm: Norm | null;
+  readonly k_norm: Norm | null;
+  /** [λ_own, λ_first]: the weights of this layer's values and the first layer's (value residual). */
+  readonly lambda_v: Parameter | null;
   readonly nHead: number;
-  constructor(C: number, nHead: number, opts: { bias: boolean; projInit: Init }) {
+  constructor(C: number, nHead: number, opts: AttentionOptions) {
     super();
     const problem = headSplitProblem(C, nHead);
     if (problem) throw new Error(`CausalSelfAttention: ${problem}`);
     this.nHead = nHead;
-    this.c_attn = this.child('c_attn', new Linear(C, 3 * C, { bias: opts.bias }));
+    this.c_attn = this.child('c_attn', new Linear(C, 3 * C, { bias: opts.bias, init: opts.qkvInit }));
     this.c_proj = this.child('c_proj', new Linear(C, C, { bias: opts.bias, init: opts.projInit }));
+    const D = C / nHead;
+    this.q_norm = opts.qkNorm ? this.child('q_norm', makeNorm(opts.qkNorm, D, opts.bias)) : null;
+    this.k_norm = opts.qkNorm ? this.child('k_norm', makeNorm(opts.qkNorm, D, opts.bias)) : null;
+    this.lambda_v = opts.valueMix ? this.param('lambda_v', [2], { kind: 'constant', value: 0.5 }) : null;
   }
 
-  /** x: (B, T, C). With a cache (inference), x holds only the new positions and attends to the cached ones too. */
-  forward(x: Tensor, cache?: LayerCache): Tensor {
-    const qkv = this.c_attn.forward(x); // (B, T, 3C)
+  /**
+   * x: (B, T, C). With a cache (inference), x holds only the new positions and attends to the cached
+   * ones too. `values` carries the first layer's values to the later ones when the model mixes them.
+   */
+  forward(x: Tensor, cache?: LayerCache, values?: ValueStream): Tensor {
+    const qkv = this.projectQKV(x, values); // (B, T, 3C)
     // The cached path reads q and the cache in place and writes heads merged: (B, T, C).
     if (cache) return this.c_proj.forward(cachedAttention(qkv, cache.k, cache.v, cache.start));
     // Without a cache (training, evaluation) the heads of q, k, v are read from qkv in place too.
     taps()?.attention(this, qkv, this.nHead, true);
     return this.c_proj.forward(packedAttention(qkv, this.nHead, true)); // (B, T, C)
+  }
+
+  /** The packed projection, with QK-norm and the value residual applied to its parts when on. */
+  private projectQKV(x: Tensor, values?: ValueStream): Tensor {
+    const qkv = this.c_attn.forward(x);
+    if (!this.q_norm && !this.lambda_v && !(values && values.first === null)) return qkv;
+    const [B, T, C3] = qkv.shape;
+    const C = C3 / 3;
+    let q = slice(qkv, 2, 0, C);
+    let k = slice(qkv, 2, C, 2 * C);
+    let v = slice(qkv, 2, 2 * C, C3);
+    if (values && values.first === null) values.first = v; // the first layer keeps its values for the others
+    if (this.q_norm && this.k_norm) {
+      const heads = [B, T, this.nHead, C / this.nHead];
+      q = reshape(this.q_norm.forward(reshape(q, heads)), [B, T, C]);
+      k = reshape(this.k_norm.forward(reshape(k, heads)), [B, T, C]);
+    }
+    if (this.lambda_v) {
+      if (!values?.first) throw new Error('CausalSelfAttention: the value residual needs the first layer\'s values (pass the model\'s ValueStream)');
+      const l = this.lambda_v.value;
+      v = add(mul(v, slice(l, 0, 0, 1)), mul(values.first, slice(l, 0, 1, 2)));
+    }
+    return this.q_norm || this.lambda_v ? concat([q, k, v], 2) : qkv;
   }
 }
 

@@ -11,11 +11,11 @@ export class MLP extends Module {
   readonly c_proj: Linear;
   constructor(
     C: number,
-    opts: { bias: boolean; activation: Activation; projInit: Init },
+    opts: { bias: boolean; activation: Activation; fcInit?: Init; projInit: Init },
   ) {
     super();
     this.activation = opts.activation;
-    this.c_fc = this.child('c_fc', new Linear(C, 4 * C, { bias: opts.bias }));
+    this.c_fc = this.child('c_fc', new Linear(C, 4 * C, { bias: opts.bias, init: opts.fcInit }));
     this.c_proj = this.child('c_proj', new Linear(4 * C, C, { bias: opts.bias, init: opts.projInit }));
   }
   private readonly activation: Activation;

@@ -9,6 +9,10 @@ export type Init =
   | { kind: 'zeros' }
   | { kind: 'ones' }
   | { kind: 'constant'; value: number }
+  /** Given values, one per element (hyper-connections' one-hot and identity mixing). */
+  | { kind: 'values'; values: Float32Array }
+  /** Normal with a standard deviation per block of leading rows: the first axis split into stds.length equal parts (DeepNorm's q, k, v in one c_attn). */
+  | { kind: 'normalBlocks'; stds: readonly number[] }
   | { kind: 'normal'; std: number }
   /** Uniform in [−bound, bound] (PyTorch's default Linear init uses bound = 1/sqrt(in)). */
   | { kind: 'uniform'; bound: number };
@@ -48,6 +52,16 @@ export function initValues(init: Init, n: number, rng: Rng): Float32Array {
     case 'constant':
       out.fill(init.value);
       break;
+    case 'values':
+      if (init.values.length !== n) throw new Error(`init: ${init.values.length} values for a parameter of ${n} elements`);
+      out.set(init.values);
+      break;
+    case 'normalBlocks': {
+      const per = n / init.stds.length;
+      if (!Number.isInteger(per)) throw new Error(`init: ${n} elements do not split into ${init.stds.length} equal blocks`);
+      for (let i = 0; i < n; i++) out[i] = rng.normal() * init.stds[Math.floor(i / per)];
+      break;
+    }
     case 'normal':
       for (let i = 0; i < n; i++) out[i] = rng.normal() * init.std;
       break;

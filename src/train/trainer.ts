@@ -3,6 +3,7 @@
 // same loop runs under the CLI, in tests and in a browser worker.
 
 import { sampleBatch } from '../data/corpus.ts';
+import { profileAdmin } from '../models/admin.ts';
 import type { GPT } from '../models/gpt.ts';
 import { AdamW } from '../optim/adamw.ts';
 import { learningRate, type LrSchedule } from '../optim/schedule.ts';
@@ -70,6 +71,8 @@ export class Trainer {
   /** Seconds for the records' wallTime: since the trainer was made, unless the caller sets its own clock. */
   wallClock: () => number;
   private probeAnnounced = false;
+  /** Whether the initialisation that needs data (Admin's profile) has run, or a resumed state made it moot. */
+  private initialised = false;
 
   constructor(
     readonly model: GPT,
@@ -110,6 +113,20 @@ export class Trainer {
     this.model.dropoutRng.setState(s.dropoutRng);
     this.bestValLoss = s.bestValLoss;
     this.lastValLoss = s.lastValLoss;
+    this.initialised = true; // the checkpoint holds the weights the initialisation made
+  }
+
+  /**
+   * Before the first step of a new run: Admin's profiling pass, on one batch of training sequences
+   * drawn from a stream of its own, so the training batches are the same with or without it.
+   */
+  private async initialise(): Promise<void> {
+    this.initialised = true;
+    if (this.model.config.residual !== 'admin') return;
+    const { batchSize: B, seed } = this.config;
+    const T = this.model.config.blockSize;
+    const { x } = sampleBatch(this.data.train, B, T, new Rng(seed ^ 0x0ad3177), 'training split');
+    await profileAdmin(this.model, tensor(x, [B, T], { backend: this.model.backend, dtype: 'int32' }));
   }
 
   /**
@@ -128,6 +145,7 @@ export class Trainer {
    * then holds its records, with the attention maps when `maps`. Spikes are checked at every step.
    */
   async trainStep(o: { diagnose?: boolean; maps?: boolean } = {}): Promise<StepMetrics & { diagnostics: DiagnosticsRecord[] }> {
+    if (!this.initialised && this.step === 0) await this.initialise();
     const t0 = performance.now();
     const { batchSize: B, gradClip } = this.config;
     const T = this.model.config.blockSize;
