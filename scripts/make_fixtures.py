@@ -1,9 +1,10 @@
 #!/usr/bin/python3
-"""PyTorch reference fixtures for resnorm: ops, optimizer and a small GPT, as safetensors.
+"""PyTorch reference fixtures for resnorm: ops, optimizer, a small GPT and a tiny GPT per residual/normalization design, as safetensors.
 
 The TypeScript engine proves its numerics against these files (see test/fixtures/README.md).
 Run: /usr/bin/python3 scripts/make_fixtures.py [--check]   (Debian's python has torch 1.13 CPU)
 """
+import copy
 import json
 import math
 import os
@@ -381,6 +382,18 @@ def make_optim():
 
 
 # ----------------------------------------------------------------------------- GPT fixtures
+#
+# One reference GPT for every design of docs/designs.md, written from that spec (independently of the
+# TypeScript): norm kinds, placements, residual rules, QK-norm. Each sub-layer is the spec's one shape
+#
+#   h = inNorm(x)?  ->  u = F(h)  ->  u = outNorm(u)?  ->  y = rule(x, u)  ->  y = postNorm(y)?
+#
+# The three original cases (pre_ln, post_ln, pre_rms) build the same modules in the same order as
+# before, so they regenerate byte-identical.
+
+EPS = 1e-5
+# Design fields a config may omit (the original cases' configs predate them), as in docs/designs.md.
+DESIGN_DEFAULTS = dict(residual="plain", qk_norm=False, mix_ratio=0.25, hyper_streams=4)
 
 
 class LayerNorm(nn.Module):
@@ -392,7 +405,7 @@ class LayerNorm(nn.Module):
         self.bias = nn.Parameter(torch.zeros(C)) if bias else None
 
     def forward(self, x):
-        return F.layer_norm(x, self.weight.shape, self.weight, self.bias, 1e-5)
+        return F.layer_norm(x, self.weight.shape, self.weight, self.bias, EPS)
 
 
 class RMSNorm(nn.Module):
@@ -404,23 +417,88 @@ class RMSNorm(nn.Module):
         return rms_norm(x, self.weight)
 
 
-def make_norm(cfg):
-    return LayerNorm(cfg["n_embd"], cfg["bias"]) if cfg["norm"] == "layernorm" else RMSNorm(cfg["n_embd"])
+class DyT(nn.Module):
+    """Dynamic Tanh (Zhu et al. 2025): γ·tanh(α·x) + β, α one scalar (init 0.5)."""
+
+    def __init__(self, C, bias):
+        super().__init__()
+        self.alpha = nn.Parameter(torch.full((1,), 0.5))
+        self.weight = nn.Parameter(torch.ones(C))
+        self.bias = nn.Parameter(torch.zeros(C)) if bias else None
+
+    def forward(self, x):
+        y = self.weight * torch.tanh(self.alpha * x)
+        return y + self.bias if self.bias is not None else y
+
+
+class BatchNorm(nn.Module):
+    """torch.nn.BatchNorm1d on the (B·T, C) rows, written out (checked against F.batch_norm in selftest)."""
+
+    def __init__(self, C, bias, momentum=0.1):
+        super().__init__()
+        self.momentum = momentum
+        self.weight = nn.Parameter(torch.ones(C))
+        self.bias = nn.Parameter(torch.zeros(C)) if bias else None
+        self.register_buffer("running_mean", torch.zeros(C))
+        self.register_buffer("running_var", torch.ones(C))
+
+    def forward(self, x):
+        rows = x.reshape(-1, x.shape[-1])  # (B·T, C)
+        if self.training:
+            n = rows.shape[0]
+            mean = rows.mean(0)
+            var = ((rows - mean) ** 2).mean(0)  # biased: what normalizes the batch
+            with torch.no_grad():
+                m = self.momentum
+                self.running_mean.copy_((1 - m) * self.running_mean + m * mean)
+                self.running_var.copy_((1 - m) * self.running_var + m * var * (n / (n - 1)))  # unbiased
+        else:
+            mean, var = self.running_mean, self.running_var
+        y = (rows - mean) / torch.sqrt(var + EPS) * self.weight
+        if self.bias is not None:
+            y = y + self.bias
+        return y.reshape(x.shape)
+
+
+def make_norm(cfg, dim=None):
+    """The model's norm kind over `dim` (default C); None for 'none' (no module, no parameters)."""
+    C, kind, bias = dim or cfg["n_embd"], cfg["norm"], cfg["bias"]
+    if kind == "layernorm":
+        return LayerNorm(C, bias)
+    if kind == "rmsnorm":
+        return RMSNorm(C)
+    if kind == "dyt":
+        return DyT(C, bias)
+    if kind == "batchnorm":
+        return BatchNorm(C, bias)
+    if kind == "none":
+        return None
+    raise ValueError(kind)
 
 
 class Attn(nn.Module):
-    def __init__(self, cfg):
+    def __init__(self, cfg, layer):
         super().__init__()
         C, self.H = cfg["n_embd"], cfg["n_head"]
         self.c_attn = nn.Linear(C, 3 * C, bias=cfg["bias"])
         self.c_proj = nn.Linear(C, C, bias=cfg["bias"])
+        if cfg["qk_norm"]:  # per head, over D = C/H, shared by the heads
+            self.q_norm, self.k_norm = make_norm(cfg, C // self.H), make_norm(cfg, C // self.H)
+        if cfg["residual"] == "value-residual" and layer > 0:  # layer 1 keeps its values; later ones mix
+            self.lambda_v = nn.Parameter(torch.full((2,), 0.5))
 
-    def forward(self, x):
+    def forward(self, x, v1=None):
+        """Returns (output, this layer's own values v (B, T, C) before any mixing)."""
         B, T, C = x.shape
         q, k, v = self.c_attn(x).split(C, dim=2)  # (B, T, C) each
+        v_own = v
+        if hasattr(self, "lambda_v"):  # value residual: λ0·v_i + λ1·v_1
+            v = self.lambda_v[0] * v + self.lambda_v[1] * v1
         q, k, v = (z.view(B, T, self.H, C // self.H).transpose(1, 2) for z in (q, k, v))  # (B, H, T, D)
+        if hasattr(self, "q_norm"):
+            q, k = self.q_norm(q), self.k_norm(k)
         y = attention(q, k, v, causal=True).transpose(1, 2).contiguous().view(B, T, C)
-        return self.c_proj(y)
+        return self.c_proj(y), v_own
 
 
 class MLP(nn.Module):
@@ -435,18 +513,135 @@ class MLP(nn.Module):
         return self.c_proj(self.gelu(self.c_fc(x)))
 
 
-class Block(nn.Module):
-    def __init__(self, cfg):
-        super().__init__()
-        self.pre = cfg["placement"] == "pre"
-        self.ln_1, self.attn, self.ln_2, self.mlp = make_norm(cfg), Attn(cfg), make_norm(cfg), MLP(cfg)
+class HyperConnection(nn.Module):
+    """Dynamic hyper-connections (Zhu et al. 2024, Algorithm 2) of the sub-layer with stack index m."""
 
-    def forward(self, x):
-        if self.pre:
-            x = x + self.attn(self.ln_1(x))
-            return x + self.mlp(self.ln_2(x))
-        x = self.ln_1(x + self.attn(x))  # Post-LN (Vaswani et al. 2017)
-        return self.ln_2(x + self.mlp(x))
+    def __init__(self, cfg, m):
+        super().__init__()
+        n, C = cfg["hyper_streams"], cfg["n_embd"]
+        sa = torch.zeros(n, n + 1)
+        sa[m % n, 0] = 1.0  # column 0: e_{m mod n}
+        sa[:, 1:] = torch.eye(n)  # columns 1..n: the identity
+        self.static_alpha = nn.Parameter(sa)
+        self.static_beta = nn.Parameter(torch.ones(n))
+        self.dynamic_alpha = nn.Parameter(torch.zeros(n + 1, C))  # nn.Linear layout (out, in)
+        self.dynamic_beta = nn.Parameter(torch.zeros(1, C))
+        self.dynamic_alpha_scale = nn.Parameter(torch.full((1,), 0.01))
+        self.dynamic_beta_scale = nn.Parameter(torch.full((1,), 0.01))
+        self.norm = LayerNorm(C, cfg["bias"])
+
+    def forward(self, H):
+        """H (B, T, n, C) -> M = Aᵀ·H (B, T, n+1, C) and b (B, T, n)."""
+        N = self.norm(H)
+        A = self.static_alpha + self.dynamic_alpha_scale * torch.tanh(N @ self.dynamic_alpha.t())  # (B, T, n, n+1)
+        b = self.static_beta + self.dynamic_beta_scale * torch.tanh(N @ self.dynamic_beta.t()).squeeze(-1)  # (B, T, n)
+        M = A.transpose(-1, -2) @ H  # M[j] = Σ_s A[s, j]·H[s]
+        return M, b
+
+
+# placement -> (input norm, output norm, norm after the add), for one layer
+NORMS_OF = {"pre": (True, False, False), "post": (False, False, True), "peri": (True, True, False),
+            "sandwich": (True, True, False), "none": (False, False, False)}
+
+
+def mix_post_layers(cfg):
+    return math.floor(cfg["mix_ratio"] * cfg["n_layer"])
+
+
+def layer_placement(cfg, i):
+    if cfg["placement"] == "mix":  # Mix-LN: post in layers i < ⌊ρ·L⌋, pre after
+        return "post" if i < mix_post_layers(cfg) else "pre"
+    return cfg["placement"]
+
+
+def needs_final_norm(cfg):
+    p = cfg["placement"]
+    if p == "mix":
+        return mix_post_layers(cfg) < cfg["n_layer"]
+    return p in ("pre", "peri", "sandwich")
+
+
+def deepnorm_alpha(cfg):
+    return (2.0 * cfg["n_layer"]) ** 0.25
+
+
+def layerscale_init(L):
+    return 0.1 if L <= 18 else 1e-5 if L <= 24 else 1e-6
+
+
+class Block(nn.Module):
+    def __init__(self, cfg, i):
+        super().__init__()
+        self.cfg, self.i = cfg, i
+        self.has_in, self.has_out, self.has_post = NORMS_OF[layer_placement(cfg, i)]
+        self.residual = cfg["residual"]
+        self.profile = None  # a list while Admin's profiling pass records the branch outputs
+        C = cfg["n_embd"]
+        for k in (1, 2):
+            if self.has_in or self.has_post:  # ln_k: the norm that runs first (input norm, or post-add norm)
+                norm = make_norm(cfg)
+                if norm is not None:
+                    setattr(self, f"ln_{k}", norm)
+            setattr(self, "attn" if k == 1 else "mlp", Attn(cfg, i) if k == 1 else MLP(cfg))
+            if self.has_out:
+                norm = make_norm(cfg)
+                if norm is not None:
+                    setattr(self, f"ln_{k}_out", norm)
+            if self.residual == "rezero":
+                setattr(self, f"alpha_{k}", nn.Parameter(torch.zeros(1)))
+            elif self.residual == "layerscale":
+                setattr(self, f"ls_{k}", nn.Parameter(torch.full((C,), layerscale_init(cfg["n_layer"]))))
+            elif self.residual == "admin":
+                setattr(self, f"omega_{k}", nn.Parameter(torch.ones(C)))
+            elif self.residual == "hyper":
+                setattr(self, f"hc_{k}", HyperConnection(cfg, 2 * i + k - 1))
+
+    def sublayer(self, k, x, f):
+        ln, ln_out = getattr(self, f"ln_{k}", None), getattr(self, f"ln_{k}_out", None)
+        if self.residual == "hyper":  # x is the n streams H (B, T, n, C)
+            M, b = getattr(self, f"hc_{k}")(x)
+            h = M[..., 0, :]
+        else:
+            h = x
+        if self.has_in and ln is not None:
+            h = ln(h)
+        u = f(h)
+        if ln_out is not None:
+            u = ln_out(u)
+        if self.profile is not None:
+            self.profile.append(u.detach())
+        r = self.residual
+        if r == "hyper":
+            return b.unsqueeze(-1) * u.unsqueeze(-2) + M[..., 1:, :]  # H ← b ⊗ u + M[1:]
+        if r in ("plain", "value-residual"):
+            y = x + u
+        elif r == "deepnorm":
+            y = deepnorm_alpha(self.cfg) * x + u
+        elif r == "rezero":
+            y = x + getattr(self, f"alpha_{k}") * u
+        elif r == "layerscale":
+            y = x + getattr(self, f"ls_{k}") * u
+        elif r == "admin":
+            y = getattr(self, f"omega_{k}") * x + u
+        elif r == "none":
+            y = u
+        else:
+            raise ValueError(r)
+        if self.has_post and ln is not None:
+            y = ln(y)
+        return y
+
+    def forward(self, x, v1=None):
+        """Returns the new stream and this layer's own attention values (for the value residual)."""
+        out = {}
+
+        def attn(h):
+            y, out["v"] = self.attn(h, v1)
+            return y
+
+        x = self.sublayer(1, x, attn)
+        x = self.sublayer(2, x, self.mlp)
+        return x, out["v"]
 
 
 def sinusoidal(T, C):
@@ -461,6 +656,7 @@ def sinusoidal(T, C):
 class GPT(nn.Module):
     def __init__(self, cfg):
         super().__init__()
+        cfg = {**DESIGN_DEFAULTS, **cfg}
         self.cfg = cfg
         V, C = cfg["vocab_size"], cfg["n_embd"]
         self.wte = nn.Embedding(V, C)
@@ -468,40 +664,150 @@ class GPT(nn.Module):
             self.wpe = nn.Embedding(cfg["block_size"], C)
         else:
             self.register_buffer("pe", sinusoidal(cfg["block_size"], C))
-        self.h = nn.ModuleList([Block(cfg) for _ in range(cfg["n_layer"])])
-        if cfg["placement"] == "pre":
+        if cfg["placement"] == "peri" and cfg["norm"] != "none":  # Peri-LN normalizes the embedding once
+            self.ln_e = make_norm(cfg)
+        self.h = nn.ModuleList([Block(cfg, i) for i in range(cfg["n_layer"])])
+        if needs_final_norm(cfg) and cfg["norm"] != "none":
             self.ln_f = make_norm(cfg)
         if not cfg["tie"]:
             self.lm_head = nn.Linear(C, V, bias=False)
+        self.profile = None
         self._init()
 
     def _init(self):
+        """GPT-2's init, then noise on every norm and rule parameter so the tests exercise them."""
         L = self.cfg["n_layer"]
         for name, p in self.named_parameters():
             with torch.no_grad():
-                leaf = name.split(".")[-2] if name.count(".") else name
-                is_norm = any(s in name for s in ("ln_1", "ln_2", "ln_f"))
-                if is_norm:  # GPT-2 init (1 / 0) plus noise so tests exercise gamma and beta
-                    p.copy_((1.0 if name.endswith("weight") else 0.0) + 0.1 * torch.randn_like(p))
+                parts = name.split(".")
+                leaf = parts[-2] if len(parts) > 1 else name  # the module's name
+                last = parts[-1]
+                is_norm = any(s.startswith("ln_") or s in ("q_norm", "k_norm", "norm") for s in parts[:-1])
+                noise = lambda mean, std: p.copy_(mean + std * torch.randn_like(p))  # noqa: E731
+                if is_norm and last == "alpha":
+                    noise(0.5, 0.1)  # DyT's α (init 0.5)
+                elif is_norm:  # GPT-2 init (1 / 0) plus noise so tests exercise gamma and beta
+                    noise(1.0 if last == "weight" else 0.0, 0.1)
+                elif last.startswith("alpha_"):
+                    noise(0.5, 0.2)  # ReZero's α (init 0)
+                elif last.startswith("ls_"):
+                    noise(0.3, 0.1)  # LayerScale's λ (init 0.1)
+                elif last.startswith("omega_"):
+                    noise(1.0, 0.2)  # Admin's ω (init from profiling)
+                elif last == "lambda_v":
+                    noise(0.5, 0.2)  # value residual (init [0.5, 0.5])
+                elif last == "static_alpha":
+                    p.add_(0.1 * torch.randn_like(p))
+                elif last == "static_beta":
+                    p.add_(0.1 * torch.randn_like(p))
+                elif last in ("dynamic_alpha", "dynamic_beta"):
+                    noise(0.0, 0.3)  # init 0
+                elif last in ("dynamic_alpha_scale", "dynamic_beta_scale"):
+                    noise(0.3, 0.1)  # init 0.01
                 elif name.endswith("bias"):
                     p.copy_(0.1 * torch.randn_like(p))
                 elif leaf == "c_proj":
                     p.normal_(0.0, 0.02 / math.sqrt(2 * L))
                 else:
                     p.normal_(0.0, 0.02)
+        for name, b in self.named_buffers():  # BatchNorm's running statistics, not at zeros/ones either
+            with torch.no_grad():
+                if name.endswith("running_mean"):
+                    b.copy_(0.1 * torch.randn_like(b))
+                elif name.endswith("running_var"):
+                    b.copy_(torch.exp(0.2 * torch.randn_like(b)))
 
-    def forward(self, idx, targets):
+    def forward(self, idx, targets=None):
         B, T = idx.shape
         pos = self.wpe.weight[:T] if hasattr(self, "wpe") else self.pe[:T]  # (T, C)
         x = self.wte(idx) + pos  # (B, T, C)
-        for block in self.h:
-            x = block(x)
+        if hasattr(self, "ln_e"):
+            x = self.ln_e(x)
+        if self.profile is not None:
+            self.profile.append(x.detach())  # x_0, the stream entering the first block
+        hyper = self.cfg["residual"] == "hyper"
+        if hyper:  # n copies of the embedding output: H (B, T, n, C)
+            x = x.unsqueeze(-2).expand(B, T, self.cfg["hyper_streams"], x.shape[-1])
+        v1 = None
+        for i, block in enumerate(self.h):
+            x, v = block(x, v1)
+            if i == 0:
+                v1 = v
+        if hyper:
+            x = x.sum(-2)
         if hasattr(self, "ln_f"):
             x = self.ln_f(x)
         W = self.wte.weight if self.cfg["tie"] else self.lm_head.weight
         logits = F.linear(x, W)  # (B, T, V)
+        if targets is None:
+            return logits, None
         loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1))
         return logits, loss
+
+
+def admin_profile(model, idx):
+    """Admin's profiling rule (docs/designs.md): one pass with every ω = 1 records Var[x_0] and each
+    sub-layer output's variance Var[f_j] (population variance over all its elements, in the order the
+    sub-layers run); sub-layer i gets ω_i = sqrt(Var[x_0] + Σ_{j<i} Var[f_j]) in all C entries."""
+    m = copy.deepcopy(model)
+    rec = []
+    with torch.no_grad():
+        for n, p in m.named_parameters():
+            if n.split(".")[-1].startswith("omega_"):
+                p.fill_(1.0)
+        m.profile = rec
+        for b in m.h:
+            b.profile = rec
+        m(idx)
+    var = [float(t.double().var(unbiased=False)) for t in rec]  # [Var x_0, Var f_1, ..., Var f_2N]
+    C = model.cfg["n_embd"]
+    omegas = {}
+    for i in range(1, len(var)):
+        layer, k = (i - 1) // 2, (i - 1) % 2 + 1
+        omegas[f"h.{layer}.omega_{k}"] = torch.full((C,), math.sqrt(var[0] + sum(var[1:i])), dtype=torch.float32)
+    return omegas, torch.tensor(var, dtype=torch.float32)
+
+
+TRAJ_HP = {"lr": 1e-3, "betas": [0.9, 0.99], "eps": 1e-8, "weight_decay": 0.1,
+           "decay": "params with >= 2 dims (tied wte once); others 0", "clip_grad_norm": 1.0,
+           "loss": "loss of batch t before step t's update"}
+
+
+def trajectory(model, V, B, T, steps):
+    """clip_grad_norm_(1.0) then AdamW, `steps` times, on fresh random batches (drawn here)."""
+    hp = {"steps": steps, **TRAJ_HP}
+    model.zero_grad(set_to_none=True)
+    params = list(model.named_parameters())
+    decay = [p for _, p in params if p.dim() >= 2]
+    no_decay = [p for _, p in params if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
+                            lr=1e-3, betas=(0.9, 0.99), eps=1e-8)
+    tidx = torch.randint(0, V, (steps, B, T))
+    ttgt = torch.randint(0, V, (steps, B, T))
+    losses, norms = [], []
+    for t in range(steps):
+        _, l = model(tidx[t], ttgt[t])
+        opt.zero_grad(set_to_none=True)
+        l.backward()
+        norms.append(torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0).item())
+        opt.step()
+        losses.append(l.item())
+    tensors = {"traj.idx": tidx, "traj.targets": ttgt,
+               "traj.loss": torch.tensor(losses, dtype=torch.float32),
+               "traj.grad_norm": torch.tensor(norms, dtype=torch.float32)}
+    tensors.update({f"traj.param.{n}": p.detach().clone() for n, p in model.named_parameters()})
+    return tensors, hp
+
+
+def forward_case(model, idx, targets):
+    """param.*, buffer.* (before the pass), logits, loss and grad.* of one training-mode pass."""
+    tensors = {f"param.{n}": p.detach().clone() for n, p in model.named_parameters()}
+    tensors.update({f"buffer.{n}": b.clone() for n, b in model.named_buffers()})
+    logits, loss = model(idx, targets)
+    loss.backward()
+    tensors.update(idx=idx, targets=targets, logits=logits.detach(), loss=loss.detach().reshape([]))
+    tensors.update({f"grad.{n}": p.grad.detach().clone() for n, p in model.named_parameters()})
+    return tensors
 
 
 GPT_CASES = {
@@ -521,52 +827,111 @@ def make_gpt():
         V = cfg["vocab_size"]
         idx = torch.randint(0, V, (B, T))
         targets = torch.randint(0, V, (B, T))
-        tensors = {f"param.{n}": p.detach().clone() for n, p in model.named_parameters()}
-        if cfg["pos"] == "sinusoidal":
-            tensors["buffer.pe"] = model.pe.clone()
-        logits, loss = model(idx, targets)
-        loss.backward()
-        tensors.update(idx=idx, targets=targets, logits=logits.detach(), loss=loss.detach().reshape([]))
-        tensors.update({f"grad.{n}": p.grad.detach().clone() for n, p in model.named_parameters()})
+        tensors = forward_case(model, idx, targets)
         meta = {"case": case, "config": json.dumps(cfg)}
-
         if spec["traj"]:
-            steps = 10
-            hp = {"steps": steps, "lr": 1e-3, "betas": [0.9, 0.99], "eps": 1e-8, "weight_decay": 0.1,
-                  "decay": "params with >= 2 dims (tied wte once); others 0", "clip_grad_norm": 1.0,
-                  "loss": "loss of batch t before step t's update"}
-            model.zero_grad(set_to_none=True)
-            params = list(model.named_parameters())
-            decay = [p for _, p in params if p.dim() >= 2]
-            no_decay = [p for _, p in params if p.dim() < 2]
-            opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
-                                    lr=1e-3, betas=(0.9, 0.99), eps=1e-8)
-            tidx = torch.randint(0, V, (steps, B, T))
-            ttgt = torch.randint(0, V, (steps, B, T))
-            losses, norms = [], []
-            for t in range(steps):
-                _, l = model(tidx[t], ttgt[t])
-                opt.zero_grad(set_to_none=True)
-                l.backward()
-                norms.append(torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0).item())
-                opt.step()
-                losses.append(l.item())
-            tensors.update({"traj.idx": tidx, "traj.targets": ttgt,
-                            "traj.loss": torch.tensor(losses, dtype=torch.float32),
-                            "traj.grad_norm": torch.tensor(norms, dtype=torch.float32)})
-            tensors.update({f"traj.param.{n}": p.detach().clone() for n, p in model.named_parameters()})
+            traj, hp = trajectory(model, V, B, T, steps=10)
+            tensors.update(traj)
             meta["traj"] = json.dumps(hp)
         path = os.path.join(ROOT, "gpt", case + ".safetensors")
         write_safetensors(path, tensors, meta)
         WRITTEN.append(path)
 
 
+# A tiny model, one case per design (docs/designs.md). Fields not named take DESIGN_BASE's values.
+DESIGN_BASE = dict(vocab_size=11, block_size=8, n_layer=2, n_head=2, n_embd=8, dropout=0.0, bias=True,
+                   norm="layernorm", placement="pre", pos="learned", tie=True, **DESIGN_DEFAULTS)
+DESIGN_CASES = {
+    "ln_nobias": dict(bias=False),
+    "dyt": dict(norm="dyt"),
+    "dyt_nobias": dict(norm="dyt", bias=False),
+    "batchnorm": dict(norm="batchnorm"),
+    "norm_none": dict(norm="none"),
+    "qk_norm": dict(qk_norm=True),
+    "qk_norm_rms": dict(norm="rmsnorm", qk_norm=True, bias=False),
+    "peri": dict(placement="peri"),
+    "sandwich": dict(placement="sandwich"),
+    "mix": dict(placement="mix", mix_ratio=0.5),
+    "placement_none": dict(placement="none"),
+    "deepnorm": dict(placement="post", residual="deepnorm", pos="sinusoidal", tie=False),
+    "rezero": dict(placement="none", residual="rezero"),
+    "layerscale": dict(residual="layerscale"),
+    "admin": dict(placement="post", residual="admin"),
+    "hyper": dict(residual="hyper", hyper_streams=3),
+    "hyper_peri": dict(placement="peri", residual="hyper", hyper_streams=2),
+    "value_residual": dict(residual="value-residual", n_layer=3),
+    "residual_none": dict(residual="none"),
+}
+DESIGN_B, DESIGN_T, DESIGN_STEPS = 2, 8, 5
+
+
+def make_designs():
+    B, T = DESIGN_B, DESIGN_T
+    for case, spec in DESIGN_CASES.items():
+        seed_for("designs/" + case)
+        cfg = {**DESIGN_BASE, **spec}
+        model = GPT(cfg)
+        V = cfg["vocab_size"]
+        start = copy.deepcopy(model)  # the trajectory starts from the same weights and buffers
+        idx = torch.randint(0, V, (B, T))
+        targets = torch.randint(0, V, (B, T))
+        tensors = forward_case(model, idx, targets)
+        meta = {"case": case, "config": json.dumps(cfg)}
+        if cfg["residual"] == "admin":
+            aidx = torch.randint(0, V, (B, T))
+            omegas, var = admin_profile(start, aidx)
+            tensors["admin.idx"] = aidx
+            tensors["admin.var"] = var
+            tensors.update({f"admin.omega.{n}": w for n, w in omegas.items()})
+        traj, hp = trajectory(start, V, B, T, steps=DESIGN_STEPS)
+        tensors.update(traj)
+        buffers = [(n, b) for n, b in start.named_buffers() if n != "pe"]
+        if buffers:
+            tensors.update({f"traj.buffer.{n}": b.clone() for n, b in buffers})
+            start.eval()
+            with torch.no_grad():
+                tensors["traj.eval_logits"] = start(idx)[0]
+            hp["eval_logits"] = "eval-mode logits of idx after the last step (running statistics)"
+        meta["traj"] = json.dumps(hp)
+        path = os.path.join(ROOT, "designs", case + ".safetensors")
+        write_safetensors(path, tensors, meta)
+        WRITTEN.append(path)
+
+
+def selftest():
+    """The written-out norms against torch's own where torch has one."""
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(2, 5, 6, generator=g)
+    bn = BatchNorm(6, bias=True)
+    with torch.no_grad():
+        bn.weight.copy_(1 + 0.1 * torch.randn(6, generator=g))
+        bn.bias.copy_(0.1 * torch.randn(6, generator=g))
+    rm, rv = bn.running_mean.clone(), bn.running_var.clone()
+    ref = F.batch_norm(x.reshape(-1, 6), rm, rv, bn.weight, bn.bias, True, 0.1, EPS).reshape(x.shape)
+    assert torch.allclose(bn(x), ref, atol=1e-6), "BatchNorm (train) differs from F.batch_norm"
+    assert torch.allclose(bn.running_mean, rm, atol=1e-7) and torch.allclose(bn.running_var, rv, atol=1e-6)
+    bn.eval()
+    ref = F.batch_norm(x.reshape(-1, 6), rm, rv, bn.weight, bn.bias, False, 0.1, EPS).reshape(x.shape)
+    assert torch.allclose(bn(x), ref, atol=1e-6), "BatchNorm (eval) differs from F.batch_norm"
+    # hyper-connections at their init are the plain residual: H[s] ← u + H[s], the sub-layer reading H[m mod n]
+    hc = HyperConnection(dict(hyper_streams=3, n_embd=6, bias=True), m=4)
+    with torch.no_grad():
+        hc.dynamic_alpha_scale.zero_()
+        hc.dynamic_beta_scale.zero_()
+    H = torch.randn(2, 5, 3, 6, generator=g)
+    M, b = hc(H)
+    assert torch.equal(M[..., 0, :], H[..., 1, :]) and torch.equal(M[..., 1:, :], H) and torch.equal(b, torch.ones(2, 5, 3))
+
+
 # ----------------------------------------------------------------------------- check
+
+
+SUBDIRS = ("ops", "optim", "gpt", "designs")
 
 
 def check():
     total, n_files = 0, 0
-    for sub in ("ops", "optim", "gpt"):
+    for sub in SUBDIRS:
         d = os.path.join(ROOT, sub)
         for fn in sorted(os.listdir(d)):
             path = os.path.join(d, fn)
@@ -589,11 +954,18 @@ def check():
                     if k.startswith("grad."):
                         assert ts[k].shape == ts[k[5:]].shape, (path, k)
                 desc = f"op={meta['op']} out{list(ts['out'].shape)}"
-            elif sub == "gpt":
+            elif sub in ("gpt", "designs"):
                 cfg = json.loads(meta["config"])
                 params = [k[6:] for k in ts if k.startswith("param.")]
                 for n in params:
                     assert ts["grad." + n].shape == ts["param." + n].shape, (path, n)
+                    if "traj.loss" in ts:
+                        assert ts["traj.param." + n].shape == ts["param." + n].shape, (path, n)
+                for k in ts:
+                    if k.startswith("traj.buffer."):
+                        assert ts[k].shape == ts["buffer." + k[12:]].shape, (path, k)
+                    if k.startswith("admin.omega."):
+                        assert ts[k].shape == ts["param." + k[12:]].shape, (path, k)
                 desc = f"{len(params)} params, loss={float(ts['loss']):.6f}"
                 if "traj.loss" in ts:
                     desc += f", traj {ts['traj.loss'][0]:.4f}->{ts['traj.loss'][-1]:.4f}"
@@ -609,7 +981,8 @@ def check():
 def main():
     torch.set_num_threads(1)
     if "--check" not in sys.argv[1:] or "--write" in sys.argv[1:]:
-        for sub in ("ops", "optim", "gpt"):  # start clean so removed cases do not linger
+        selftest()
+        for sub in SUBDIRS:  # start clean so removed cases do not linger
             d = os.path.join(ROOT, sub)
             if os.path.isdir(d):
                 for fn in os.listdir(d):
@@ -618,6 +991,7 @@ def main():
         make_ops()
         make_optim()
         make_gpt()
+        make_designs()
         print(f"wrote {len(WRITTEN)} files under {ROOT}")
     check()
 
