@@ -18,6 +18,7 @@ import { AdamW } from '../../src/optim/adamw.ts';
 import { optimizationStep, TrainStep } from '../../src/train/step.ts';
 import { backward, noGrad, Rng, stepScope, tensor } from '../../src/tensor/index.ts';
 import { relError } from '../helpers/compare.ts';
+import { DESIGN_SAMPLES } from '../helpers/designs.ts';
 
 const tiny: GPTConfig = { ...DEFAULT_GPT_CONFIG, vocabSize: 11, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 8 };
 const ids = (n: number, V: number, seed: number) => {
@@ -180,14 +181,6 @@ describe('design inits', () => {
   });
 });
 
-// One design of each kind, so every norm, placement and residual rule is replayed at least once.
-const TRAINED: Partial<GPTConfig>[] = [
-  { norm: 'dyt' }, { norm: 'batchnorm' }, { norm: 'rmsnorm', qkNorm: true }, { norm: 'none' },
-  { placement: 'peri' }, { placement: 'sandwich' }, { placement: 'mix', mixRatio: 0.5 }, { placement: 'none' },
-  { placement: 'post', residual: 'deepnorm' }, { placement: 'post', residual: 'admin' }, { placement: 'none', residual: 'rezero' },
-  { residual: 'layerscale' }, { residual: 'hyper', hyperStreams: 3 }, { residual: 'value-residual' }, { residual: 'none' },
-];
-
 describe('every design trains on the wasm backend with captured steps', async () => {
   const kernels = await loadWasmKernels();
   const [B, T] = [4, 8];
@@ -207,7 +200,7 @@ describe('every design trains on the wasm backend with captured steps', async ()
     return { losses, params: Array.from(await backend.read(model.store!.data)), buffers, eagerReason: stepper?.eagerReason ?? null };
   }
 
-  it.each(TRAINED.map((d) => [JSON.stringify(d), d] as const))('%s', async (_name, d) => {
+  it.each(DESIGN_SAMPLES.map((d) => [JSON.stringify(d), d] as const))('%s', async (_name, d) => {
     const c = { ...tiny, blockSize: 8, nEmbd: 16, ...d };
     const eager = await train(c, false);
     const captured = await train(c, true);

@@ -7,6 +7,7 @@ import { generate, sampleFromLogits } from '../../src/models/generate.ts';
 import { KVCache } from '../../src/nn/kv-cache.ts';
 import { noGrad, Rng, stepScope, tensor } from '../../src/tensor/index.ts';
 import { relError } from '../helpers/compare.ts';
+import { DESIGN_SAMPLES } from '../helpers/designs.ts';
 
 const cfg: GPTConfig = { ...DEFAULT_GPT_CONFIG, vocabSize: 13, blockSize: 12, nLayer: 2, nHead: 2, nEmbd: 16 };
 
@@ -17,10 +18,10 @@ describe('generation', () => {
     ['learned', 'ref'],
     ['sinusoidal', 'ref'],
     ['learned', 'wasm'],
-  ] as const)('KV-cached logits match a full forward pass (%s positions, %s backend, pre and post LN)', (positional, backendName) => {
+  ] as const)('KV-cached logits match a full forward pass (%s positions, %s backend, every kind of design)', (positional, backendName) => {
     const backend = backendName === 'wasm' ? wasm : undefined;
-    for (const placement of ['pre', 'post'] as const) {
-      const model = GPT.create({ ...cfg, positional, placement }, { seed: 3, backend }).eval();
+    for (const design of [{}, ...DESIGN_SAMPLES]) {
+      const model = GPT.create({ ...cfg, positional, ...design }, { seed: 3, backend }).eval();
       const ids = [1, 5, 2, 7, 7, 0, 12, 3, 4];
       const full = noGrad(() => stepScope(() => model.forward(tensor(Int32Array.from(ids), [1, ids.length], { backend: model.backend })).logits.toArraySync()));
       const cache = new KVCache(model.backend, cfg.nLayer, 1, cfg.nHead, cfg.blockSize, cfg.nEmbd / cfg.nHead);
@@ -37,7 +38,7 @@ describe('generation', () => {
         }
       });
       cache.dispose();
-      expect(relError(parts, full)).toBeLessThanOrEqual(1e-5);
+      expect(relError(parts, full), JSON.stringify(design)).toBeLessThanOrEqual(1e-5);
     }
   });
 
