@@ -14,6 +14,7 @@ import { judgeGoals } from './goals.ts';
 import { benchLayerNorm } from './layernorm.ts';
 import { benchRefMatmul, benchSgemm, type SgemmResult } from './matmul.ts';
 import { runMemoryStability } from './memory-stability.ts';
+import { benchDesigns } from './designs.ts';
 import { profileTrainStep } from './profile.ts';
 import { describeTorch, findTorchPython, threadRange, torchRefName, torchSettingName, type OpenblasInfo, type TorchTimes } from './python-reference.ts';
 import { printGoals, printTable, saveResults, type Row } from './report.ts';
@@ -143,6 +144,9 @@ const tfjsRun: TfjsRun = await section('tfjs train step', () => tfjsTrainStep(DE
 ]));
 for (const p of tfjsRun.problems) console.log(`(TF.js reference unavailable: ${p})`);
 rows.push(...tfjsRows(trainDefault, tfjsRun, DEFAULT_STEP_CASE));
+
+// Each design's step beside the default design's (one thread: the designs' own cost, not threading's).
+if (wasm) rows.push(...(await section('designs', () => benchDesigns(() => wasmBackend(1), DEFAULT_STEP_CASE, quick ? 3 : 9, 'wasm 1 thread'))));
 
 if (wasm) rows.push(...(await section('profile', () => profileTrainStep(wasm, DEFAULT_STEP_CASE, quick ? 3 : 10, 'wasm 1 thread'))));
 
