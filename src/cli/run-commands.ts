@@ -10,6 +10,7 @@ import { loadCheckpoint, modelOf } from '../train/run-checkpoints.ts';
 import { loadCorpus } from './corpus-files.ts';
 import { UserError } from './errors.ts';
 import { loadForInference, openRun } from './run-dir.ts';
+import { describeDesign } from '../nn/design.ts';
 
 function num(v: string, flag: string, integer = false): number {
   const n = Number(v);
@@ -78,7 +79,7 @@ export async function infoCommand(dir: string): Promise<void> {
   console.log(`run           ${dir}`);
   console.log(`data          ${t.data ?? 'Moby-Dick (bundled default)'}`);
   console.log(`tokenizer     ${run.tokenizer.kind}, ${run.tokenizer.vocabSize} tokens`);
-  console.log(`model         ${m.nLayer} layers, ${m.nHead} heads, width ${m.nEmbd}, block ${m.blockSize}, ${m.placement}-LN (${m.norm}), ${m.positional} positions, ${m.tieWeights ? 'tied' : 'untied'} head`);
+  console.log(`model         ${m.nLayer} layers, ${m.nHead} heads, width ${m.nEmbd}, block ${m.blockSize}, ${describeDesign(m)}, ${m.positional} positions, ${m.tieWeights ? 'tied' : 'untied'} head`);
   console.log(`parameters    ${model.numParameters().toLocaleString('en-US')}`);
   console.log(`steps         ${run.state.step} of ${t.maxIters}`);
   console.log(`val loss      last ${run.state.lastValLoss?.toFixed(4) ?? '—'}, best ${run.state.bestValLoss?.toFixed(4) ?? '—'}`);

@@ -25,6 +25,7 @@ import type { RunLock } from './run-lock.ts';
 import { createRun, openForResume, refuseUnusableOut, stoppedByWriteFailure } from './run-open.ts';
 import { createProgress } from './progress.ts';
 import { chooseIterations } from './time-budget.ts';
+import { describeDesign } from '../nn/design.ts';
 
 export interface TrainOptions extends Record<string, unknown> {
   config?: string;
@@ -133,7 +134,7 @@ async function train(
   const dir = resumed?.store.dir ?? opts.out ?? timestampDir();
   if (trainer.step >= config.maxIters) throw new UserError(`${dir} is already at step ${trainer.step} = maxIters; pass --max-iters N with N > ${trainer.step} to train further`);
   console.log(
-    `model: ${config.nLayer} layers, ${config.nHead} heads, width ${config.nEmbd}, block ${config.blockSize}, ${config.placement}-${config.norm}, ${(model.numParameters() / 1e6).toFixed(2)}M parameters; backend ${model.backend.name}`,
+    `model: ${config.nLayer} layers, ${config.nHead} heads, width ${config.nEmbd}, block ${config.blockSize}, ${describeDesign(config)}, ${(model.numParameters() / 1e6).toFixed(2)}M parameters; backend ${model.backend.name}`,
   );
   const { store, lock } = resumed ?? (await createRun(dir));
   try {

@@ -190,3 +190,10 @@ export function designProblem(d: DesignFields): string | null {
   }
   return null;
 }
+
+/** One line for logs and `resnorm info`: "pre-LN (layernorm), plain residual", "mix-LN ρ=0.5 (rmsnorm), QK-norm, …". */
+export function describeDesign(d: DesignFields): string {
+  const placement = d.placement === 'none' ? 'no norm placement' : d.placement === 'mix' ? `mix-LN ρ=${d.mixRatio}` : `${d.placement}-LN`;
+  const residual = d.residual === 'hyper' ? `hyper residual (${d.hyperStreams} streams)` : d.residual === 'none' ? 'no residual' : `${d.residual} residual`;
+  return `${placement} (${d.norm}), ${residual}${d.qkNorm ? ', QK-norm' : ''}`;
+}

@@ -121,7 +121,7 @@ describe('design inits', () => {
     const C = 64;
     const model = GPT.create({ ...tiny, nLayer: N, nEmbd: C, nHead: 4, placement: 'post', residual: 'deepnorm' }, { backend: be, seed: 8 });
     const std = (name: string, from = 0, to?: number) => {
-      const v = model.store!.tensorOf(name).toArraySync().subarray(from, to);
+      const v = Array.from(model.store!.tensorOf(name).toArraySync().subarray(from, to));
       return Math.sqrt(v.reduce((s, x) => s + x * x, 0) / v.length);
     };
     const { beta } = deepNormConstants(N);
