@@ -845,7 +845,10 @@ DESIGN_CASES = {
     "ln_nobias": dict(bias=False),
     "dyt": dict(norm="dyt"),
     "dyt_nobias": dict(norm="dyt", bias=False),
-    "batchnorm": dict(norm="batchnorm"),
+    # No biases: with BatchNorm after every path, a Linear bias adds a per-channel constant that the batch
+    # mean removes, so its gradient is exactly zero and float32 leaves only rounding noise (~1e-7 of the
+    # largest gradient) there, which AdamW's normalized step then turns into ±lr moves.
+    "batchnorm": dict(norm="batchnorm", bias=False),
     "norm_none": dict(norm="none"),
     "qk_norm": dict(qk_norm=True),
     "qk_norm_rms": dict(norm="rmsnorm", qk_norm=True, bias=False),

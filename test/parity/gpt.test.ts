@@ -2,55 +2,13 @@
 // gradient from the same weights and batch; then a 10-step AdamW + clipping trajectory.
 
 import { describe, expect, it } from 'vitest';
-import { GPT, type GPTConfig } from '../../src/models/gpt.ts';
-import type { Placement } from '../../src/nn/block.ts';
-import type { NormKind } from '../../src/nn/norm.ts';
-import type { HostTensor } from '../../src/nn/parameter-store.ts';
-import type { PositionalKind } from '../../src/nn/positional.ts';
+import { GPT } from '../../src/models/gpt.ts';
 import { AdamW } from '../../src/optim/adamw.ts';
 import { optimizationStep } from '../../src/train/step.ts';
 import { backward, stepScope, tensor } from '../../src/tensor/index.ts';
 import { BACKENDS } from '../helpers/backends.ts';
 import { relError } from '../helpers/compare.ts';
-import { get, loadFixture, type Fixture } from '../helpers/fixtures.ts';
-
-interface FixtureConfig {
-  vocab_size: number;
-  block_size: number;
-  n_layer: number;
-  n_head: number;
-  n_embd: number;
-  dropout: number;
-  bias: boolean;
-  norm: NormKind;
-  placement: Placement;
-  pos: PositionalKind;
-  tie: boolean;
-}
-
-function configOf(fx: Fixture): GPTConfig {
-  const c = JSON.parse(fx.metadata.config) as FixtureConfig;
-  return {
-    vocabSize: c.vocab_size,
-    blockSize: c.block_size,
-    nLayer: c.n_layer,
-    nHead: c.n_head,
-    nEmbd: c.n_embd,
-    dropout: c.dropout,
-    bias: c.bias,
-    norm: c.norm,
-    placement: c.placement,
-    positional: c.pos,
-    tieWeights: c.tie,
-    activation: 'gelu', // the fixtures use torch.nn.GELU()
-  };
-}
-
-function paramsOf(fx: Fixture, prefix = 'param.'): Map<string, HostTensor> {
-  const m = new Map<string, HostTensor>();
-  for (const [name, t] of fx.tensors) if (name.startsWith(prefix)) m.set(name.slice(prefix.length), { shape: t.shape, data: t.data as Float32Array });
-  return m;
-}
+import { get, gptConfigOf, loadFixture, tensorsOf } from '../helpers/fixtures.ts';
 
 const CASES = ['pre_ln', 'post_ln', 'pre_rms'];
 
@@ -59,8 +17,8 @@ describe.each(BACKENDS)('GPT parity with PyTorch on $name', ({ make }) => {
 
   it.each(CASES)('%s: logits, loss and every gradient', (name) => {
     const fx = loadFixture('gpt', `${name}.safetensors`);
-    const model = GPT.create(configOf(fx), { backend });
-    model.store!.loadStateDict(paramsOf(fx), name);
+    const model = GPT.create(gptConfigOf(fx), { backend });
+    model.store!.loadStateDict(tensorsOf(fx, 'param.'), name);
     stepScope(() => {
       const idx = get(fx, 'idx');
       const tgt = get(fx, 'targets');
@@ -74,7 +32,7 @@ describe.each(BACKENDS)('GPT parity with PyTorch on $name', ({ make }) => {
       backward(loss!);
     });
     const names = model.store!.entries.map((e) => e.name);
-    expect(names.sort()).toEqual([...paramsOf(fx).keys()].sort());
+    expect(names.sort()).toEqual([...tensorsOf(fx, 'param.').keys()].sort());
     for (const e of model.store!.entries) {
       const err = relError(e.param.value.grad!.toArraySync(), get(fx, `grad.${e.name}`).data as Float32Array);
       expect(err, `grad.${e.name}`).toBeLessThanOrEqual(1e-4);
@@ -84,8 +42,8 @@ describe.each(BACKENDS)('GPT parity with PyTorch on $name', ({ make }) => {
   it.each(['pre_ln', 'post_ln'])('%s: 10-step AdamW trajectory with clipping', async (name) => {
     const fx = loadFixture('gpt', `${name}.safetensors`);
     const traj = JSON.parse(fx.metadata.traj) as { steps: number; lr: number; betas: [number, number]; eps: number; weight_decay: number; clip_grad_norm: number };
-    const model = GPT.create(configOf(fx), { backend });
-    model.store!.loadStateDict(paramsOf(fx), name);
+    const model = GPT.create(gptConfigOf(fx), { backend });
+    model.store!.loadStateDict(tensorsOf(fx, 'param.'), name);
     const opt = new AdamW(model.store!, { lr: traj.lr, beta1: traj.betas[0], beta2: traj.betas[1], eps: traj.eps, weightDecay: traj.weight_decay });
     const idx = get(fx, 'traj.idx');
     const tgt = get(fx, 'traj.targets');
@@ -101,7 +59,7 @@ describe.each(BACKENDS)('GPT parity with PyTorch on $name', ({ make }) => {
       expect(relError([norm], [expectedNorm[step]]), `grad norm at step ${step}`).toBeLessThanOrEqual(1e-4);
     }
     const final = await model.store!.stateDict();
-    for (const [pname, t] of paramsOf(fx, 'traj.param.')) {
+    for (const [pname, t] of tensorsOf(fx, 'traj.param.')) {
       expect(relError(final.get(pname)!.data, t.data), `final ${pname}`).toBeLessThanOrEqual(1e-4);
     }
   });
