@@ -575,7 +575,7 @@ class Block(nn.Module):
         self.cfg, self.i = cfg, i
         self.has_in, self.has_out, self.has_post = NORMS_OF[layer_placement(cfg, i)]
         self.residual = cfg["residual"]
-        self.profile = None  # a list while Admin's profiling pass records the branch outputs
+        self.profile = None  # a list while Admin's profiling pass records each sub-layer's stream and output
         C = cfg["n_embd"]
         for k in (1, 2):
             if self.has_in or self.has_post:  # ln_k: the norm that runs first (input norm, or post-add norm)
@@ -608,8 +608,8 @@ class Block(nn.Module):
         u = f(h)
         if ln_out is not None:
             u = ln_out(u)
-        if self.profile is not None:
-            self.profile.append(u.detach())
+        if self.profile is not None:  # the stream this sub-layer reads (x_{i-1}) and its output f_i
+            self.profile.extend([x.detach(), u.detach()])
         r = self.residual
         if r == "hyper":
             return b.unsqueeze(-1) * u.unsqueeze(-2) + M[..., 1:, :]  # H ← b ⊗ u + M[1:]
@@ -671,7 +671,6 @@ class GPT(nn.Module):
             self.ln_f = make_norm(cfg)
         if not cfg["tie"]:
             self.lm_head = nn.Linear(C, V, bias=False)
-        self.profile = None
         self._init()
 
     def _init(self):
@@ -723,8 +722,6 @@ class GPT(nn.Module):
         x = self.wte(idx) + pos  # (B, T, C)
         if hasattr(self, "ln_e"):
             x = self.ln_e(x)
-        if self.profile is not None:
-            self.profile.append(x.detach())  # x_0, the stream entering the first block
         hyper = self.cfg["residual"] == "hyper"
         if hyper:  # n copies of the embedding output: H (B, T, n, C)
             x = x.unsqueeze(-2).expand(B, T, self.cfg["hyper_streams"], x.shape[-1])
@@ -746,25 +743,26 @@ class GPT(nn.Module):
 
 
 def admin_profile(model, idx):
-    """Admin's profiling rule (docs/designs.md): one pass with every ω = 1 records Var[x_0] and each
-    sub-layer output's variance Var[f_j] (population variance over all its elements, in the order the
-    sub-layers run); sub-layer i gets ω_i = sqrt(Var[x_0] + Σ_{j<i} Var[f_j]) in all C entries."""
+    """Admin's profiling rule (docs/designs.md): one pass with every ω = 1 records, for each sub-layer
+    in the order they run, the variance of the stream it reads, Var[x_{i-1}], and of its output,
+    Var[f_i] (population variance over all elements); sub-layer i gets
+    ω_i = sqrt((Var[x_0] + Σ_{j<i} Var[f_j]) / Var[x_{i-1}]) in all C entries."""
     m = copy.deepcopy(model)
     rec = []
     with torch.no_grad():
         for n, p in m.named_parameters():
             if n.split(".")[-1].startswith("omega_"):
                 p.fill_(1.0)
-        m.profile = rec
         for b in m.h:
             b.profile = rec
         m(idx)
-    var = [float(t.double().var(unbiased=False)) for t in rec]  # [Var x_0, Var f_1, ..., Var f_2N]
+    var = [float(t.double().var(unbiased=False)) for t in rec]  # [Var x_0, Var f_1, Var x_1, Var f_2, ...]
+    stream, branch = var[0::2], var[1::2]
     C = model.cfg["n_embd"]
     omegas = {}
-    for i in range(1, len(var)):
-        layer, k = (i - 1) // 2, (i - 1) % 2 + 1
-        omegas[f"h.{layer}.omega_{k}"] = torch.full((C,), math.sqrt(var[0] + sum(var[1:i])), dtype=torch.float32)
+    for i in range(len(branch)):
+        layer, k = i // 2, i % 2 + 1
+        omegas[f"h.{layer}.omega_{k}"] = torch.full((C,), math.sqrt((stream[0] + sum(branch[:i])) / stream[i]), dtype=torch.float32)
     return omegas, torch.tensor(var, dtype=torch.float32)
 
 

@@ -1,6 +1,8 @@
 // Admin's initialisation (Liu et al. 2020): profile the untrained model once, then weight each
 // sub-layer's stream by how much output variance has accumulated before it, so no branch dominates
-// the post-add norm at the start. The profile is one no-grad pass with ω = 1, observed through the
+// the post-add norm at the start. The paper writes ω_i = sqrt(Σ_{j<i} Var[f_j]) for streams of unit
+// variance (each is a LayerNorm's output); dividing by the stream's measured variance keeps that
+// meaning for the first sub-layer, whose stream is the raw embedding (Var ≈ 4e-4 at GPT-2's init). The profile is one no-grad pass with ω = 1, observed through the
 // residual taps, which see each branch's output in the order the sub-layers run.
 
 import type { Module } from '../nn/module.ts';
@@ -18,8 +20,9 @@ export type AdminProfile = Map<string, number>;
 
 /**
  * Sets every ω = 1, runs `idx` (int32 (B, T)) through the model in eval mode, and sets
- * ω_i = sqrt(Var[x_0] + Σ_{j<i} Var[f_j]) in all C entries of each `omega_k` (docs/designs.md).
- * Returns the values it set.
+ * ω_i = sqrt((Var[x_0] + Σ_{j<i} Var[f_j]) / Var[x_{i−1}]) in all C entries of each `omega_k`
+ * (docs/designs.md): the stream then weighs in sub-layer i's sum as the accumulated stream of a
+ * pre-LN network would. Returns the values it set.
  */
 export async function profileAdmin(model: GPT, idx: Tensor): Promise<AdminProfile> {
   if (model.config.residual !== 'admin') throw new Error(`profileAdmin: the model's residual is '${model.config.residual}', not 'admin'`);
@@ -27,25 +30,17 @@ export async function profileAdmin(model: GPT, idx: Tensor): Promise<AdminProfil
   const omegas = store.entries.filter((e) => /^h\.\d+\.omega_\d$/.test(e.name));
   for (const e of omegas) store.backend.fill(store.backend.view(store.data, e.offset, e.size), 1);
 
-  const variances: Tensor[] = []; // [Var x_0, Var f_1, Var f_2, …]
-  const variance = (t: Tensor): Tensor => {
-    const centred = sub(t, mean(t));
-    return reshape(sumOfSquares(centred), [1]);
-  };
+  // Per sub-layer, in the order they run: Var[x_{i−1}] of the stream it reads, Var[f_i] of its output.
+  const variances: Tensor[] = [];
   const sizes: number[] = [];
-  let first = true;
+  const variance = (t: Tensor): Tensor => reshape(sumOfSquares(sub(t, mean(t))), [1]);
   const sink: TapSink = {
     norm: () => {},
     attention: () => {},
     block: () => {},
     residual: (_sublayer: Module, stream: Tensor, update: Tensor) => {
-      if (first) {
-        variances.push(variance(stream));
-        sizes.push(stream.size);
-        first = false;
-      }
-      variances.push(variance(update));
-      sizes.push(update.size);
+      variances.push(variance(stream), variance(update));
+      sizes.push(stream.size, update.size);
     },
   };
   const wasTraining = model.training;
@@ -62,17 +57,17 @@ export async function profileAdmin(model: GPT, idx: Tensor): Promise<AdminProfil
     model.train(wasTraining);
   }
   const expected = 2 * model.config.nLayer;
-  if (values.length !== expected + 1) throw new Error(`profileAdmin: saw ${values.length - 1} residual branches, expected ${expected}`);
+  if (values.length !== 2 * expected) throw new Error(`profileAdmin: saw ${values.length / 2} residual branches, expected ${expected}`);
   const profile: AdminProfile = new Map();
-  let accumulated = values[0];
+  let accumulated = values[0]; // Var[x_0]: the stream entering the first sub-layer
   for (let i = 0; i < expected; i++) {
     const name = `h.${Math.floor(i / 2)}.omega_${(i % 2) + 1}`;
     const e = omegas.find((o) => o.name === name);
     if (!e) throw new Error(`profileAdmin: the model has no parameter '${name}'`);
-    const omega = Math.sqrt(accumulated);
+    const omega = Math.sqrt(accumulated / values[2 * i]);
     store.backend.fill(store.backend.view(store.data, e.offset, e.size), omega);
     profile.set(name, omega);
-    accumulated += values[i + 1];
+    accumulated += values[2 * i + 1];
   }
   return profile;
 }

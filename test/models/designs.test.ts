@@ -16,6 +16,8 @@ import { NORM_KINDS } from '../../src/nn/norm.ts';
 import type { HostTensor } from '../../src/nn/parameter-store.ts';
 import { AdamW } from '../../src/optim/adamw.ts';
 import { optimizationStep, TrainStep } from '../../src/train/step.ts';
+import { modelConfigOf, parseTrainConfig } from '../../src/train/config.ts';
+import { Trainer } from '../../src/train/trainer.ts';
 import { backward, noGrad, Rng, stepScope, tensor } from '../../src/tensor/index.ts';
 import { relError } from '../helpers/compare.ts';
 import { DESIGN_SAMPLES } from '../helpers/designs.ts';
@@ -171,13 +173,45 @@ describe('design inits', () => {
     expect(logits(two, new Set([0]))).not.toEqual(logits(two));
   });
 
-  it('Admin: the profile sets ω_i = sqrt(Var x_0 + Σ_{j<i} Var f_j), growing with depth, in every channel', async () => {
+  it('Admin: the profile sets ω in every channel of every sub-layer, 1 for the first (its stream is the embedding itself)', async () => {
     const model = GPT.create({ ...tiny, nLayer: 3, placement: 'post', residual: 'admin' }, { backend: be, seed: 2 });
     const profile = await profileAdmin(model, tensor(ids(16, 11, 5), [2, 8], { backend: be }));
     const values = [...profile.values()];
     expect([...profile.keys()]).toEqual(['h.0.omega_1', 'h.0.omega_2', 'h.1.omega_1', 'h.1.omega_2', 'h.2.omega_1', 'h.2.omega_2']);
-    for (let i = 1; i < values.length; i++) expect(values[i]).toBeGreaterThan(values[i - 1]);
+    expect(values[0]).toBeCloseTo(1, 12); // the values themselves are checked against PyTorch in test/parity/designs.test.ts
+    expect(values.every((v) => Number.isFinite(v) && v > 0)).toBe(true);
     for (const [name, v] of profile) expect(Array.from(model.store!.tensorOf(name).toArraySync()).every((x) => x === Math.fround(v))).toBe(true);
+  });
+});
+
+describe('Admin in the trainer', () => {
+  const data = { train: ids(4000, 11, 1), val: ids(1000, 11, 2) };
+  const trainerOf = (residual: 'admin' | 'plain') => {
+    const config = parseTrainConfig({ nLayer: 2, nHead: 2, nEmbd: 8, blockSize: 8, batchSize: 2, placement: 'post', residual, diagInterval: 0 });
+    return new Trainer(GPT.create(modelConfigOf(config, 11), { backend: createRefBackend(), seed: 3 }), config, data);
+  };
+  const omega = (t: Trainer) => Array.from(t.model.store!.tensorOf('h.1.omega_2').toArraySync());
+
+  it('profiles a new run before its first step, from a random stream of its own', async () => {
+    const admin = trainerOf('admin');
+    const plain = trainerOf('plain');
+    await admin.trainStep();
+    await plain.trainStep();
+    expect(omega(admin)[0]).not.toBeCloseTo(1, 2); // profiled, then one small update
+    expect(admin.dataRng.getState()).toEqual(plain.dataRng.getState()); // the same training batches
+  });
+
+  it('does not profile a resumed run again: ω comes from the checkpoint', async () => {
+    const first = trainerOf('admin');
+    await first.trainStep();
+    const resumed = trainerOf('admin');
+    resumed.model.store!.loadStateDict(await first.model.store!.stateDict());
+    resumed.setState(first.getState());
+    const state = await resumed.model.store!.stateDict();
+    state.get('h.1.omega_2')!.data.fill(7);
+    resumed.model.store!.loadStateDict(state);
+    await resumed.trainStep();
+    expect(Math.abs(omega(resumed)[0] - 7)).toBeLessThan(0.01);
   });
 });
 
