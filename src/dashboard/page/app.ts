@@ -204,7 +204,7 @@ export class App {
               empty: noDiag,
             }),
             chart('norm-stats', 'Normalization layers', () => diagSpecs(this.sel, 'norms', normProp), {
-              note: 'Each LayerNorm/RMSNorm: its input’s mean and std, its output’s RMS, its gain γ.',
+              note: 'Each normalization layer (LayerNorm, RMSNorm, DyT, BatchNorm): its input’s mean and std, its output’s RMS, its gain γ. A model without norms has none to show.',
               controls: [normSel],
               empty: noDiag,
             }),
