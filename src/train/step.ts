@@ -2,9 +2,12 @@
 // The trainer, the benchmarks and the tests all take their steps through this file: `optimizationStep`
 // runs it eagerly; `TrainStep` runs the same kernels, but on a backend that can capture (wasm) it
 // records the forward and backward once and from then on replays them with no JavaScript per op.
+// Any model trains here: a step is a list of host inputs (token ids, targets, pixels, masks) and a
+// loss function of their tensors. The language model's (x, y) → GPT.forward(x, y).loss is the default.
 
-import type { HostArray, KernelProgram, Storage } from '../backend/backend.ts';
-import type { GPT } from '../models/gpt.ts';
+import type { Backend, HostArray, KernelProgram, Storage } from '../backend/backend.ts';
+import { GPT } from '../models/gpt.ts';
+import type { ParameterStore } from '../nn/parameter-store.ts';
 import type { AdamW } from '../optim/adamw.ts';
 import { clipByNorm, gradSquaredNorm } from '../optim/clip.ts';
 import { outsideArenas, stepScope } from '../tensor/arena.ts';
@@ -40,9 +43,28 @@ export interface StepResult {
   gradNorm: number;
 }
 
+/** What a step needs of a model: its materialised parameters and gradients (on their backend). Any Module. */
+export interface StepModel {
+  readonly store: ParameterStore | null;
+}
+
+const backendOf = (model: StepModel): Backend => model.store!.backend;
+
+/** One input of a batch, on the host: int32 ids and targets, or float32 data. */
+export interface HostInput {
+  data: Int32Array | Float32Array;
+  shape: readonly number[];
+}
+
+/** The scalar loss of a batch from its inputs' tensors, in the order of the HostInput list. */
+export type LossFn = (inputs: readonly Tensor[]) => Tensor;
+
+/** The language model's loss: inputs [x, y], both int32 (B, T). */
+export const lmLoss = (model: GPT): LossFn => (inputs) => model.forward(inputs[0], inputs[1]).loss!;
+
 /** Forward and backward of one batch; gradients land in the model's flat gradient buffer. Returns the loss tensor. */
-function forwardBackward(model: GPT, x: Tensor, y: Tensor): Tensor {
-  const loss = model.forward(x, y).loss!;
+function forwardBackward(model: StepModel, lossOf: LossFn, inputs: readonly Tensor[]): Tensor {
+  const loss = lossOf(inputs);
   model.store!.zeroGrad();
   backward(loss);
   return loss;
@@ -52,8 +74,8 @@ function forwardBackward(model: GPT, x: Tensor, y: Tensor): Tensor {
  * What a step reads back, gathered on the backend into one two-element buffer so that a step reads
  * once: [0] the loss, [1] the gradients' squared norm (when clipping).
  */
-function gatherStats(model: GPT, loss: Tensor, stats: Storage, clip: boolean): void {
-  const be = model.backend;
+function gatherStats(model: StepModel, loss: Tensor, stats: Storage, clip: boolean): void {
+  const be = backendOf(model);
   be.cast(loss.storage, be.view(stats, 0, 1));
   if (clip) gradSquaredNorm(model.store!, be.view(stats, 1, 1));
 }
@@ -62,7 +84,7 @@ function gatherStats(model: GPT, loss: Tensor, stats: Storage, clip: boolean): v
  * The part that changes every step (learning rate, clipping scale): always eager, after the step's one
  * read. Weights are untouched on a non-finite loss or gradient norm.
  */
-function finishStep(model: GPT, opt: AdamW, stats: HostArray, o: StepOptions): StepResult {
+function finishStep(model: StepModel, opt: AdamW, stats: HostArray, o: StepOptions): StepResult {
   const lossValue = stats[0];
   if (!Number.isFinite(lossValue)) throw new NonFiniteLossError(o.step ?? opt.step, lossValue);
   const gradNorm = o.gradClip > 0 ? Math.sqrt(stats[1]) : Number.NaN;
@@ -74,23 +96,35 @@ function finishStep(model: GPT, opt: AdamW, stats: HostArray, o: StepOptions): S
   return { loss: lossValue, gradNorm };
 }
 
-/** (B, T) int32 host data in a new tensor. */
-function batchTensor(model: GPT, data: Int32Array, B: number, T: number): Tensor {
-  const t = empty([B, T], { backend: model.backend, dtype: 'int32' });
-  model.backend.write(t.storage, data);
+/** Host data in a new tensor: int32 ids stay int32, float data takes the model's parameter dtype. */
+function inputTensor(model: StepModel, input: HostInput): Tensor {
+  const dtype = input.data instanceof Int32Array ? 'int32' : model.store!.data.dtype === 'float64' ? 'float64' : 'float32';
+  const t = empty([...input.shape], { backend: backendOf(model), dtype });
+  backendOf(model).write(t.storage, input.data);
   return t;
 }
 
+const lmInputs = (x: Int32Array, y: Int32Array, B: number, T: number): HostInput[] => [
+  { data: x, shape: [B, T] },
+  { data: y, shape: [B, T] },
+];
+
 /**
- * x, y: (B, T) int32 inputs and targets. Throws NonFiniteLossError before touching the weights when
- * the loss or the gradient norm is not finite. All activations are released before its one read.
+ * x, y: (B, T) int32 inputs and targets of the language model. Throws NonFiniteLossError before
+ * touching the weights when the loss or the gradient norm is not finite. All activations are released
+ * before its one read.
  */
-export async function optimizationStep(model: GPT, opt: AdamW, x: Int32Array, y: Int32Array, B: number, T: number, o: StepOptions): Promise<StepResult> {
-  const be = model.backend;
+export function optimizationStep(model: GPT, opt: AdamW, x: Int32Array, y: Int32Array, B: number, T: number, o: StepOptions): Promise<StepResult> {
+  return optimizationStepOn(model, opt, lmLoss(model), lmInputs(x, y, B, T), o);
+}
+
+/** optimizationStep for any model: `lossOf` of the batch's inputs. */
+export async function optimizationStepOn(model: StepModel, opt: AdamW, lossOf: LossFn, batch: readonly HostInput[], o: StepOptions): Promise<StepResult> {
+  const be = backendOf(model);
   const stats = be.alloc('float32', 2);
   try {
     // The scope closes before the await: no arena or grad mode is open while another step may run.
-    stepScope(() => gatherStats(model, forwardBackward(model, batchTensor(model, x, B, T), batchTensor(model, y, B, T)), stats, o.gradClip > 0));
+    stepScope(() => gatherStats(model, forwardBackward(model, lossOf, batch.map((b) => inputTensor(model, b))), stats, o.gradClip > 0));
     const read = await be.read(stats);
     return finishStep(model, opt, read, o);
   } finally {
@@ -107,7 +141,7 @@ export async function optimizationStep(model: GPT, opt: AdamW, x: Int32Array, y:
  * fresh masks), every step is eager and `eagerReason` says why.
  */
 export class TrainStep {
-  private inputs: { x: Tensor; y: Tensor } | null = null;
+  private inputs: Tensor[] | null = null;
   /** The step's loss and gradient norm, written by the captured program: what each step reads. */
   private stats: Storage | null = null;
   private clip = false;
@@ -115,12 +149,18 @@ export class TrainStep {
   /** Why steps run eagerly; null while capturing works (or before the first step). */
   eagerReason: string | null = null;
 
+  private readonly lossOf: LossFn;
+
+  /** `loss` defaults to the language model's for a GPT; other models pass theirs. */
   constructor(
-    readonly model: GPT,
+    readonly model: StepModel,
     readonly opt: AdamW,
-    opts: { capture?: boolean } = {},
+    opts: { capture?: boolean; loss?: LossFn } = {},
   ) {
-    const be = model.backend;
+    if (opts.loss) this.lossOf = opts.loss;
+    else if (model instanceof GPT) this.lossOf = lmLoss(model);
+    else throw new Error('TrainStep: a model other than the GPT needs its loss function (opts.loss)');
+    const be = backendOf(model);
     if (opts.capture === false) this.eagerReason = 'capture turned off';
     else if (!be.beginCapture || !be.endCapture) this.eagerReason = `the ${be.name} backend cannot capture kernel launches`;
   }
@@ -135,27 +175,31 @@ export class TrainStep {
     return this.eagerReason === null ? `captured once, then replayed (${this.launches} kernel launches each, no per-op JavaScript)` : `eager (${this.eagerReason})`;
   }
 
-  async run(x: Int32Array, y: Int32Array, B: number, T: number, o: StepOptions): Promise<StepResult> {
-    if (this.eagerReason !== null) return optimizationStep(this.model, this.opt, x, y, B, T, o);
-    const be = this.model.backend;
-    const [b0, t0] = this.inputs?.x.shape ?? [];
-    if (b0 !== B || t0 !== T || this.clip !== o.gradClip > 0) {
+  /** A language-model step: x, y int32 (B, T). */
+  run(x: Int32Array, y: Int32Array, B: number, T: number, o: StepOptions): Promise<StepResult> {
+    return this.runBatch(lmInputs(x, y, B, T), o);
+  }
+
+  /** One step on `batch`, whose inputs the loss function reads in this order. */
+  async runBatch(batch: readonly HostInput[], o: StepOptions): Promise<StepResult> {
+    if (this.eagerReason !== null) return optimizationStepOn(this.model, this.opt, this.lossOf, batch, o);
+    const be = backendOf(this.model);
+    if (!this.inputs || !sameLayout(this.inputs, batch) || this.clip !== o.gradClip > 0) {
       this.release();
-      this.inputs = outsideArenas(() => ({ x: batchTensor(this.model, x, B, T), y: batchTensor(this.model, y, B, T) }));
+      this.inputs = outsideArenas(() => batch.map((b) => inputTensor(this.model, b)));
       this.stats = be.alloc('float32', 2);
       this.clip = o.gradClip > 0;
     } else {
-      be.write(this.inputs!.x.storage, x);
-      be.write(this.inputs!.y.storage, y);
+      batch.forEach((b, i) => be.write(this.inputs![i].storage, b.data));
     }
     const stats = this.stats!;
     if (this.program) {
       this.program.run();
     } else {
-      const { x: xt, y: yt } = this.inputs!;
+      const inputs = this.inputs!;
       be.beginCapture!();
       try {
-        outsideArenas(() => stepScope(() => gatherStats(this.model, forwardBackward(this.model, xt, yt), stats, this.clip)));
+        outsideArenas(() => stepScope(() => gatherStats(this.model, forwardBackward(this.model, this.lossOf, inputs), stats, this.clip)));
       } catch (e) {
         be.endCapture!().program?.dispose(); // a partial record: never replayed
         this.release();
@@ -174,10 +218,17 @@ export class TrainStep {
   release(): void {
     this.program?.dispose();
     this.program = null;
-    if (this.stats) this.model.backend.free(this.stats);
+    if (this.stats) backendOf(this.model).free(this.stats);
     this.stats = null;
-    this.inputs?.x.buf.release();
-    this.inputs?.y.buf.release();
+    for (const t of this.inputs ?? []) t.buf.release();
     this.inputs = null;
   }
+}
+
+/** Whether the captured inputs fit this batch: the same number of inputs, each of the same shape and kind. */
+function sameLayout(inputs: readonly Tensor[], batch: readonly HostInput[]): boolean {
+  return inputs.length === batch.length && inputs.every((t, i) => {
+    const b = batch[i];
+    return (t.dtype === 'int32') === b.data instanceof Int32Array && t.shape.length === b.shape.length && t.shape.every((d, j) => d === b.shape[j]);
+  });
 }

@@ -10,6 +10,11 @@ import { DEFAULT_GPT_CONFIG, GPT, type GPTConfig } from '../../src/models/gpt.ts
 import { AdamW } from '../../src/optim/adamw.ts';
 import { optimizationStep, TrainStep } from '../../src/train/step.ts';
 import { attention, full, outsideArenas, Rng, stepScope, tensor, type Tensor } from '../../src/tensor/index.ts';
+import { Linear } from '../../src/nn/linear.ts';
+import { Module } from '../../src/nn/module.ts';
+import { add, relu } from '../../src/tensor/ops/elementwise.ts';
+import { reshape } from '../../src/tensor/ops/layout.ts';
+import { crossEntropy } from '../../src/tensor/ops/softmax.ts';
 
 const kernels = await loadWasmKernels();
 const cfg: GPTConfig = { ...DEFAULT_GPT_CONFIG, vocabSize: 23, blockSize: 32, nLayer: 2, nHead: 2, nEmbd: 64, dropout: 0 };
@@ -207,5 +212,44 @@ describe('captured training steps', () => {
     expect(stepper.launches).toBeGreaterThan(0);
     stepper.release();
     expect(be.memoryStats().liveBuffers).toBe(live);
+  });
+});
+
+describe('captured training steps of any model', () => {
+  // A residual MLP classifier on float inputs: x (B, 12) float32, labels (B) int32.
+  class TinyNet extends Module {
+    readonly fc1 = this.child('fc1', new Linear(12, 12));
+    readonly fc2 = this.child('fc2', new Linear(12, 5));
+    logits(x: Tensor): Tensor {
+      return this.fc2.forward(add(x, relu(this.fc1.forward(x))));
+    }
+  }
+  const B = 6;
+  async function trainNet(backend: Backend, captured: boolean) {
+    const net = new TinyNet().materialize(backend, new Rng(3));
+    const opt = new AdamW(net.store!);
+    const loss = ([x, y]: readonly Tensor[]) => crossEntropy(reshape(net.logits(x), [B, 1, 5]), reshape(y, [B, 1]));
+    const stepper = new TrainStep(net, opt, { loss, capture: captured });
+    const rng = new Rng(4);
+    const losses: number[] = [];
+    for (let s = 0; s < 5; s++) {
+      const x = Float32Array.from({ length: B * 12 }, () => rng.normal());
+      const y = Int32Array.from({ length: B }, () => rng.int(5));
+      losses.push((await stepper.runBatch([{ data: x, shape: [B, 12] }, { data: y, shape: [B] }], { gradClip: 1 })).loss);
+    }
+    return { losses, params: Array.from(await backend.read(net.store!.data)), stepper };
+  }
+
+  it('replays a float-input model with its own loss bit for bit, and asks for the loss of a model that is not the GPT', async () => {
+    const eager = await trainNet(kernels.createBackend(), false);
+    const captured = await trainNet(kernels.createBackend(), true);
+    expect(captured.stepper.eagerReason).toBeNull();
+    expect(captured.stepper.launches).toBeGreaterThan(10);
+    expect(captured.losses).toEqual(eager.losses);
+    expect(captured.params).toEqual(eager.params);
+    const ref = await trainNet(createRefBackend(), false);
+    expect(ref.losses[4]).toBeCloseTo(eager.losses[4], 4);
+    const net = new TinyNet().materialize(createRefBackend(), new Rng(3));
+    expect(() => new TrainStep(net, new AdamW(net.store!))).toThrow(/needs its loss function/);
   });
 });
