@@ -2,17 +2,15 @@
 // periodic evaluation. Pure of side effects: progress, files and signals are the caller's hooks, so the
 // same loop runs under the CLI, in tests and in a browser worker.
 
-import { sampleBatch } from '../data/corpus.ts';
-import { profileAdmin } from '../models/admin.ts';
-import type { GPT } from '../models/gpt.ts';
+import { GPT } from '../models/gpt.ts';
 import { AdamW } from '../optim/adamw.ts';
 import { learningRate, type LrSchedule } from '../optim/schedule.ts';
 import { Rng, type RngState } from '../tensor/rng.ts';
 import type { TrainConfig } from './config.ts';
-import { estimateLoss } from './evaluate.ts';
-import { tensor } from '../tensor/tensor.ts';
 import { Diagnostics, PROBE_SEQUENCES, type DiagnosticsRecord } from './diagnostics/diagnostics.ts';
+import { LmTask, type LmData } from './lm-task.ts';
 import { TrainStep } from './step.ts';
+import type { TaskModel, TrainTask } from './task.ts';
 
 export { NonFiniteLossError } from './step.ts';
 
@@ -57,7 +55,13 @@ export interface TrainerHooks {
   shouldStop?: () => boolean;
 }
 
-export class Trainer {
+/**
+ * Trains a task's model: `new Trainer(task, config, opts)` for any task, or `new Trainer(gpt, config,
+ * data, opts)` for the language model on token ids.
+ */
+export class Trainer<M extends TaskModel = GPT> {
+  readonly task: TrainTask<M>;
+  readonly model: M;
   readonly opt: AdamW;
   /** Takes the steps: captured and replayed where the backend can (see TrainStep). */
   readonly stepper: TrainStep;
@@ -74,32 +78,34 @@ export class Trainer {
   /** Whether the initialisation that needs data (Admin's profile) has run, or a resumed state made it moot. */
   private initialised = false;
 
+  constructor(model: GPT, config: TrainConfig, data: LmData, opts?: TrainerOptions);
+  constructor(task: TrainTask<M>, config: TrainConfig, opts?: TrainerOptions);
   constructor(
-    readonly model: GPT,
+    taskOrModel: TrainTask<M> | GPT,
     readonly config: TrainConfig,
-    readonly data: { train: Int32Array; val: Int32Array },
-    opts: TrainerOptions = {},
+    dataOrOpts?: LmData | TrainerOptions,
+    lmOpts: TrainerOptions = {},
   ) {
+    const lm = taskOrModel instanceof GPT;
+    // The overloads tie M to GPT when a GPT is given.
+    this.task = (lm ? new LmTask(taskOrModel, dataOrOpts as LmData) : taskOrModel) as TrainTask<M>;
+    const opts = (lm ? lmOpts : (dataOrOpts as TrainerOptions | undefined)) ?? {};
+    const model = this.task.model;
+    this.model = model;
     this.opt = new AdamW(model.store!, { lr: config.lr, beta1: config.beta1, beta2: config.beta2, eps: 1e-8, weightDecay: config.weightDecay });
-    this.stepper = new TrainStep(model, this.opt, { capture: opts.capture });
+    this.stepper = new TrainStep(model, this.opt, { capture: opts.capture, loss: this.task.loss });
     const t0 = performance.now();
     this.wallClock = () => (performance.now() - t0) / 1000;
     this.dataRng = new Rng(config.seed ^ 0x2545f491);
     this.schedule = { maxLr: config.lr, minLr: config.minLr, warmupIters: config.warmupIters, decayIters: config.lrDecayIters ?? config.maxIters };
-    // Fail now, with the data's own message, rather than at the first batch or evaluation.
-    sampleBatch(data.train, 1, model.config.blockSize, () => 0, 'training split');
-    sampleBatch(data.val, 1, model.config.blockSize, () => 0, 'validation split');
     this.diagnostics = config.diagInterval > 0 ? this.makeDiagnostics(opts) : null;
   }
 
-  /** The probe: fixed sequences of the validation split, the same for every diagnostics step. */
-  private makeDiagnostics(opts: TrainerOptions): Diagnostics {
-    const T = this.model.config.blockSize;
-    const seed = this.config.seed + 3;
-    const { x } = sampleBatch(this.data.val, PROBE_SEQUENCES, T, new Rng(seed), 'validation split');
-    const probe = { ids: x, sequences: PROBE_SEQUENCES, length: T, source: 'validation split', seed };
-    const forward = () => this.model.forward(tensor(probe.ids, [PROBE_SEQUENCES, T], { backend: this.model.backend, dtype: 'int32' }));
-    return new Diagnostics({ store: this.model.store!, model: this.model, probe, forward, decodeToken: opts.decodeToken });
+  /** The probe: fixed validation inputs, the same for every diagnostics step; none when the task has no probe. */
+  private makeDiagnostics(opts: TrainerOptions): Diagnostics | null {
+    const p = this.task.probe?.(PROBE_SEQUENCES, this.config.seed + 3);
+    if (!p) return null;
+    return new Diagnostics({ store: this.model.store!, model: this.model, probe: p.probe, forward: p.forward, decodeToken: opts.decodeToken });
   }
 
   getState(): TrainerState {
@@ -116,17 +122,10 @@ export class Trainer {
     this.initialised = true; // the checkpoint holds the weights the initialisation made
   }
 
-  /**
-   * Before the first step of a new run: Admin's profiling pass, on one batch of training sequences
-   * drawn from a stream of its own, so the training batches are the same with or without it.
-   */
+  /** Before the first step of a new run: the task's initialisation that needs data, from a random stream of its own. */
   private async initialise(): Promise<void> {
     this.initialised = true;
-    if (this.model.config.residual !== 'admin') return;
-    const { batchSize: B, seed } = this.config;
-    const T = this.model.config.blockSize;
-    const { x } = sampleBatch(this.data.train, B, T, new Rng(seed ^ 0x0ad3177), 'training split');
-    await profileAdmin(this.model, tensor(x, [B, T], { backend: this.model.backend, dtype: 'int32' }));
+    await this.task.initialise?.(new Rng(this.config.seed ^ 0x0ad3177), this.config.batchSize);
   }
 
   /**
@@ -148,14 +147,13 @@ export class Trainer {
     if (!this.initialised && this.step === 0) await this.initialise();
     const t0 = performance.now();
     const { batchSize: B, gradClip } = this.config;
-    const T = this.model.config.blockSize;
     const lr = learningRate(this.step, this.schedule);
-    const { x, y } = sampleBatch(this.data.train, B, T, this.dataRng, 'training split');
+    const batch = this.task.trainBatch(this.dataRng, B);
     const diag = this.diagnostics;
     const inspection = o.diagnose && diag ? diag.inspect() : null;
     const records: DiagnosticsRecord[] = [];
     try {
-      const { loss, gradNorm } = await this.stepper.run(x, y, B, T, { gradClip, lr, step: this.step, inspect: inspection ?? undefined });
+      const { loss, gradNorm } = await this.stepper.runBatch(batch, { gradClip, lr, step: this.step, inspect: inspection ?? undefined });
       this.step++;
       if (diag) {
         if (inspection) {
@@ -179,8 +177,7 @@ export class Trainer {
   /** Train and validation loss over fixed batches (evalIters of them). */
   async evaluate(): Promise<EvalMetrics> {
     const { batchSize, evalIters, seed } = this.config;
-    const trainLoss = await estimateLoss(this.model, this.data.train, batchSize, evalIters, seed + 1);
-    const valLoss = await estimateLoss(this.model, this.data.val, batchSize, evalIters, seed + 2);
+    const { trainLoss, valLoss } = await this.task.evaluate(batchSize, evalIters, seed);
     this.lastValLoss = valLoss;
     if (this.bestValLoss === null || valLoss < this.bestValLoss) this.bestValLoss = valLoss;
     return { step: this.step, trainLoss, valLoss };
