@@ -84,6 +84,25 @@ export interface HeadLayout {
 }
 
 /**
+ * What attention between two sequences, or over a padded batch, adds to attentionForward/Backward's
+ * self-attention call (whose T is then Tq, the queries' count): Tk keys and values with their own
+ * layout, and a key mask. Without it, k and v share q's layout and count and every key is real.
+ */
+export interface AttentionKeys {
+  /** Keys (and values) per (b, h); when causal, the Tq queries are the last Tq of these Tk positions. */
+  Tk: number;
+  /** Layout of k and v (the call's inLayout then describes q alone). */
+  kvLayout: HeadLayout;
+  /** Layout of dk and dv in attentionBackward (the call's gradLayout then describes dq alone); default kvLayout. */
+  dkvLayout?: HeadLayout;
+  /**
+   * (B, Tk) contiguous, of the operands' dtype: 0 for a padded key, which gets no weight, 1 for a real
+   * one (no other values); null: every key is real. Read by the kernel, so a replay reads the new batch's.
+   */
+  keyMask: Storage | null;
+}
+
+/**
  * What every backend must implement: memory, the strided copy, elementwise and reduction kernels, the
  * batched matmul, and the row gather and scatter-add that embeddings (and later col2im) are made of.
  * Everything else the engine does is composed from these (src/tensor/ops/composed.ts) unless the
@@ -247,6 +266,9 @@ export interface FusedKernels {
    * (e.g. the three thirds of GPT-2's packed (B, T, 3C) projection, as views at offsets 0, C, 2C), out
    * `outLayout` (e.g. heads merged, (B, T, C)). lse (B, H, T), contiguous, receives each query row's
    * logsumexp of scaled scores, so backward can recompute probabilities without keeping a T×T matrix.
+   * With `keys`, k and v hold keys.Tk positions laid out as keys.kvLayout (cross-attention), and
+   * keys.keyMask removes padded keys. Query t sees key j when j ≤ Tk − T + t (causal) and the key is
+   * real; a query that sees none gets a zero row and lse = +∞ (so backward's exp(s − lse) is 0).
    */
   attentionForward(
     q: Storage,
@@ -262,11 +284,13 @@ export interface FusedKernels {
     D: number,
     scale: number,
     causal: boolean,
+    keys?: AttentionKeys,
   ): void;
   /**
    * dq, dk, dv (sharing `gradLayout`) of attentionForward's output given dout (laid out like out).
    * Every element of dq, dk and dv within the layout is written (not accumulated), so they may be
-   * 'uninit', e.g. the three thirds of one packed (B, T, 3C) gradient.
+   * 'uninit', e.g. the three thirds of one packed (B, T, 3C) gradient. With `keys` (the forward's),
+   * gradLayout is dq's and keys.dkvLayout dk's and dv's; a padded key's dk, dv rows are 0.
    */
   attentionBackward(
     q: Storage,
@@ -287,6 +311,7 @@ export interface FusedKernels {
     D: number,
     scale: number,
     causal: boolean,
+    keys?: AttentionKeys,
   ): void;
   /**
    * Inference-only attention (no lse, no backward) of Tq queries against Tk ≥ Tq keys and values,

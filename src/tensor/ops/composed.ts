@@ -88,12 +88,41 @@ export function causalMask(like: Tensor, T: number, Tk: number, masked = -Infini
   return tensor(m, [T, Tk], { backend: like.backend, dtype: like.dtype });
 }
 
-/** softmax(q·kᵀ/√D + mask)·v over (B, H, Tq, D) queries and (B, H, Tk, D) keys and values. */
-export function attentionComposed(q: Tensor, k: Tensor, v: Tensor, causal: boolean): Tensor {
-  const [, , T, D] = q.shape;
+/**
+ * How far a masked score is pushed down before the row max is taken: far enough that exp underflows to
+ * exactly 0 beside any real score, finite so that a row with no real key stays finite (its max is then
+ * a masked score, and x − max is 0, not −∞ − (−∞) = NaN).
+ */
+const MASKED_SHIFT = 1e30;
+
+/**
+ * softmax over the last axis where `keep` (0/1, broadcast to x) is 1, exactly 0 where it is 0, and a row
+ * with no kept entry all zeros (the attention of a query with no real key: finite output and gradients).
+ */
+function maskedSoftmaxComposed(x: Tensor, keep: Tensor): Tensor {
+  const e = mul(exp(shifted(add(x, noGrad(() => scale(keep, MASKED_SHIFT, -MASKED_SHIFT))))), keep);
+  const none = noGrad(() => scale(max(keep, [-1], true), -1, 1)); // 1 where a row keeps nothing: 0/1, not 0/0
+  return div(e, add(sum(e, [-1], true), none));
+}
+
+/**
+ * softmax(q·kᵀ/√D + mask)·v over (B, H, Tq, D) queries and (B, H, Tk, D) keys and values. When causal,
+ * the queries are the last Tq of Tk positions (causalMask). keyMask (B, Tk): 1 for a real key, 0 for
+ * padding, which gets no weight; a query that sees no real key gives zeros.
+ */
+export function attentionComposed(q: Tensor, k: Tensor, v: Tensor, causal: boolean, keyMask: Tensor | null = null): Tensor {
+  const [B, , T, D] = q.shape;
   const Tk = k.shape[2];
   const scores = scale(matmul(q, transpose(k, 2, 3)), 1 / Math.sqrt(D)); // (B, H, T, Tk)
-  return matmul(softmaxComposed(causal ? add(scores, causalMask(q, T, Tk)) : scores), v);
+  if (keyMask === null && !(causal && T > Tk)) {
+    return matmul(softmaxComposed(causal ? add(scores, causalMask(q, T, Tk)) : scores), v);
+  }
+  const keep = noGrad(() => {
+    const keys = keyMask ? reshape(keyMask, [B, 1, 1, Tk]) : null;
+    const visible = causal ? scale(causalMask(q, T, Tk, -1), 1, 1) : null; // (T, Tk): 1 where the query may look
+    return keys && visible ? mul(keys, visible) : (keys ?? visible!);
+  });
+  return matmul(maskedSoftmaxComposed(scores, keep), v);
 }
 
 /** (B, T, H·D) → (B, H, T, D). */
@@ -109,10 +138,18 @@ function mergeHeads(x: Tensor): Tensor {
 }
 
 /** GPT-2's packed (B, T, 3C) projection → (B, T, C) heads merged, by slicing, permuting and attention. */
-export function packedAttentionComposed(qkv: Tensor, H: number, causal: boolean): Tensor {
+export function packedAttentionComposed(qkv: Tensor, H: number, causal: boolean, keyMask: Tensor | null = null): Tensor {
   const C = qkv.shape[2] / 3;
   const [q, k, v] = [0, 1, 2].map((i) => splitHeads(slice(qkv, 2, i * C, (i + 1) * C), H));
-  return mergeHeads(attentionComposed(q, k, v, causal));
+  return mergeHeads(attentionComposed(q, k, v, causal, keyMask));
+}
+
+/** Cross-attention: q (B, Tq, C) against packed keys | values kv (B, Tk, 2C) → (B, Tq, C) heads merged, not causal. */
+export function crossAttentionComposed(q: Tensor, kv: Tensor, H: number, keyMask: Tensor | null = null): Tensor {
+  const C = q.shape[2];
+  const k = splitHeads(slice(kv, 2, 0, C), H);
+  const v = splitHeads(slice(kv, 2, C, 2 * C), H);
+  return mergeHeads(attentionComposed(splitHeads(q, H), k, v, false, keyMask));
 }
 
 /** The new positions' attention against the first `Tk` cached keys and values (the cache already holds the new ones). */
