@@ -19,6 +19,8 @@ export interface TaskModel extends Module {
 export interface TaskEvaluation {
   trainLoss: number;
   valLoss: number;
+  /** The task's own measures on the validation split (accuracy, BLEU, …), by name. */
+  metrics?: Record<string, number>;
 }
 
 /** The diagnostics probe: fixed inputs, and the forward pass over them that the taps observe. */

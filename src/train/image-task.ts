@@ -1,0 +1,107 @@
+// Classification of fixed-size inputs (flattened images, feature vectors) into classes: random
+// mini-batches of examples, the model's cross-entropy, and at evaluation the loss and accuracy over
+// fixed subsets of both splits. The residual MLP and the ResNet train through it.
+
+import type { Backend } from '../backend/backend.ts';
+import { readAfterScope } from '../tensor/arena.ts';
+import { noGrad } from '../tensor/autograd.ts';
+import { concat, reshape } from '../tensor/ops/layout.ts';
+import { crossEntropy } from '../tensor/ops/softmax.ts';
+import { Rng } from '../tensor/rng.ts';
+import { tensor, type Tensor } from '../tensor/tensor.ts';
+import type { HostInput } from './step.ts';
+import type { TaskEvaluation, TaskModel, TrainTask } from './task.ts';
+
+/** N examples of `size` floats each (row-major), with int32 labels in [0, classes). */
+export interface LabelledSet {
+  inputs: Float32Array;
+  labels: Int32Array;
+  /** Floats per example (784 for a flattened 28×28 image). */
+  size: number;
+}
+
+export interface ClassifierModel extends TaskModel {
+  /** x: (B, …inputShape) → logits (B, classes); the loss is their mean cross-entropy against the labels. */
+  logits(x: Tensor): Tensor;
+}
+
+export class ImageTask<M extends ClassifierModel> implements TrainTask<M> {
+  readonly loss;
+
+  constructor(
+    readonly model: M,
+    readonly data: { train: LabelledSet; val: LabelledSet },
+    /** The input shape of one example the model reads, e.g. [784] for an MLP or [1, 28, 28] for a CNN. */
+    readonly inputShape: readonly number[] = [data.train.size],
+  ) {
+    for (const [name, set] of Object.entries(data)) {
+      if (set.labels.length === 0) throw new RangeError(`the ${name} split has no examples`);
+      if (set.inputs.length !== set.labels.length * set.size) throw new RangeError(`the ${name} split has ${set.inputs.length} floats for ${set.labels.length} examples of ${set.size}`);
+    }
+    this.loss = ([x, y]: readonly Tensor[]) => {
+      const logits = model.logits(x);
+      return crossEntropy(reshape(logits, [y.shape[0], 1, logits.shape[1]]), reshape(y, [y.shape[0], 1]));
+    };
+  }
+
+  trainBatch(rng: Rng, B: number): HostInput[] {
+    const idx = Int32Array.from({ length: B }, () => rng.int(this.data.train.labels.length));
+    return gather(this.data.train, idx, this.inputShape);
+  }
+
+  async evaluate(batchSize: number, iters: number, seed: number): Promise<TaskEvaluation> {
+    const train = await this.score(this.data.train, batchSize, iters, seed + 1);
+    const val = await this.score(this.data.val, batchSize, iters, seed + 2);
+    return { trainLoss: train.loss, valLoss: val.loss, metrics: { accuracy: val.accuracy, trainAccuracy: train.accuracy } };
+  }
+
+  /** Mean loss and accuracy over `iters` batches drawn with `seed` (the same ones on every call). */
+  private async score(set: LabelledSet, B: number, iters: number, seed: number): Promise<{ loss: number; accuracy: number }> {
+    const rng = new Rng(seed);
+    const was = this.model.training;
+    this.model.eval();
+    let loss = 0;
+    let correct = 0;
+    try {
+      for (let i = 0; i < iters; i++) {
+        const idx = Int32Array.from({ length: B }, () => rng.int(set.labels.length));
+        const [x, y] = gather(set, idx, this.inputShape);
+        const be: Backend = this.model.backend;
+        // The loss and the logits in one buffer, so each batch is one read.
+        const out = await readAfterScope(() => noGrad(() => {
+          const xt = tensor(x.data, x.shape, { backend: be });
+          const logits = this.model.logits(xt);
+          const l = crossEntropy(reshape(logits, [B, 1, logits.shape[1]]), reshape(tensor(y.data, y.shape, { backend: be }), [B, 1]));
+          return concat([reshape(l, [1]), reshape(logits, [logits.size])], 0);
+        }));
+        loss += out[0];
+        correct += countCorrect(out.subarray(1), y.data as Int32Array);
+      }
+    } finally {
+      this.model.train(was);
+    }
+    return { loss: loss / iters, accuracy: correct / (iters * B) };
+  }
+}
+
+function gather(set: LabelledSet, idx: Int32Array, inputShape: readonly number[]): HostInput[] {
+  const x = new Float32Array(idx.length * set.size);
+  idx.forEach((j, b) => x.set(set.inputs.subarray(j * set.size, (j + 1) * set.size), b * set.size));
+  const y = Int32Array.from(idx, (j) => set.labels[j]);
+  return [
+    { data: x, shape: [idx.length, ...inputShape] },
+    { data: y, shape: [idx.length] },
+  ];
+}
+
+/** How many rows of logits (B × K, row-major) have their largest entry at the label. */
+export function countCorrect(logits: ArrayLike<number>, labels: Int32Array): number {
+  const K = logits.length / labels.length;
+  let n = 0;
+  for (let b = 0; b < labels.length; b++) {
+    let best = 0;
+    for (let k = 1; k < K; k++) if (logits[b * K + k] > logits[b * K + best]) best = k;
+    if (best === labels[b]) n++;
+  }
+  return n;
+}
