@@ -117,7 +117,7 @@ def bounded(*shape):
 WRITTEN = []
 
 
-def op_case(op, case, inputs, fn, args=None, no_grad=(), note=None, f64=False):
+def op_case(op, case, inputs, fn, args=None, no_grad=(), note=None, f64=False, sub="ops"):
     """inputs: ordered dict of tensors (float ones get grads unless in no_grad). fn(**inputs) -> out."""
     seed_for("dout/" + case)
     leaves = {}
@@ -141,7 +141,7 @@ def op_case(op, case, inputs, fn, args=None, no_grad=(), note=None, f64=False):
     meta = {"op": op, "args": json.dumps(args or {}), "case": case}
     if note:
         meta["note"] = note
-    path = os.path.join(ROOT, "ops", case + ".safetensors")
+    path = os.path.join(ROOT, sub, case + ".safetensors")
     write_safetensors(path, tensors, meta)
     WRITTEN.append(path)
 
@@ -320,6 +320,94 @@ def make_ops():
         ids[-1] = ids[0]  # at least one repeat, so the backward must accumulate
         op_case("embedding", name, {"weight": randn(V, C), "ids": ids},
                 lambda weight, ids: F.embedding(ids.long(), weight))
+
+
+# ----------------------------------------------------------------------------- attention masks
+
+
+def masked_attention(q, k, v, causal, key_mask=None):
+    """softmax(q·kᵀ/√D + mask)·v with Tq ≠ Tk (causal: the queries are the last Tq of Tk positions) and
+    a (B, Tk) key mask (1 real, 0 padding) as an additive −inf mask; a query that sees no real key
+    gives zeros. Written from primitives: torch 1.13 has no scaled_dot_product_attention."""
+    B, Tq, Tk, D = q.shape[0], q.shape[-2], k.shape[-2], q.shape[-1]
+    att = q @ k.transpose(-2, -1) * (1.0 / math.sqrt(D))  # (B, H, Tq, Tk)
+    keep = torch.ones(Tq, Tk, dtype=torch.bool)
+    if causal:
+        keep = torch.tril(keep, diagonal=Tk - Tq)  # query t sees keys j <= Tk - Tq + t
+    keep = keep.expand(B, 1, Tq, Tk)
+    if key_mask is not None:
+        keep = keep & (key_mask != 0)[:, None, None, :]
+    seen = keep.any(-1, keepdim=True)  # (B, 1, Tq, 1): the query has a real key
+    # A row with no real key would be softmax(all −inf) = NaN (and NaN gradients): give it a finite row, then zeros.
+    att = torch.where(seen, att.masked_fill(~keep, float("-inf")), torch.zeros_like(att))
+    return (F.softmax(att, dim=-1) * seen) @ v  # (B, H, Tq, D)
+
+
+def make_attention_masks():
+    """test/fixtures/attention/: attention, packed and cross attention with key masks and Tq ≠ Tk, awkward shapes."""
+
+    def case(op, name, inputs, fn, args, mask):
+        if mask is not None:
+            inputs["key_mask"] = torch.tensor(mask, dtype=torch.float32)
+        op_case(op, name, inputs, fn, args, no_grad=("key_mask",), f64=True, sub="attention")
+
+    def heads(x, H):  # (B, T, H·D) -> (B, H, T, D)
+        B, T, C = x.shape
+        return x.view(B, T, H, C // H).transpose(1, 2)
+
+    def merged(x):  # (B, H, T, D) -> (B, T, H·D)
+        B, H, T, D = x.shape
+        return x.transpose(1, 2).contiguous().view(B, T, H * D)
+
+    # attention over (B, H, Tq, D) queries and (B, H, Tk, D) keys and values
+    for name, (B, H, Tq, Tk, D), causal, mask in [
+        ("attention_2x3_q5_k7_d5_padded", (2, 3, 5, 7, 5), False, [[1, 1, 1, 1, 0, 0, 0], [0] * 7]),
+        ("attention_2x1_q3_k6_d4_causal_holes", (2, 1, 3, 6, 4), True, [[1, 0, 1, 1, 1, 0], [0, 0, 1, 1, 1, 1]]),
+        ("attention_1x3_q6_k4_d3", (1, 3, 6, 4, 3), False, [[1, 1, 0, 1]]),
+        ("attention_2x2_q1_k5_d7", (2, 2, 1, 5, 7), False, [[1, 1, 1, 0, 0], [1, 0, 0, 0, 0]]),
+        ("attention_1x2_q5_k3_d4_causal_nomask", (1, 2, 5, 3, 4), True, None),
+        ("attention_2x2_q4_k9_d16_causal", (2, 2, 4, 9, 16), True, [[1] * 9, [1] * 5 + [0] * 4]),
+    ]:
+        seed_for(name)
+        inputs = {"q": randn(B, H, Tq, D), "k": randn(B, H, Tk, D), "v": randn(B, H, Tk, D)}
+        case("attention", name, inputs, lambda q, k, v, key_mask=None, causal=causal: masked_attention(q, k, v, causal, key_mask),
+             {"causal": causal}, mask)
+
+    # packed self-attention (B, T, 3C) -> (B, T, C): the encoder's (not causal) and a causal one, padded
+    for name, (B, T, H, D), causal, mask in [
+        ("packed_attention_2x6_h3_d5_padded", (2, 6, 3, 5), False, [[1, 1, 1, 1, 1, 0], [0] * 6]),
+        ("packed_attention_2x5_h1_d4_causal_left", (2, 5, 1, 4), True, [[0, 0, 1, 1, 1], [1, 1, 1, 1, 1]]),
+    ]:
+        seed_for(name)
+
+        def packed(qkv, key_mask=None, H=H, causal=causal):
+            q, k, v = (heads(x, H) for x in qkv.split(qkv.shape[2] // 3, dim=2))
+            return merged(masked_attention(q, k, v, causal, key_mask))
+
+        case("packed_attention", name, {"qkv": randn(B, T, 3 * H * D)}, packed, {"n_head": H, "causal": causal}, mask)
+
+    # cross-attention: q (B, Tq, C) against packed keys | values kv (B, Tk, 2C) -> (B, Tq, C), not causal
+    for name, (B, Tq, Tk, H, D), mask in [
+        ("cross_attention_2_q4_k7_h3_d5_padded", (2, 4, 7, 3, 5), [[1, 1, 1, 1, 1, 0, 0], [0] * 7]),
+        ("cross_attention_1_q1_k5_h1_d6", (1, 1, 5, 1, 6), [[1, 1, 0, 1, 1]]),
+        ("cross_attention_2_q6_k3_h2_d8", (2, 6, 3, 2, 8), [[1, 1, 1], [1, 0, 0]]),
+        ("cross_attention_2_q5_k9_h2_d16_nomask", (2, 5, 9, 2, 16), None),
+    ]:
+        seed_for(name)
+
+        def cross(q, kv, key_mask=None, H=H):
+            k, v = (heads(x, H) for x in kv.split(q.shape[2], dim=2))
+            return merged(masked_attention(heads(q, H), k, v, False, key_mask))
+
+        case("cross_attention", name, {"q": randn(B, Tq, H * D), "kv": randn(B, Tk, 2 * H * D)}, cross, {"n_head": H}, mask)
+
+    # the primitives against torch's own softmax attention where no row is fully masked
+    q, k, v = randn(2, 3, 4, 5), randn(2, 3, 6, 5), randn(2, 3, 6, 5)
+    ref = F.softmax(q @ k.transpose(-2, -1) / math.sqrt(5), dim=-1) @ v
+    assert torch.allclose(masked_attention(q, k, v, False), ref, atol=1e-6)
+    ref = F.softmax((q @ k.transpose(-2, -1) / math.sqrt(5))[..., :4, :4].masked_fill(
+        torch.triu(torch.ones(4, 4, dtype=torch.bool), 1), float("-inf")), dim=-1) @ v[..., :4, :]
+    assert torch.allclose(masked_attention(q, k[..., :4, :], v[..., :4, :], True), ref, atol=1e-6)
 
 
 # ----------------------------------------------------------------------------- optimizer fixtures
@@ -927,7 +1015,7 @@ def selftest():
 # ----------------------------------------------------------------------------- check
 
 
-SUBDIRS = ("ops", "optim", "gpt", "designs")
+SUBDIRS = ("ops", "optim", "gpt", "designs", "attention")
 
 
 def check():
@@ -947,7 +1035,7 @@ def check():
             for k, v in ts.items():
                 if v.dtype.kind == "f" and not np.all(np.isfinite(v)):
                     raise ValueError(f"{path}: {k} has non-finite values")
-            if sub == "ops":
+            if sub in ("ops", "attention"):
                 assert {"op", "args", "case"} <= set(meta), path
                 json.loads(meta["args"])
                 assert ts["dout"].shape == ts["out"].shape, path
@@ -993,6 +1081,7 @@ def main():
         make_optim()
         make_gpt()
         make_designs()
+        make_attention_masks()
         print(f"wrote {len(WRITTEN)} files under {ROOT}")
     check()
 
