@@ -166,7 +166,44 @@ def train_step(req):
     return timed(req, step)
 
 
+class ResidualMLP(nn.Module):
+    """resnorm's residual MLP classifier, pre-LN: fc_in → ReLU → depth × (x + W2·ReLU(W1·LN(x))) → LN → head."""
+
+    def __init__(self, inputs, hidden, classes, depth):
+        super().__init__()
+        self.fc_in = nn.Linear(inputs, hidden)
+        self.norms = nn.ModuleList([nn.LayerNorm(hidden) for _ in range(depth)])
+        self.fc1 = nn.ModuleList([nn.Linear(hidden, hidden) for _ in range(depth)])
+        self.fc2 = nn.ModuleList([nn.Linear(hidden, hidden) for _ in range(depth)])
+        self.ln_f, self.head = nn.LayerNorm(hidden), nn.Linear(hidden, classes)
+
+    def forward(self, x, y):
+        h = F.relu(self.fc_in(x))
+        for ln, a, b in zip(self.norms, self.fc1, self.fc2):
+            h = h + b(F.relu(a(ln(h))))
+        return F.cross_entropy(self.head(self.ln_f(h)), y)
+
+
+def mlp_train_step(req):
+    """The residual MLP's step (forward, backward, clipping, AdamW) on a (batch, inputs) float batch."""
+    c = req["config"]
+    torch.manual_seed(0)
+    m = ResidualMLP(c["inputs"], c["hidden"], c["classes"], c["depth"])
+    opt = torch.optim.AdamW(m.parameters(), lr=1e-3, betas=(0.9, 0.99), weight_decay=0.1)
+    x = torch.rand(req["batch"], c["inputs"])
+    y = torch.randint(0, c["classes"], (req["batch"],))
+
+    def step():
+        loss = m(x, y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
+        opt.step()
+
+    return timed(req, step)
+
+
 if __name__ == "__main__":
     req = json.loads(sys.argv[1])
-    fn = {"matmul": matmul, "attention": attention, "train_step": train_step}[req["kind"]]
+    fn = {"matmul": matmul, "attention": attention, "train_step": train_step, "mlp_train_step": mlp_train_step}[req["kind"]]
     print(json.dumps(fn(req)))

@@ -15,6 +15,7 @@ import { benchLayerNorm } from './layernorm.ts';
 import { benchRefMatmul, benchSgemm, type SgemmResult } from './matmul.ts';
 import { runMemoryStability } from './memory-stability.ts';
 import { benchDesigns } from './designs.ts';
+import { benchMlpStep, MLP_CASES, torchMlpStep } from './models.ts';
 import { profileTrainStep } from './profile.ts';
 import { describeTorch, findTorchPython, threadRange, torchRefName, torchSettingName, type OpenblasInfo, type TorchTimes } from './python-reference.ts';
 import { printGoals, printTable, saveResults, type Row } from './report.ts';
@@ -144,6 +145,14 @@ const tfjsRun: TfjsRun = await section('tfjs train step', () => tfjsTrainStep(DE
 ]));
 for (const p of tfjsRun.problems) console.log(`(TF.js reference unavailable: ${p})`);
 rows.push(...tfjsRows(trainDefault, tfjsRun, DEFAULT_STEP_CASE));
+
+// The other models' steps beside PyTorch's, on every thread count.
+await section('models', async () => {
+  for (const c of MLP_CASES) {
+    const torch = noteTorch(`train step ${c.name}`, torchMlpStep(c, torchThreadAxis, quick ? 5 : 20));
+    for (const { be, label } of wasms) rows.push(await benchMlpStep(be, c, quick ? 5 : 20, torch, `wasm ${label}`));
+  }
+});
 
 // Each design's step beside the default design's (one thread: the designs' own cost, not threading's).
 if (wasm) rows.push(...(await section('designs', () => benchDesigns(() => wasmBackend(1), DEFAULT_STEP_CASE, quick ? 3 : 9, 'wasm 1 thread'))));
