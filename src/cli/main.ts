@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { BACKEND_CHOICES, selectBackend } from './backend-choice.ts';
 import { addConfigFlags } from './config-flags.ts';
 import { registerDashboardCommand } from './dashboard-command.ts';
+import { registerLabCommand } from './lab-command.ts';
 import { reportAndExit } from './errors.ts';
 import { registerReportCommand } from './report-command.ts';
 import { evalCommand, infoCommand, sampleCommand } from './run-commands.ts';
@@ -18,6 +19,8 @@ const program = new Command('resnorm')
   .hook('preAction', async (_, command) => {
     // Commands that only read and serve files need no compute backend (and its threads).
     if (['dashboard', 'report', 'export-tensorboard'].includes(command.name())) return;
+    // The lab's parent process only schedules; its workers start their own backends.
+    if (command.parent?.name() === 'lab') return;
     const o = program.opts<{ backend: string; threads?: string }>();
     await selectBackend(o.backend, o.threads);
   });
@@ -65,6 +68,7 @@ program
 registerDashboardCommand(program);
 registerTensorBoardCommand(program);
 registerReportCommand(program);
+registerLabCommand(program);
 
 // `resnorm info RUN | head` closes the pipe early: that is the reader's choice, not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {

@@ -1,0 +1,165 @@
+// Where a training step's time and arithmetic go, kernel by kernel: the backend wrapped in a proxy
+// that adds each method's wall time and call count, and counts each kernel's floating-point
+// operations from its arguments, over a few eager steps. (bench/profile.ts times the same way for
+// the benchmarks; src/ cannot import bench/, and the lab also needs the FLOPs.)
+//
+// FLOP conventions (an add or multiply is 1; exp, log, sqrt, tanh, sigmoid 4; GELU 8): matmul
+// 2·m·n·k per product; LayerNorm 8 per element forward (mean 1, variance 3, normalize 2, affine 2)
+// and 13 backward; RMSNorm 5 and 9; softmax 5 and 4; cross-entropy 4 and 4 per logit; attention
+// 4·T²·D + 5·T² per head forward and 10·T²·D + 5·T² backward, halved when causal; AdamW 12 per
+// parameter. Copies, fills, casts and the embedding gather count 0: they move data, they do not compute.
+
+import type { Backend, MatmulArgs, Storage, UnaryOp } from '../../backend/backend.ts';
+import type { Batch } from '../../data/corpus.ts';
+import { GPT, type GPTConfig } from '../../models/gpt.ts';
+import { AdamW } from '../../optim/adamw.ts';
+import { optimizationStep } from '../../train/step.ts';
+
+/** Methods that manage memory rather than run kernels (their time is reported apart). */
+const MEMORY_METHODS = new Set(['alloc', 'view', 'free', 'write', 'read', 'readSync', 'memoryStats']);
+
+const UNARY_COST: Record<UnaryOp, number> = { neg: 1, relu: 1, exp: 4, log: 4, sqrt: 4, tanh: 4, sigmoid: 4, gelu: 8, gelu_tanh: 8 };
+
+const len = (s: unknown) => (s as Storage).length;
+const num = (x: unknown) => x as number;
+
+/** Floating-point operations of one backend call (0 for data movement and memory methods). */
+export function kernelFlops(method: string, args: readonly unknown[]): number {
+  switch (method) {
+    case 'matmul': {
+      const a = args[3] as MatmulArgs;
+      return 2 * a.batch * a.m * a.n * a.k;
+    }
+    case 'layerNormForward':
+      return 8 * num(args[6]) * num(args[7]);
+    case 'layerNormBackward':
+      return 13 * num(args[8]) * num(args[9]);
+    case 'rmsNormForward':
+      return 5 * num(args[4]) * num(args[5]);
+    case 'rmsNormBackward':
+      return 9 * num(args[6]) * num(args[7]);
+    case 'softmaxForward':
+    case 'logSoftmaxForward':
+      return 5 * num(args[2]) * num(args[3]);
+    case 'softmaxBackward':
+    case 'logSoftmaxBackward':
+      return 4 * num(args[3]) * num(args[4]);
+    case 'crossEntropyForward':
+      return 4 * num(args[4]) * num(args[5]);
+    case 'crossEntropyBackward':
+      return 4 * num(args[5]) * num(args[6]);
+    case 'attentionForward': {
+      const [B, H, T, D] = [7, 8, 9, 10].map((i) => num(args[i]));
+      return (args[12] ? 0.5 : 1) * B * H * T * T * (4 * D + 5);
+    }
+    case 'attentionBackward': {
+      const [B, H, T, D] = [12, 13, 14, 15].map((i) => num(args[i]));
+      return (args[17] ? 0.5 : 1) * B * H * T * T * (10 * D + 5);
+    }
+    case 'unary':
+      return UNARY_COST[args[0] as UnaryOp] * len(args[1]);
+    case 'unaryBackward':
+      return 2 * UNARY_COST[args[0] as UnaryOp] * len(args[1]);
+    case 'affine':
+    case 'axpy':
+      return 2 * len(args[0]);
+    case 'binary':
+      return len(args[5]);
+    case 'equal':
+      return len(args[0]);
+    case 'reduce':
+      return (args[0] === 'sumsq' ? 2 : 1) * len(args[1]);
+    case 'embeddingBackward':
+      return num(args[3]) * num(args[4]);
+    case 'dropoutForward':
+      return 2 * len(args[0]);
+    case 'adamw':
+      return 12 * len(args[0]);
+    default:
+      return 0;
+  }
+}
+
+export interface KernelStat {
+  name: string;
+  calls: number;
+  /** Per step. */
+  ms: number;
+  flops: number;
+}
+
+export interface KernelProfile {
+  /** Wall time of one eager step, everything included. */
+  stepMs: number;
+  /** Per step, by backend method, most time first (memory methods included, flagged by name). */
+  kernels: KernelStat[];
+  /** Sums per step. */
+  kernelMs: number;
+  flops: number;
+  steps: number;
+}
+
+/** The backend seen through a proxy that times and counts every method call into `stats`. */
+export function profiledBackend(be: Backend, stats: Map<string, { calls: number; ms: number; flops: number }>): Backend {
+  return new Proxy(be, {
+    get(target, prop, recv) {
+      // No capture through the proxy: a replayed step would run kernels the proxy never sees.
+      if (prop === 'beginCapture' || prop === 'endCapture') return undefined;
+      const v = Reflect.get(target, prop, recv) as unknown;
+      if (typeof v !== 'function' || typeof prop !== 'string') return v;
+      return (...args: unknown[]) => {
+        const t0 = performance.now();
+        const r = (v as (...a: unknown[]) => unknown).apply(target, args);
+        const ms = performance.now() - t0;
+        const s = stats.get(prop) ?? { calls: 0, ms: 0, flops: 0 };
+        s.calls++;
+        s.ms += ms;
+        s.flops += kernelFlops(prop, args);
+        stats.set(prop, s);
+        return r;
+      };
+    },
+  });
+}
+
+/**
+ * A fresh model of `config` (seeded) trained eagerly on `batches` through the profiled backend; the
+ * first batch warms up and is not counted. Everything it allocates is freed.
+ */
+export async function profileTraining(o: { config: GPTConfig; backend: Backend; seed: number; batches: readonly Batch[]; B: number; T: number; lr: number }): Promise<KernelProfile> {
+  if (o.batches.length < 2) throw new RangeError('profileTraining needs a warm-up batch and at least one more');
+  const stats = new Map<string, { calls: number; ms: number; flops: number }>();
+  const be = profiledBackend(o.backend, stats);
+  const model = GPT.create(o.config, { backend: be, seed: o.seed });
+  const opt = new AdamW(model.store!, { lr: o.lr, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1 });
+  try {
+    const step = (b: Batch) => optimizationStep(model, opt, b.x, b.y, o.B, o.T, { gradClip: 1, lr: o.lr });
+    await step(o.batches[0]);
+    stats.clear();
+    const n = o.batches.length - 1;
+    const t0 = performance.now();
+    for (const b of o.batches.slice(1)) await step(b);
+    const stepMs = (performance.now() - t0) / n;
+    const kernels = [...stats]
+      .map(([name, s]) => ({ name, calls: s.calls / n, ms: s.ms / n, flops: s.flops / n }))
+      .sort((a, b) => b.ms - a.ms);
+    const compute = kernels.filter((k) => !MEMORY_METHODS.has(k.name));
+    return { stepMs, kernels, kernelMs: compute.reduce((a, k) => a + k.ms, 0), flops: kernels.reduce((a, k) => a + k.flops, 0), steps: n };
+  } finally {
+    model.store!.release();
+    for (const s of [opt.m, opt.v]) o.backend.free(s);
+  }
+}
+
+/** The kernels of a normalization kind: the fused LayerNorm and RMSNorm kernels, forward and backward. */
+export const NORM_KERNELS = { layernorm: ['layerNormForward', 'layerNormBackward'], rmsnorm: ['rmsNormForward', 'rmsNormBackward'] } as const;
+
+/** Time and FLOPs of the named kernels, and their shares of the step. */
+export function shareOf(p: KernelProfile, names: readonly string[]): { ms: number; flops: number; timeShare: number; flopShare: number } {
+  const ks = p.kernels.filter((k) => names.includes(k.name));
+  const ms = ks.reduce((a, k) => a + k.ms, 0);
+  const flops = ks.reduce((a, k) => a + k.flops, 0);
+  return { ms, flops, timeShare: ms / p.stepMs, flopShare: p.flops > 0 ? flops / p.flops : 0 };
+}
+
+export { MEMORY_METHODS };

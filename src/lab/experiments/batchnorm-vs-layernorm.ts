@@ -1,0 +1,48 @@
+// Experiment 9: BatchNorm in a language model, and why it fits badly (Shen et al. 2020).
+
+import type { Experiment } from '../index-types.ts';
+import { arm, FULL, lower, QUICK, ref } from './common.ts';
+
+const arms = [arm('layernorm', 'LayerNorm', { norm: 'layernorm' }, ['batch-stats']), arm('batchnorm', 'BatchNorm', { norm: 'batchnorm' }, ['batch-stats'])];
+
+export const batchnormVsLayernorm: Experiment = {
+  name: 'batchnorm-vs-layernorm',
+  title: 'BatchNorm vs LayerNorm in a language model',
+  finding: 'BatchNorm is worse; batch statistics over a few sequences are noisy and leak across positions',
+  paper: {
+    citation: 'Shen, Yao, Gholami, Mahoney & Keutzer 2020, "PowerNorm: Rethinking Batch Normalization in Transformers" (ICML)',
+    found:
+      'Naive BatchNorm in a Transformer performs clearly worse than LayerNorm on NLP tasks. §3 traces it to the batch statistics: over training, the batch mean and variance of an NLP Transformer stray much further from their running averages than those of a ResNet on CIFAR-10 (the paper\'s figure comparing the two), so the statistics used in training and in inference disagree.',
+  },
+  differences:
+    'A 4-layer character model of width 64, batch 16 sequences of 64 characters (full: 32 of 128). BatchNorm follows torch.nn.BatchNorm1d over the (B·T, C) rows, so in training a position\'s output depends on later tokens of its batch — a leak a causal LM is not supposed to have, which we measure as the gap between the training-mode loss and the evaluation-mode loss. We measure the statistics\' spread at every norm\'s input on 8 validation batches (see docs/lab.md).',
+  plans: {
+    quick: { base: { ...QUICK }, arms, seeds: 3 },
+    full: { base: { ...FULL }, arms, seeds: 3 },
+  },
+  claims: [
+    { id: 'worse', text: 'BatchNorm ends with a higher validation loss than LayerNorm', conditions: [lower('layernorm', 'batchnorm', 0.02)] },
+    {
+      id: 'correlated',
+      text: 'The positions of a sequence are far from independent samples, so statistics over a few sequences are noisy',
+      conditions: [{ kind: 'above', ref: ref('batchnorm', 'designEffect'), pass: 2, fail: 1.2 }],
+    },
+    {
+      id: 'leak',
+      text: "BatchNorm's training-mode loss is lower than its evaluation-mode loss (statistics mixed across positions)",
+      conditions: [{ kind: 'less', a: ref('layernorm', 'trainEvalGap'), b: ref('batchnorm', 'trainEvalGap'), sd: 2, minDiff: 0.05 }],
+    },
+  ],
+  columns: [
+    { metric: 'designEffect', label: 'design effect T·Var(μ_seq)/σ²' },
+    { metric: 'batchMeanDev', label: 'RMS (μ_B − μ)/σ' },
+    { metric: 'iidMeanDev', label: 'same for i.i.d. positions' },
+    { metric: 'batchVarDev', label: 'RMS (σ²_B/σ² − 1)' },
+    { metric: 'trainEvalGap', label: 'eval-mode − train-mode loss' },
+  ],
+  figures: [
+    { kind: 'curves', title: 'Validation loss' },
+    { kind: 'series', title: 'Design effect at each norm input', series: 'designEffect', logY: true, xLabel: 'norm layer', yLabel: 'T·Var(μ_seq)/σ²' },
+    { kind: 'series', title: 'Batch-mean deviation at each norm input', series: 'batchMeanDev', xLabel: 'norm layer', yLabel: 'RMS (μ_B − μ)/σ' },
+  ],
+};
