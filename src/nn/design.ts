@@ -1,7 +1,7 @@
 // Where the norms sit and how the residual is added, as data (docs/designs.md). A placement and a
 // residual rule, for one layer of a stack, become a SublayerDesign: which of the sub-layer's optional
 // norms exist and which rule joins the branch to the stream. Every model that wraps sub-layers
-// (the GPT's blocks, later the encoder-decoder's and the classifiers') asks here, so a design is one
+// (the GPT's blocks, the encoder-decoder's, later the classifiers') asks here, so a design is one
 // entry in these switches and nowhere else.
 
 import type { NormKind } from './norm.ts';
@@ -28,7 +28,7 @@ export interface SublayerDesign {
   rule: ResidualRule;
 }
 
-/** The design fields of a model config (GPTConfig has them all). */
+/** The design fields of a model config (GPTConfig has them all), for a stack of nLayer layers. */
 export interface DesignFields {
   nLayer: number;
   norm: NormKind;
@@ -37,6 +37,18 @@ export interface DesignFields {
   qkNorm: boolean;
   mixRatio: number;
   hyperStreams: number;
+  /**
+   * The stack's place in an encoder-decoder (absent: a decoder-only or encoder-only stack). Only
+   * DeepNorm's constants depend on it, which take both depths (Wang et al. 2022, Table 1).
+   */
+  stack?: EncoderDecoderStack;
+}
+
+/** One of the two stacks of an encoder-decoder: N encoder and M decoder layers. */
+export interface EncoderDecoderStack {
+  role: 'encoder' | 'decoder';
+  encoderLayers: number;
+  decoderLayers: number;
 }
 
 /** The norms a placement puts around one sub-layer of layer `layer` (0-based) of an L-layer stack. */
@@ -65,20 +77,28 @@ export function mixPostLayers(L: number, mixRatio: number): number {
   return Math.floor(mixRatio * L);
 }
 
-/** The sub-layer `k` (0 attention, 1 feed-forward) of layer `layer`. */
-export function sublayerDesign(d: DesignFields, layer: number, k: 0 | 1): SublayerDesign {
+/**
+ * The sub-layer `k` (0-based, in the order they run) of layer `layer`, in a stack whose layers have
+ * `perLayer` sub-layers each: 2 in the GPT's and the encoder's blocks (attention, feed-forward), 3 in
+ * the decoder's (self-attention, cross-attention, feed-forward).
+ */
+export function sublayerDesign(d: DesignFields, layer: number, k: number, perLayer = 2): SublayerDesign {
+  if (!(Number.isInteger(k) && k >= 0 && k < perLayer)) {
+    throw new Error(`sublayerDesign: sub-layer ${k} does not exist in a layer of ${perLayer} sub-layers (0 … ${perLayer - 1})`);
+  }
   const norms = normsOf(d.placement, layer, d.nLayer, d.mixRatio);
-  return { ...norms, rule: ruleOf(d, layer, k) };
+  return { ...norms, rule: ruleOf(d, perLayer * layer + k) };
 }
 
-function ruleOf(d: DesignFields, layer: number, k: 0 | 1): ResidualRule {
+/** `index`: the sub-layer's place in its stack, counting from 0. */
+function ruleOf(d: DesignFields, index: number): ResidualRule {
   const L = d.nLayer;
   switch (d.residual) {
     case 'plain':
     case 'value-residual': // the stream's residual is plain; the values are mixed inside attention
       return { kind: 'add' };
     case 'deepnorm':
-      return { kind: 'scaled-stream', alpha: deepNormConstants(L).alpha };
+      return { kind: 'scaled-stream', alpha: deepNormOf(d).alpha };
     case 'rezero':
       return { kind: 'gate', shape: 'scalar', init: 0 };
     case 'layerscale':
@@ -86,7 +106,7 @@ function ruleOf(d: DesignFields, layer: number, k: 0 | 1): ResidualRule {
     case 'admin':
       return { kind: 'stream-weight' };
     case 'hyper':
-      return { kind: 'hyper', streams: d.hyperStreams, index: 2 * layer + k };
+      return { kind: 'hyper', streams: d.hyperStreams, index };
     case 'none':
       return { kind: 'branch-only' };
     default: {
@@ -96,9 +116,34 @@ function ruleOf(d: DesignFields, layer: number, k: 0 | 1): ResidualRule {
   }
 }
 
-/** DeepNorm's decoder-only constants (Wang et al. 2022): α = (2N)^¼, β = (8N)^−¼. */
-export function deepNormConstants(N: number): { alpha: number; beta: number } {
+export interface DeepNormConstants {
+  /** The stream's weight in α·x + F(x). */
+  alpha: number;
+  /** The Xavier-normal gain of the value, output and feed-forward projections. */
+  beta: number;
+}
+
+/** DeepNorm's decoder-only (and encoder-only) constants (Wang et al. 2022): α = (2N)^¼, β = (8N)^−¼. */
+export function deepNormConstants(N: number): DeepNormConstants {
   return { alpha: Math.pow(2 * N, 0.25), beta: Math.pow(8 * N, -0.25) };
+}
+
+/**
+ * DeepNorm's encoder-decoder constants (Wang et al. 2022, Table 1), N encoder and M decoder layers:
+ * encoder α = 0.81·(N⁴M)^(1/16), β = 0.87·(N⁴M)^(−1/16); decoder α = (3M)^¼, β = (12M)^(−¼).
+ */
+export function deepNormEncoderDecoderConstants(N: number, M: number): { encoder: DeepNormConstants; decoder: DeepNormConstants } {
+  const nm = Math.pow(N, 4) * M;
+  return {
+    encoder: { alpha: 0.81 * Math.pow(nm, 1 / 16), beta: 0.87 * Math.pow(nm, -1 / 16) },
+    decoder: { alpha: Math.pow(3 * M, 0.25), beta: Math.pow(12 * M, -0.25) },
+  };
+}
+
+/** The DeepNorm constants of the stack `d` describes: its own depth alone, or both depths in an encoder-decoder. */
+export function deepNormOf(d: DesignFields): DeepNormConstants {
+  if (!d.stack) return deepNormConstants(d.nLayer);
+  return deepNormEncoderDecoderConstants(d.stack.encoderLayers, d.stack.decoderLayers)[d.stack.role];
 }
 
 /** CaiT's LayerScale init by depth (Touvron et al. 2021). */
