@@ -1012,10 +1012,297 @@ def selftest():
     assert torch.equal(M[..., 0, :], H[..., 1, :]) and torch.equal(M[..., 1:, :], H) and torch.equal(b, torch.ones(2, 5, 3))
 
 
+# ----------------------------------------------------------------------------- encoder-decoder fixtures
+
+
+def s2s_stack_cfg(cfg, role):
+    """One stack's view of an encoder-decoder config: the GPT helpers' n_layer is this stack's depth."""
+    return {**cfg, "n_layer": cfg["encoder_layers" if role == "encoder" else "decoder_layers"], "role": role}
+
+
+def s2s_deepnorm(cfg):
+    """DeepNorm's encoder-decoder constants (Wang et al. 2022): (α, β) of the stack."""
+    N, M = cfg["encoder_layers"], cfg["decoder_layers"]
+    if cfg["role"] == "encoder":
+        return 0.81 * (N ** 4 * M) ** (1 / 16), 0.87 * (N ** 4 * M) ** (-1 / 16)
+    return (3 * M) ** 0.25, (12 * M) ** -0.25
+
+
+def masked_attention(q, k, v, causal, key_mask=None):
+    """softmax(q·kᵀ/√D + masks)·v over (B, H, Tq, D) and (B, H, Tk, D); key_mask (B, Tk), 1 real / 0 padding."""
+    Tq, Tk, D = q.shape[-2], k.shape[-2], q.shape[-1]
+    att = q @ k.transpose(-2, -1) * (1.0 / math.sqrt(D))
+    if causal:
+        att = att.masked_fill(torch.triu(torch.ones(Tq, Tk, dtype=torch.bool), diagonal=1), float("-inf"))
+    if key_mask is not None:
+        att = att.masked_fill(key_mask[:, None, None, :] == 0, float("-inf"))
+    return F.softmax(att, dim=-1) @ v
+
+
+class S2SSelfAttn(nn.Module):
+    def __init__(self, cfg, causal):
+        super().__init__()
+        C, self.H, self.causal = cfg["n_embd"], cfg["n_head"], causal
+        self.c_attn = nn.Linear(C, 3 * C, bias=cfg["bias"])
+        self.c_proj = nn.Linear(C, C, bias=cfg["bias"])
+
+    def forward(self, x, key_mask=None):
+        B, T, C = x.shape
+        q, k, v = (z.view(B, T, self.H, C // self.H).transpose(1, 2) for z in self.c_attn(x).split(C, dim=2))
+        y = masked_attention(q, k, v, self.causal, key_mask)
+        return self.c_proj(y.transpose(1, 2).contiguous().view(B, T, C))
+
+
+class S2SCrossAttn(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        C, self.H = cfg["n_embd"], cfg["n_head"]
+        self.c_q = nn.Linear(C, C, bias=cfg["bias"])
+        self.c_kv = nn.Linear(C, 2 * C, bias=cfg["bias"])
+        self.c_proj = nn.Linear(C, C, bias=cfg["bias"])
+
+    def forward(self, x, memory, key_mask):
+        (B, T, C), S = x.shape, memory.shape[1]
+        q = self.c_q(x).view(B, T, self.H, C // self.H).transpose(1, 2)
+        k, v = (z.view(B, S, self.H, C // self.H).transpose(1, 2) for z in self.c_kv(memory).split(C, dim=2))
+        y = masked_attention(q, k, v, False, key_mask)
+        return self.c_proj(y.transpose(1, 2).contiguous().view(B, T, C))
+
+
+class S2SBlock(nn.Module):
+    """A layer of either stack: sub-layers ('attn', 'mlp') in the encoder, ('attn', 'cross', 'mlp') in the
+    decoder; sub-layer k's norms are ln_k (and ln_k_out), its rule's parameters alpha_k, ls_k, omega_k."""
+
+    def __init__(self, cfg, i):
+        super().__init__()
+        self.cfg = cfg
+        self.has_in, self.has_out, self.has_post = NORMS_OF[layer_placement(cfg, i)]
+        self.residual = cfg["residual"]
+        if self.residual not in ("plain", "deepnorm", "rezero", "layerscale", "admin", "none"):
+            raise ValueError(f"the encoder-decoder reference has no {self.residual}")
+        self.profile = None
+        decoder = cfg["role"] == "decoder"
+        self.order = ("attn", "cross", "mlp") if decoder else ("attn", "mlp")
+        C = cfg["n_embd"]
+        for k, part in enumerate(self.order, start=1):
+            if self.has_in or self.has_post:
+                norm = make_norm(cfg)
+                if norm is not None:
+                    setattr(self, f"ln_{k}", norm)
+            setattr(self, part, S2SSelfAttn(cfg, decoder) if part == "attn" else S2SCrossAttn(cfg) if part == "cross" else MLP(cfg))
+            if self.has_out:
+                norm = make_norm(cfg)
+                if norm is not None:
+                    setattr(self, f"ln_{k}_out", norm)
+            if self.residual == "rezero":
+                setattr(self, f"alpha_{k}", nn.Parameter(torch.zeros(1)))
+            elif self.residual == "layerscale":
+                setattr(self, f"ls_{k}", nn.Parameter(torch.full((C,), layerscale_init(cfg["n_layer"]))))
+            elif self.residual == "admin":
+                setattr(self, f"omega_{k}", nn.Parameter(torch.ones(C)))
+
+    def sublayer(self, k, x, f):
+        ln, ln_out = getattr(self, f"ln_{k}", None), getattr(self, f"ln_{k}_out", None)
+        h = ln(x) if self.has_in and ln is not None else x
+        u = f(h)
+        if ln_out is not None:
+            u = ln_out(u)
+        if self.profile is not None:
+            self.profile.extend([x.detach(), u.detach()])
+        r = self.residual
+        if r == "plain":
+            y = x + u
+        elif r == "deepnorm":
+            y = s2s_deepnorm(self.cfg)[0] * x + u
+        elif r == "rezero":
+            y = x + getattr(self, f"alpha_{k}") * u
+        elif r == "layerscale":
+            y = x + getattr(self, f"ls_{k}") * u
+        elif r == "admin":
+            y = getattr(self, f"omega_{k}") * x + u
+        else:
+            y = u
+        if self.has_post and ln is not None:
+            y = ln(y)
+        return y
+
+    def forward(self, x, src_mask, memory=None):
+        x = self.sublayer(1, x, lambda h: self.attn(h, None if memory is not None else src_mask))
+        if memory is not None:
+            x = self.sublayer(2, x, lambda h: self.cross(h, memory, src_mask))
+        return self.sublayer(len(self.order), x, self.mlp)
+
+
+class S2SStack(nn.Module):
+    def __init__(self, cfg, role, shared=None):
+        super().__init__()
+        cfg = s2s_stack_cfg(cfg, role)
+        C, self.role = cfg["n_embd"], role
+        T = cfg["max_source" if role == "encoder" else "max_target"]
+        if shared is None:
+            self.wte = nn.Embedding(cfg["source_vocab" if role == "encoder" else "target_vocab"], C)
+        else:
+            self.__dict__["shared_wte"] = shared  # registered by the encoder only
+        if cfg["pos"] == "learned":
+            self.wpe = nn.Embedding(T, C)
+        else:
+            self.register_buffer("pe", sinusoidal(T, C))
+        if cfg["placement"] == "peri" and cfg["norm"] != "none":
+            self.ln_e = make_norm(cfg)
+        self.h = nn.ModuleList([S2SBlock(cfg, i) for i in range(cfg["n_layer"])])
+        if needs_final_norm(cfg) and cfg["norm"] != "none":
+            self.ln_f = make_norm(cfg)
+
+    def embedding(self):
+        return self.wte if hasattr(self, "wte") else self.__dict__["shared_wte"]
+
+    def forward(self, ids, src_mask, memory=None):
+        T = ids.shape[1]
+        x = self.embedding()(ids) + (self.wpe.weight[:T] if hasattr(self, "wpe") else self.pe[:T])
+        if hasattr(self, "ln_e"):
+            x = self.ln_e(x)
+        for block in self.h:
+            x = block(x, src_mask, memory)
+        return self.ln_f(x) if hasattr(self, "ln_f") else x
+
+
+class Seq2Seq(nn.Module):
+    """The encoder-decoder of src/models/seq2seq.ts (docs/designs.md), written from the paper with torch ops."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        self.cfg = cfg
+        self.encoder = S2SStack(cfg, "encoder")
+        self.decoder = S2SStack(cfg, "decoder", self.encoder.wte if cfg["share"] else None)
+        if not cfg["tie"]:
+            self.lm_head = nn.Linear(cfg["n_embd"], cfg["target_vocab"], bias=False)
+        for name, p in self.named_parameters():  # GPT-2's init, then noise on norms and rules (as GPT._init)
+            with torch.no_grad():
+                parts = name.split(".")
+                last = parts[-1]
+                if any(s.startswith("ln_") for s in parts[:-1]):
+                    p.copy_((1.0 if last == "weight" else 0.0) + 0.1 * torch.randn_like(p))
+                elif last.startswith("alpha_"):
+                    p.copy_(0.5 + 0.2 * torch.randn_like(p))
+                elif last.startswith("ls_"):
+                    p.copy_(0.3 + 0.1 * torch.randn_like(p))
+                elif last.startswith("omega_"):
+                    p.copy_(1.0 + 0.2 * torch.randn_like(p))
+                elif last == "bias":
+                    p.copy_(0.1 * torch.randn_like(p))
+                else:
+                    p.normal_(0.0, 0.02)
+
+    def forward(self, src, src_mask, tgt_in, tgt_out=None):
+        memory = self.encoder(src, src_mask)
+        x = self.decoder(tgt_in, src_mask, memory)
+        W = self.lm_head.weight if hasattr(self, "lm_head") else self.decoder.embedding().weight
+        logits = F.linear(x, W)  # (B, T, V)
+        if tgt_out is None:
+            return logits, None
+        loss = F.cross_entropy(logits.view(-1, logits.size(-1)), tgt_out.reshape(-1), ignore_index=-100,
+                               label_smoothing=self.cfg["label_smoothing"])
+        return logits, loss
+
+
+def s2s_batch(cfg, B, S, T):
+    """A padded batch: row 0 full, the others of random lengths; −100 after each target's end."""
+    src = torch.randint(0, cfg["source_vocab"], (B, S))
+    src_mask = torch.ones(B, S)
+    tgt_in = torch.randint(0, cfg["target_vocab"], (B, T))
+    tgt_out = torch.randint(0, cfg["target_vocab"], (B, T))
+    for b in range(1, B):
+        s_len, t_len = int(torch.randint(1, S + 1, ())), int(torch.randint(1, T + 1, ()))
+        src[b, s_len:], src_mask[b, s_len:], tgt_in[b, t_len:], tgt_out[b, t_len:] = 0, 0.0, 0, -100
+    return src, src_mask, tgt_in, tgt_out
+
+
+def s2s_admin_profile(model, src, src_mask, tgt_in):
+    """Admin's rule per stack (docs/designs.md): each stack accumulates from its own first stream."""
+    m = copy.deepcopy(model)
+    with torch.no_grad():
+        for n, p in m.named_parameters():
+            if n.split(".")[-1].startswith("omega_"):
+                p.fill_(1.0)
+        recs = {}
+        for role in ("encoder", "decoder"):
+            recs[role] = []
+            for b in getattr(m, role).h:
+                b.profile = recs[role]
+        m(src, src_mask, tgt_in)
+    C, omegas, all_var = model.cfg["n_embd"], {}, []
+    for role, per in (("encoder", 2), ("decoder", 3)):
+        var = [float(t.double().var(unbiased=False)) for t in recs[role]]
+        all_var += var
+        stream, branch = var[0::2], var[1::2]
+        for i in range(len(branch)):
+            omegas[f"{role}.h.{i // per}.omega_{i % per + 1}"] = torch.full(
+                (C,), math.sqrt((stream[0] + sum(branch[:i])) / stream[i]), dtype=torch.float32)
+    return omegas, torch.tensor(all_var, dtype=torch.float32)
+
+
+# A tiny encoder-decoder per case (1 encoder layer, 2 decoder layers), padded batches.
+S2S_BASE = dict(source_vocab=7, target_vocab=9, max_source=6, max_target=5, encoder_layers=1, decoder_layers=2,
+                n_head=2, n_embd=4, dropout=0.0, bias=True, norm="layernorm", placement="pre", residual="plain",
+                mix_ratio=0.25, pos="learned", tie=True, share=False, label_smoothing=0.1)
+S2S_CASES = {
+    "pre_ln": dict(traj=True),
+    "post_ln": dict(placement="post", pos="sinusoidal", tie=False, traj=True),
+    "deepnorm": dict(placement="post", residual="deepnorm", share=True, target_vocab=7, decoder_layers=1, traj=False),
+    "admin": dict(placement="post", residual="admin", traj=False),
+}
+S2S_B, S2S_S, S2S_T, S2S_STEPS = 2, 6, 5, 5
+
+
+def make_seq2seq():
+    """test/fixtures/seq2seq/: forward, every gradient, a 5-step AdamW trajectory (pre- and post-LN), Admin's ω."""
+    B, S, T = S2S_B, S2S_S, S2S_T
+    for case, spec in S2S_CASES.items():
+        seed_for("seq2seq/" + case)
+        cfg = {**S2S_BASE, **{k: v for k, v in spec.items() if k != "traj"}}
+        model = Seq2Seq(cfg)
+        start = copy.deepcopy(model)
+        src, src_mask, tgt_in, tgt_out = s2s_batch(cfg, B, S, T)
+        tensors = {f"param.{n}": p.detach().clone() for n, p in model.named_parameters()}
+        logits, loss = model(src, src_mask, tgt_in, tgt_out)
+        loss.backward()
+        tensors.update(src=src, src_mask=src_mask, tgt_in=tgt_in, tgt_out=tgt_out, logits=logits.detach(), loss=loss.detach().reshape([]))
+        tensors.update({f"grad.{n}": p.grad.detach().clone() for n, p in model.named_parameters()})
+        meta = {"case": case, "config": json.dumps(cfg)}
+        if cfg["residual"] == "admin":
+            a = s2s_batch(cfg, B, S, T)
+            omegas, var = s2s_admin_profile(start, a[0], a[1], a[2])
+            tensors.update({"admin.src": a[0], "admin.src_mask": a[1], "admin.tgt_in": a[2], "admin.var": var})
+            tensors.update({f"admin.omega.{n}": w for n, w in omegas.items()})
+        if spec["traj"]:
+            hp = {"steps": S2S_STEPS, **TRAJ_HP}
+            params = list(start.named_parameters())
+            opt = torch.optim.AdamW([{"params": [p for _, p in params if p.dim() >= 2], "weight_decay": 0.1},
+                                     {"params": [p for _, p in params if p.dim() < 2], "weight_decay": 0.0}],
+                                    lr=1e-3, betas=(0.9, 0.99), eps=1e-8)
+            batches = [s2s_batch(cfg, B, S, T) for _ in range(S2S_STEPS)]
+            losses, norms = [], []
+            for b in batches:
+                _, l = start(*b)
+                opt.zero_grad(set_to_none=True)
+                l.backward()
+                norms.append(torch.nn.utils.clip_grad_norm_(start.parameters(), 1.0).item())
+                opt.step()
+                losses.append(l.item())
+            for j, name in enumerate(("src", "src_mask", "tgt_in", "tgt_out")):
+                tensors[f"traj.{name}"] = torch.stack([b[j] for b in batches])
+            tensors.update({"traj.loss": torch.tensor(losses), "traj.grad_norm": torch.tensor(norms)})
+            tensors.update({f"traj.param.{n}": p.detach().clone() for n, p in start.named_parameters()})
+            meta["traj"] = json.dumps(hp)
+        path = os.path.join(ROOT, "seq2seq", case + ".safetensors")
+        write_safetensors(path, tensors, meta)
+        WRITTEN.append(path)
+
+
 # ----------------------------------------------------------------------------- check
 
 
-SUBDIRS = ("ops", "optim", "gpt", "designs", "attention")
+SUBDIRS = ("ops", "optim", "gpt", "designs", "attention", "seq2seq")
 
 
 def check():
@@ -1043,7 +1330,7 @@ def check():
                     if k.startswith("grad."):
                         assert ts[k].shape == ts[k[5:]].shape, (path, k)
                 desc = f"op={meta['op']} out{list(ts['out'].shape)}"
-            elif sub in ("gpt", "designs"):
+            elif sub in ("gpt", "designs", "seq2seq"):
                 cfg = json.loads(meta["config"])
                 params = [k[6:] for k in ts if k.startswith("param.")]
                 for n in params:
@@ -1058,7 +1345,7 @@ def check():
                 desc = f"{len(params)} params, loss={float(ts['loss']):.6f}"
                 if "traj.loss" in ts:
                     desc += f", traj {ts['traj.loss'][0]:.4f}->{ts['traj.loss'][-1]:.4f}"
-                assert cfg["vocab_size"] == ts["logits"].shape[-1]
+                assert cfg.get("vocab_size", cfg.get("target_vocab")) == ts["logits"].shape[-1]
             else:
                 desc = meta.get("op", "")
             print(f"{sub}/{fn:44s} {size:8d} B  {len(ts):3d} tensors  {desc}")
@@ -1082,6 +1369,7 @@ def main():
         make_gpt()
         make_designs()
         make_attention_masks()
+        make_seq2seq()
         print(f"wrote {len(WRITTEN)} files under {ROOT}")
     check()
 
