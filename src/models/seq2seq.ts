@@ -92,6 +92,8 @@ export class Seq2Seq extends Module {
    * 0 for padding; tgtIn int32 (B, T) the decoder's inputs (the start token, then the target shifted
    * right); tgtOut int32 (B, T) the targets, −100 where nothing is to be predicted (padding), or null.
    * The loss is label-smoothed cross-entropy (config.labelSmoothing) over the counted positions.
+   * Targets are padded after their end, so the decoder's causal self-attention needs no key mask: a
+   * real position never sees a later (padded) one.
    */
   forward(src: Tensor, srcMask: Tensor, tgtIn: Tensor, tgtOut: Tensor | null = null): Seq2SeqOutput {
     const memory = this.memory(this.encode(src, srcMask), srcMask);
