@@ -101,7 +101,7 @@ describe('design inits', () => {
   const copyShared = async (from: GPT, to: GPT) => {
     const src = await from.store!.stateDict();
     const dst = await to.store!.stateDict();
-    for (const [name, t] of dst) if (src.has(name)) dst.set(name, src.get(name)!);
+    for (const name of dst.keys()) if (src.has(name)) dst.set(name, src.get(name)!);
     to.store!.loadStateDict(dst);
   };
 
