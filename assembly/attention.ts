@@ -1,7 +1,8 @@
 // Scaled dot-product attention per head over strided (B, H, T, D) float32 operands (rows of D contiguous,
 // so q, k, v are read in place from a packed (B, T, 3C) projection and out written heads-merged), forward,
-// backward and inference. Like the reference (the FlashAttention recipe, Dao et al. 2022) it keeps one
-// row of T scores at a time and recomputes probabilities in backward from the saved logsumexp. Kᵀ (and
+// backward and inference; Tq queries against Tk keys of their own layout (cross-attention) with an
+// optional (B, Tk) key mask. Like the reference (the FlashAttention recipe, Dao et al. 2022) it keeps one
+// row of Tk scores at a time and recomputes probabilities in backward from the saved logsumexp. Kᵀ (and
 // Vᵀ for backward) of the head is copied once into scratch, so a row of scores is 16 keys per step of
 // f32x4 multiply-adds with no horizontal sums; row updates are f32x4 axpys; exp is the vectorised one.
 import { axpyRow, dot, madd } from './simd';
@@ -342,7 +343,8 @@ function weightedRows2(p0: usize, p1: usize, pStride: usize, v: usize, vRow: usi
 /**
  * Scratch floats the kernels need: two padded rows (P and dP), Kᵀ and (backward) Vᵀ of one head,
  * (backward) Pᵀ and dSᵀ of a block of QB queries and a second pair of rows, and six T × D heads that
- * hold strided operands as contiguous rows (q, v, out forward; q, k, dO, dQ, dK, dV backward).
+ * hold strided operands as contiguous rows (q, v, out forward; q, k, dO, dQ, dK, dV backward). T is the
+ * larger of the query and key counts.
  */
 export function attentionScratchFloats(T: i32, D: i32): i32 {
   const Tp = padded(T);
@@ -376,14 +378,47 @@ function scatterRows(src: usize, dst: usize, dstRow: usize, T: i32, D: i32): voi
   for (; d < D; d++) store<f32>(dst + (<usize>d << 2), load<f32>(src + (<usize>d << 2)));
 }
 
+/** How many of Tk keys query t of Tq sees: j ≤ Tk − Tq + t when causal (the queries are the last Tq positions), all otherwise. */
+@inline function visibleKeys(t: i32, Tq: i32, Tk: i32, causal: bool): i32 {
+  return causal ? min(Tk, max(0, Tk - Tq + t + 1)) : Tk;
+}
+
+/** Sets s[j] = −∞ for the keys j < keys whose mask entry is 0 (padding): exp then gives them exactly 0. */
+function maskScores(s: usize, mrow: usize, keys: i32): void {
+  for (let j = 0; j < keys; j++) {
+    const jo = <usize>j << 2;
+    if (load<f32>(mrow + jo) == 0) store<f32>(s + jo, -Infinity);
+  }
+}
+
 /**
- * attentionForward for the (b, h) pairs [bh0, bh1). q, k, v share the layout (ib, ih, ir), out has
- * (ob, oh, or): (batch, head, row) strides in floats, rows of D contiguous; lse is (B, H, T) contiguous.
- * Strided heads go through contiguous scratch (gatherRows), so the loops below see dense rows.
+ * The softmax numerator of a (masked) score row in place, s = exp(s − max), returning 1/Σ and writing
+ * lse = max + log Σ at `lseAt`. A row with no key left (all masked, or none visible) becomes zeros, with
+ * 1/Σ = 0 (so its output row is 0) and lse = +∞ (so backward's exp(s − lse) is 0 for it).
  */
-function attentionForwardRange(q: usize, k: usize, v: usize, ib: i32, ih: i32, ir: i32, out: usize, ob: i32, oh: i32, or: i32,
-  lse: usize, H: i32, T: i32, D: i32, scale: f32, causal: bool, scratch: usize, bh0: i32, bh1: i32): void {
-  const Tp = padded(T);
+@inline function rowProbabilities(s: usize, keys: i32, lseAt: usize): f32 {
+  const m = rowMax(s, keys);
+  if (m == -Infinity) {
+    memory.fill(s, 0, <usize>keys << 2);
+    store<f32>(lseAt, Infinity);
+    return 0;
+  }
+  const sum = rowSumExp(s, keys, m, s); // s now holds unnormalised probabilities
+  store<f32>(lseAt, <f32>(<f64>m + Math.log(<f64>sum)));
+  return <f32>(1 / <f64>sum);
+}
+
+/**
+ * attentionForward for the (b, h) pairs [bh0, bh1): Tq queries (layout qb, qh, qr: batch, head, row
+ * strides in floats, rows of D contiguous) against Tk keys and values (kb, kh, kr), out (ob, oh, or);
+ * lse is (B, H, Tq) contiguous; mask, when not 0, (B, Tk) floats, 0 for a padded key. Strided heads
+ * go through contiguous scratch (gatherRows), so the loops below see dense rows.
+ */
+function attentionForwardRange(q: usize, k: usize, v: usize, qb: i32, qh_: i32, qr: i32, kb: i32, kh_: i32, kr: i32, out: usize,
+  ob: i32, oh: i32, or: i32, lse: usize, mask: usize, H: i32, Tq: i32, Tk: i32, D: i32, scale: f32, causal: bool, scratch: usize,
+  bh0: i32, bh1: i32): void {
+  const Tp = padded(max(Tq, Tk)); // the scratch regions' size (attentionScratchFloats)
+  const Tkp = padded(Tk); // Kᵀ's row stride
   const srow = scratch;
   const kt = scratch + (<usize>Tp << 2);
   const srow2 = kt + (<usize>(Tp * D) << 2); // a second score row, past Kᵀ (the backward keeps Vᵀ there)
@@ -391,50 +426,52 @@ function attentionForwardRange(q: usize, k: usize, v: usize, ib: i32, ih: i32, i
   const vCopy = qCopy + (<usize>(Tp * D) << 2);
   const outCopy = vCopy + (<usize>(Tp * D) << 2);
   const rowBytes = <usize>D << 2;
-  const inRow = <usize>ir << 2;
+  const qRow = <usize>qr << 2;
+  const kvRow = <usize>kr << 2;
   const outRow = <usize>or << 2;
   for (let bh = bh0; bh < bh1; bh++) {
     const b = bh / H, h = bh % H;
-    const inBase = <usize>(b * ib + h * ih) << 2;
-    const qh = gatherRows(q + inBase, inRow, T, D, qCopy);
-    const vh = gatherRows(v + inBase, inRow, T, D, vCopy);
+    const kvBase = <usize>(b * kb + h * kh_) << 2;
+    const qh = gatherRows(q + (<usize>(b * qb + h * qh_) << 2), qRow, Tq, D, qCopy);
+    const vh = gatherRows(v + kvBase, kvRow, Tk, D, vCopy);
     const outDst = out + (<usize>(b * ob + h * oh) << 2);
     const outh = outRow == rowBytes ? outDst : outCopy;
-    const lseh = lse + (<usize>(bh * T) << 2);
-    transposeHead(k + inBase, T, D, kt, Tp, ir);
+    const lseh = lse + (<usize>(bh * Tq) << 2);
+    const mrow = mask + (<usize>(b * Tk) << 2);
+    transposeHead(k + kvBase, Tk, D, kt, Tkp, kr);
     let t = 0;
     if ((D & 15) == 0) {
       // Two queries at a time: their score rows share the Kᵀ loads, their outputs the V loads.
-      for (; t + 2 <= T; t += 2) {
-        const keys = causal ? t + 1 : T;
-        const keys1 = causal ? t + 2 : T;
+      for (; t + 2 <= Tq; t += 2) {
+        const keys = visibleKeys(t, Tq, Tk, causal);
+        const keys1 = visibleKeys(t + 1, Tq, Tk, causal);
         const qt = qh + <usize>t * rowBytes;
         const ot = outh + <usize>t * rowBytes;
-        rowTimesT2(qt, qt + rowBytes, kt, Tp, keys1, D, scale, srow, srow2);
-        const m = rowMax(srow, keys);
-        const sum = rowSumExp(srow, keys, m, srow); // srow now holds unnormalised probabilities
-        const m1 = rowMax(srow2, keys1);
-        const sum1 = rowSumExp(srow2, keys1, m1, srow2);
-        weightedRowsPair(srow, srow2, vh, rowBytes, keys, keys1, D, <f32>(1 / <f64>sum), <f32>(1 / <f64>sum1), ot, ot + rowBytes);
-        store<f32>(lseh + (<usize>t << 2), <f32>(<f64>m + Math.log(<f64>sum)));
-        store<f32>(lseh + (<usize>(t + 1) << 2), <f32>(<f64>m1 + Math.log(<f64>sum1)));
+        rowTimesT2(qt, qt + rowBytes, kt, Tkp, keys1, D, scale, srow, srow2);
+        if (mask != 0) {
+          maskScores(srow, mrow, keys);
+          maskScores(srow2, mrow, keys1);
+        }
+        const inv = rowProbabilities(srow, keys, lseh + (<usize>t << 2));
+        const inv1 = rowProbabilities(srow2, keys1, lseh + (<usize>(t + 1) << 2));
+        weightedRowsPair(srow, srow2, vh, rowBytes, keys, keys1, D, inv, inv1, ot, ot + rowBytes);
       }
     }
-    for (; t < T; t++) {
-      const keys = causal ? t + 1 : T;
-      rowTimesT(qh + <usize>t * rowBytes, kt, Tp, keys, D, scale, srow);
-      const m = rowMax(srow, keys);
-      const sum = rowSumExp(srow, keys, m, srow); // srow now holds unnormalised probabilities
-      weightedRows(srow, vh, rowBytes, keys, D, <f32>(1 / <f64>sum), outh + <usize>t * rowBytes);
-      store<f32>(lseh + (<usize>t << 2), <f32>(<f64>m + Math.log(<f64>sum)));
+    for (; t < Tq; t++) {
+      const keys = visibleKeys(t, Tq, Tk, causal);
+      rowTimesT(qh + <usize>t * rowBytes, kt, Tkp, keys, D, scale, srow);
+      if (mask != 0) maskScores(srow, mrow, keys);
+      const inv = rowProbabilities(srow, keys, lseh + (<usize>t << 2));
+      weightedRows(srow, vh, rowBytes, keys, D, inv, outh + <usize>t * rowBytes);
     }
-    scatterRows(outh, outDst, outRow, T, D);
+    scatterRows(outh, outDst, outRow, Tq, D);
   }
 }
 
 /**
  * One query's share of attentionBackward once its scores (srow) and dP = dO·Vᵀ (dprow) are in: P from
  * lse, Δ, dS; P and dS go to column col of the block's Pᵀ and dSᵀ; dQ here unless D is a multiple of 16.
+ * A masked score (−∞) or a row without keys (lse = +∞) gives P = 0, so dS = 0 there.
  */
 @inline function queryGrads(srow: usize, dprow: usize, lseT: usize, keys: i32, scale: f32, pt: usize, dst: usize, col: i32,
   kh: usize, rowBytes: usize, D: i32, dqt: usize): void {
@@ -461,13 +498,15 @@ function attentionForwardRange(q: usize, k: usize, v: usize, ib: i32, ih: i32, i
  * dQ = scale·dS·K, dK = scale·dSᵀ·Q. Queries go in blocks of QB: each query's P and dS rows are
  * stored transposed, then every key's dV and dK rows take the block's terms in registers (query order,
  * as adding them one query at a time would: results do not depend on QB). For the (b, h) pairs
- * [bh0, bh1); q, k, v share the layout (ib, ih, ir), dout has (ob, oh, or), dq, dk, dv (gb, gh, gr);
- * strided heads go through contiguous scratch (gatherRows). out is not read: Δ is summed from P and dP.
+ * [bh0, bh1); layouts as in attentionForwardRange, dout (ob, oh, or), dq (gb, gh, gr), dk and dv
+ * (db, dh, dr); strided heads go through contiguous scratch (gatherRows). out is not read: Δ is summed
+ * from P and dP.
  */
-function attentionBackwardRange(q: usize, k: usize, v: usize, ib: i32, ih: i32, ir: i32, dout: usize, ob: i32, oh: i32, or: i32,
-  lse: usize, dq: usize, dk: usize, dv: usize, gb: i32, gh: i32, gr: i32, H: i32, T: i32, D: i32, scale: f32, causal: bool,
-  scratch: usize, bh0: i32, bh1: i32): void {
-  const Tp = padded(T);
+function attentionBackwardRange(q: usize, k: usize, v: usize, qb: i32, qh_: i32, qr: i32, kb: i32, kh_: i32, kr: i32, dout: usize,
+  ob: i32, oh: i32, or: i32, lse: usize, dq: usize, dk: usize, dv: usize, gb: i32, gh: i32, gr: i32, db: i32, dh: i32, dr: i32,
+  mask: usize, H: i32, Tq: i32, Tk: i32, D: i32, scale: f32, causal: bool, scratch: usize, bh0: i32, bh1: i32): void {
+  const Tp = padded(max(Tq, Tk)); // the scratch regions' size (attentionScratchFloats)
+  const Tkp = padded(Tk); // Kᵀ's and Vᵀ's row stride
   const srow = scratch;
   const dprow = scratch + (<usize>Tp << 2);
   const kt = dprow + (<usize>Tp << 2);
@@ -484,42 +523,50 @@ function attentionBackwardRange(q: usize, k: usize, v: usize, ib: i32, ih: i32, 
   const dkCopy = dqCopy + headBytes;
   const dvCopy = dkCopy + headBytes;
   const rowBytes = <usize>D << 2;
-  const inRow = <usize>ir << 2;
+  const kvRow = <usize>kr << 2;
   const gRow = <usize>gr << 2;
+  const dRow = <usize>dr << 2;
   const blockRow = <usize>QB << 2;
+  const shift = Tk - Tq; // causal: query t sees keys j ≤ t + shift
   for (let bh = bh0; bh < bh1; bh++) {
     const b = bh / H, h = bh % H;
-    const inBase = <usize>(b * ib + h * ih) << 2;
-    const qh = gatherRows(q + inBase, inRow, T, D, qCopy);
-    const kh = gatherRows(k + inBase, inRow, T, D, kCopy);
-    const douth = gatherRows(dout + (<usize>(b * ob + h * oh) << 2), <usize>or << 2, T, D, doutCopy);
-    const lseh = lse + (<usize>(bh * T) << 2);
+    const kvBase = <usize>(b * kb + h * kh_) << 2;
+    const qh = gatherRows(q + (<usize>(b * qb + h * qh_) << 2), <usize>qr << 2, Tq, D, qCopy);
+    const kh = gatherRows(k + kvBase, kvRow, Tk, D, kCopy);
+    const douth = gatherRows(dout + (<usize>(b * ob + h * oh) << 2), <usize>or << 2, Tq, D, doutCopy);
+    const lseh = lse + (<usize>(bh * Tq) << 2);
+    const mrow = mask + (<usize>(b * Tk) << 2);
     const gBase = <usize>(b * gb + h * gh) << 2;
-    const dense = gRow == rowBytes;
-    const dqh = dense ? dq + gBase : dqCopy;
-    const dkh = dense ? dk + gBase : dkCopy;
-    const dvh = dense ? dv + gBase : dvCopy;
-    transposeHead(kh, T, D, kt, Tp);
-    transposeHead(v + inBase, T, D, vt, Tp, ir);
-    memory.fill(dkh, 0, <usize>T * rowBytes);
-    memory.fill(dvh, 0, <usize>T * rowBytes);
-    for (let t0 = 0; t0 < T; t0 += QB) {
-      const t1 = min(T, t0 + QB);
+    const dBase = <usize>(b * db + h * dh) << 2;
+    const dqh = gRow == rowBytes ? dq + gBase : dqCopy;
+    const dkh = dRow == rowBytes ? dk + dBase : dkCopy;
+    const dvh = dRow == rowBytes ? dv + dBase : dvCopy;
+    transposeHead(kh, Tk, D, kt, Tkp);
+    transposeHead(v + kvBase, Tk, D, vt, Tkp, kr);
+    memory.fill(dkh, 0, <usize>Tk * rowBytes);
+    memory.fill(dvh, 0, <usize>Tk * rowBytes);
+    for (let t0 = 0; t0 < Tq; t0 += QB) {
+      const t1 = min(Tq, t0 + QB);
       for (let t = t0; t < t1;) {
         // Two queries at a time where the block has them: their score and dP rows share the Kᵀ, Vᵀ loads.
         const ro = <usize>t * rowBytes;
-        const keys = causal ? t + 1 : T;
+        const keys = visibleKeys(t, Tq, Tk, causal);
         if (t + 1 < t1) {
-          const keys1 = causal ? t + 2 : T;
-          rowTimesT2(qh + ro, qh + ro + rowBytes, kt, Tp, keys1, D, scale, srow, srow2);
-          rowTimesT2(douth + ro, douth + ro + rowBytes, vt, Tp, keys1, D, 1, dprow, dprow2);
+          const keys1 = visibleKeys(t + 1, Tq, Tk, causal);
+          rowTimesT2(qh + ro, qh + ro + rowBytes, kt, Tkp, keys1, D, scale, srow, srow2);
+          rowTimesT2(douth + ro, douth + ro + rowBytes, vt, Tkp, keys1, D, 1, dprow, dprow2);
+          if (mask != 0) {
+            maskScores(srow, mrow, keys);
+            maskScores(srow2, mrow, keys1);
+          }
           queryGrads(srow, dprow, lseh + (<usize>t << 2), keys, scale, pt, dst, t - t0, kh, rowBytes, D, dqh + ro);
           queryGrads(srow2, dprow2, lseh + (<usize>(t + 1) << 2), keys1, scale, pt, dst, t + 1 - t0, kh, rowBytes, D,
             dqh + ro + rowBytes);
           t += 2;
         } else {
-          rowTimesT(qh + ro, kt, Tp, keys, D, scale, srow);
-          rowTimesT(douth + ro, vt, Tp, keys, D, 1, dprow);
+          rowTimesT(qh + ro, kt, Tkp, keys, D, scale, srow);
+          rowTimesT(douth + ro, vt, Tkp, keys, D, 1, dprow);
+          if (mask != 0) maskScores(srow, mrow, keys);
           queryGrads(srow, dprow, lseh + (<usize>t << 2), keys, scale, pt, dst, t - t0, kh, rowBytes, D, dqh + ro);
           t++;
         }
@@ -529,28 +576,29 @@ function attentionBackwardRange(q: usize, k: usize, v: usize, ib: i32, ih: i32, 
         for (; t + 2 <= t1; t += 2) {
           const col = dst + (<usize>(t - t0) << 2);
           const dqt = dqh + <usize>t * rowBytes;
-          const keys = causal ? t + 1 : T;
+          const keys = visibleKeys(t, Tq, Tk, causal);
+          const keys1 = visibleKeys(t + 1, Tq, Tk, causal); // keys or keys + 1
           weightedRows2(col, col + 4, blockRow, kh, rowBytes, keys, D, dqt, dqt + rowBytes);
           // Query t + 1's last key (causal): its term comes last, as in weightedRows.
-          if (causal) addWeightedRows(col + 4 + <usize>keys * blockRow, kh + <usize>keys * rowBytes, rowBytes, 1, D, dqt + rowBytes);
+          if (keys1 > keys) addWeightedRows(col + 4 + <usize>keys * blockRow, kh + <usize>keys * rowBytes, rowBytes, 1, D, dqt + rowBytes);
         }
         if (t < t1) {
-          const keys = causal ? t + 1 : T;
+          const keys = visibleKeys(t, Tq, Tk, causal);
           weightedRows2(dst + (<usize>(t - t0) << 2), dst + (<usize>(t - t0) << 2), blockRow, kh, rowBytes, keys, D,
             dqh + <usize>t * rowBytes, dqh + <usize>t * rowBytes);
         }
       }
-      // Key j is seen by the block's queries t ≥ j (all of them when not causal).
-      const jEnd = causal ? t1 : T;
+      // Key j is seen by the block's queries t ≥ j − shift (all of them when not causal).
+      const jEnd = causal ? min(Tk, max(0, t1 + shift)) : Tk;
       let j = 0;
       if ((D & 15) == 0) {
-        // Keys in pairs: key j's term from query j (causal, j inside the block) comes first on its own.
+        // Keys in pairs: key j's term from query j − shift (causal, inside the block) comes first on its own.
         for (; j + 2 <= jEnd; j += 2) {
-          let ta = causal ? max(t0, j) : t0;
+          let ta = causal ? max(t0, j - shift) : t0;
           const jo = <usize>j * rowBytes;
           const j1o = jo + rowBytes;
           const pj = <usize>j * blockRow;
-          if (causal && ta == j) {
+          if (causal && ta == j - shift) {
             const ro = <usize>ta * rowBytes;
             const off = pj + (<usize>(ta - t0) << 2);
             addWeightedRows(pt + off, douth + ro, rowBytes, 1, D, dvh + jo);
@@ -566,7 +614,7 @@ function attentionBackwardRange(q: usize, k: usize, v: usize, ib: i32, ih: i32, 
         }
       }
       for (; j < jEnd; j++) {
-        const ta = causal ? max(t0, j) : t0;
+        const ta = causal ? max(t0, j - shift) : t0;
         const off = <usize>j * blockRow + (<usize>(ta - t0) << 2);
         const ro = <usize>ta * rowBytes;
         const jo = <usize>j * rowBytes;
@@ -574,35 +622,59 @@ function attentionBackwardRange(q: usize, k: usize, v: usize, ib: i32, ih: i32, 
         addWeightedRows(dst + off, qh + ro, rowBytes, t1 - ta, D, dkh + jo);
       }
     }
-    scatterRows(dqh, dq + gBase, gRow, T, D);
-    scatterRows(dkh, dk + gBase, gRow, T, D);
-    scatterRows(dvh, dv + gBase, gRow, T, D);
+    scatterRows(dqh, dq + gBase, gRow, Tq, D);
+    scatterRows(dkh, dk + dBase, dRow, Tk, D);
+    scatterRows(dvh, dv + dBase, dRow, Tk, D);
   }
 }
 
+/** The (b, h) pairs [bh0, bh1) of thread tid's share: a contiguous range of the B·H. */
+@inline function shareStart(BH: i32, tid: i32, threads: i32): i32 {
+  return <i32>((<i64>BH * tid) / threads);
+}
+
 /**
- * Thread tid's share of Backend.attentionForward (scaled dot-product attention over strided operands): a
- * contiguous range of the B·H (batch, head) pairs.
+ * Thread tid's share of Backend.attentionForward (scaled dot-product attention over strided operands,
+ * q, k, v sharing one layout): a contiguous range of the B·H (batch, head) pairs.
  */
 export function attentionForwardPart(q: usize, k: usize, v: usize, ib: i32, ih: i32, ir: i32, out: usize, ob: i32, oh: i32, or: i32,
   lse: usize, B: i32, H: i32, T: i32, D: i32, scale: f32, causal: bool, scratch0: usize, scratchStride: i32, tid: i32,
   threads: i32): void {
-  const BH = B * H;
-  const bh0 = <i32>((<i64>BH * tid) / threads);
-  const bh1 = <i32>((<i64>BH * (tid + 1)) / threads);
-  attentionForwardRange(q, k, v, ib, ih, ir, out, ob, oh, or, lse, H, T, D, scale, causal, scratch0 + <usize>tid * <usize>scratchStride,
-    bh0, bh1);
+  attentionForwardRange(q, k, v, ib, ih, ir, ib, ih, ir, out, ob, oh, or, lse, 0, H, T, T, D, scale, causal,
+    scratch0 + <usize>tid * <usize>scratchStride, shareStart(B * H, tid, threads), shareStart(B * H, tid + 1, threads));
 }
 
 /** Thread tid's share of Backend.attentionBackward (out is not read): a contiguous range of (batch, head) pairs, as in the forward. */
 export function attentionBackwardPart(q: usize, k: usize, v: usize, ib: i32, ih: i32, ir: i32, dout: usize, ob: i32, oh: i32,
   or: i32, lse: usize, dq: usize, dk: usize, dv: usize, gb: i32, gh: i32, gr: i32, B: i32, H: i32, T: i32, D: i32, scale: f32,
   causal: bool, scratch0: usize, scratchStride: i32, tid: i32, threads: i32): void {
-  const BH = B * H;
-  const bh0 = <i32>((<i64>BH * tid) / threads);
-  const bh1 = <i32>((<i64>BH * (tid + 1)) / threads);
-  attentionBackwardRange(q, k, v, ib, ih, ir, dout, ob, oh, or, lse, dq, dk, dv, gb, gh, gr, H, T, D, scale, causal,
-    scratch0 + <usize>tid * <usize>scratchStride, bh0, bh1);
+  attentionBackwardRange(q, k, v, ib, ih, ir, ib, ih, ir, dout, ob, oh, or, lse, dq, dk, dv, gb, gh, gr, gb, gh, gr, 0, H, T, T, D,
+    scale, causal, scratch0 + <usize>tid * <usize>scratchStride, shareStart(B * H, tid, threads), shareStart(B * H, tid + 1, threads));
+}
+
+/**
+ * Thread tid's share of Backend.attentionForward with AttentionKeys: Tq queries against Tk keys and
+ * values of their own layout, mask (B, Tk) or 0. The layouts come as i32 (batch, head, row) triples
+ * at meta: q, k/v, out (too many for a pool job's arguments).
+ */
+export function attentionKeysForwardPart(q: usize, k: usize, v: usize, out: usize, lse: usize, mask: usize, meta: usize, B: i32,
+  H: i32, Tq: i32, Tk: i32, D: i32, scale: f32, causal: bool, scratch0: usize, scratchStride: i32, tid: i32, threads: i32): void {
+  attentionForwardRange(q, k, v, load<i32>(meta), load<i32>(meta, 4), load<i32>(meta, 8), load<i32>(meta, 12), load<i32>(meta, 16),
+    load<i32>(meta, 20), out, load<i32>(meta, 24), load<i32>(meta, 28), load<i32>(meta, 32), lse, mask, H, Tq, Tk, D, scale, causal,
+    scratch0 + <usize>tid * <usize>scratchStride, shareStart(B * H, tid, threads), shareStart(B * H, tid + 1, threads));
+}
+
+/**
+ * Thread tid's share of Backend.attentionBackward with AttentionKeys; the layouts at meta are q, k/v,
+ * dout, dq, dk/dv (i32 triples).
+ */
+export function attentionKeysBackwardPart(q: usize, k: usize, v: usize, dout: usize, lse: usize, dq: usize, dk: usize, dv: usize,
+  mask: usize, meta: usize, B: i32, H: i32, Tq: i32, Tk: i32, D: i32, scale: f32, causal: bool, scratch0: usize, scratchStride: i32,
+  tid: i32, threads: i32): void {
+  attentionBackwardRange(q, k, v, load<i32>(meta), load<i32>(meta, 4), load<i32>(meta, 8), load<i32>(meta, 12), load<i32>(meta, 16),
+    load<i32>(meta, 20), dout, load<i32>(meta, 24), load<i32>(meta, 28), load<i32>(meta, 32), lse, dq, dk, dv, load<i32>(meta, 36),
+    load<i32>(meta, 40), load<i32>(meta, 44), load<i32>(meta, 48), load<i32>(meta, 52), load<i32>(meta, 56), mask, H, Tq, Tk, D, scale,
+    causal, scratch0 + <usize>tid * <usize>scratchStride, shareStart(B * H, tid, threads), shareStart(B * H, tid + 1, threads));
 }
 
 /** Below this many queries, scores are direct dot products: transposing K costs more than it saves. */

@@ -9,7 +9,10 @@ export { unaryPart, unaryBackwardPart } from './elementwise';
 export { stridedCopyPart, reduce, columnSumsPart, fill32, zero } from './layout';
 export { layerNormBackwardScratchBytes } from './norms';
 export { checkTargets, crossEntropyLoss } from './softmax';
-export { attentionForwardPart, attentionBackwardPart, attentionScratchFloats, attentionInferencePart } from './attention';
+export {
+  attentionForwardPart, attentionBackwardPart, attentionScratchFloats, attentionInferencePart, attentionKeysForwardPart,
+  attentionKeysBackwardPart,
+} from './attention';
 export { embeddingForward, dropoutForward, checkIds } from './misc';
 export {
   affinePart, axpyPart, adamwPart, binaryPart, layerNormForwardPart, rmsNormForwardPart, layerNormBackwardRowsPart,

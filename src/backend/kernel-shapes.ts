@@ -67,20 +67,35 @@ export function attentionInferenceExtents(qLayout: Layout, kvLayout: Layout, out
   };
 }
 
+/** What AttentionKeys (src/backend/backend.ts) tells the kernels; repeated here so this file imports nothing. */
+interface Keys {
+  Tk: number;
+  kvLayout: Layout;
+  dkvLayout?: Layout;
+  keyMask: { length: number } | null;
+}
+
 /**
  * Checks attentionForward/Backward's sizes and layouts and returns the elements each operand must
- * hold: q, k, v (`qkv`), out and dout (`out`), dq, dk, dv (`grad`, when a gradient layout is given),
- * and the contiguous (B, H, T) lse.
+ * hold: q (`qkv`; k and v too without `keys`), k and v (`kv`), out and dout (`out`), dq (`grad`; dk,
+ * dv too without keys, when a gradient layout is given), dk and dv (`dkv`), the contiguous (B, H, T)
+ * lse, and the (B, Tk) key mask (`mask`, 0 without one).
  */
 export function attentionExtents(op: string, inLayout: Layout, outLayout: Layout, gradLayout: Layout | null, B: number, H: number,
-  T: number, D: number): { qkv: number; out: number; grad: number; lse: number } {
-  if (![B, H, T, D].every(isIndex)) {
-    throw new Error(`${op} needs B, H, T, D to be non-negative integers, got B = ${B}, H = ${H}, T = ${T}, D = ${D}.`);
+  T: number, D: number, keys?: Keys): { qkv: number; kv: number; out: number; grad: number; dkv: number; lse: number; mask: number } {
+  const Tk = keys ? keys.Tk : T;
+  if (![B, H, T, D, Tk].every(isIndex)) {
+    throw new Error(`${op} needs B, H, T, D and Tk to be non-negative integers, got B = ${B}, H = ${H}, T = ${T}, D = ${D}, Tk = ${Tk}.`);
   }
+  const q = headExtent(op, keys ? 'q' : 'q/k/v', inLayout, B, H, T, D);
+  const grad = gradLayout ? headExtent(op, keys ? 'dq' : 'dq/dk/dv', gradLayout, B, H, T, D) : 0;
   return {
-    qkv: headExtent(op, 'q/k/v', inLayout, B, H, T, D),
+    qkv: q,
+    kv: keys ? headExtent(op, 'k/v', keys.kvLayout, B, H, Tk, D) : q,
     out: headExtent(op, 'out', outLayout, B, H, T, D),
-    grad: gradLayout ? headExtent(op, 'dq/dk/dv', gradLayout, B, H, T, D) : 0,
+    grad,
+    dkv: !gradLayout ? 0 : keys ? headExtent(op, 'dk/dv', keys.dkvLayout ?? keys.kvLayout, B, H, Tk, D) : grad,
     lse: B * H * T,
+    mask: keys?.keyMask ? B * Tk : 0,
   };
 }

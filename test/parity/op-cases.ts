@@ -10,6 +10,9 @@ export type Args = Record<string, unknown>;
 /** Names of the inputs that are integer ids (never differentiated). */
 export const INT_INPUTS = new Set(['ids', 'targets']);
 
+/** Float inputs that are data, not differentiated: attention's key mask (B, Tk), 1 real, 0 padding. */
+export const DATA_INPUTS = new Set(['key_mask']);
+
 const axesOf = (args: Args): number[] | undefined => {
   const axes = args.axes as number[];
   return axes.length === 0 ? undefined : axes;
@@ -76,9 +79,11 @@ export function runOp(op: string, x: Inputs, args: Args): Tensor {
     case 'cross_entropy':
       return F.crossEntropy(x.logits, x.targets, (args.ignore_index as number | undefined) ?? -100);
     case 'attention':
-      return F.attention(x.q, x.k, x.v, args.causal as boolean);
+      return F.attention(x.q, x.k, x.v, args.causal as boolean, x.key_mask ?? null);
     case 'packed_attention':
-      return F.packedAttention(x.qkv, args.n_head as number, args.causal as boolean);
+      return F.packedAttention(x.qkv, args.n_head as number, args.causal as boolean, x.key_mask ?? null);
+    case 'cross_attention':
+      return F.crossAttention(x.q, x.kv, args.n_head as number, x.key_mask ?? null);
     case 'embedding':
       return F.embedding(x.weight, x.ids);
     default:

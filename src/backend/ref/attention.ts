@@ -11,67 +11,94 @@ function headBase(l: HeadLayout, b: number, h: number): number {
   return b * l.batch + h * l.head;
 }
 
-/** s[j] = scale·q_t·k_j for the keys query t may see (j ≤ t when causal); returns how many. */
+/** How many of Tk keys query t of Tq may see: j ≤ Tk − Tq + t when causal (the queries are the last Tq positions), all otherwise. */
+export function visibleKeys(t: number, Tq: number, Tk: number, causal: boolean): number {
+  return causal ? Math.min(Tk, Math.max(0, Tk - Tq + t + 1)) : Tk;
+}
+
+/**
+ * s[j] = scale·q_t·k_j for the keys query t may see (visibleKeys), −∞ for a padded one (mask row
+ * `keep` 0); returns how many keys the row has and the max of its real scores (−∞ when it has none).
+ */
 function scoreRow(
   q: FloatArray,
   k: FloatArray,
   qo: number,
   kh: number,
   kRow: number,
-  t: number,
-  T: number,
+  keys: number,
   D: number,
   scale: number,
-  causal: boolean,
+  keep: FloatArray | null,
+  keepAt: number,
   s: Float64Array,
 ): number {
-  const keys = causal ? t + 1 : T;
+  let m = -Infinity;
   for (let j = 0; j < keys; j++) {
+    if (keep !== null && keep[keepAt + j] === 0) {
+      s[j] = -Infinity;
+      continue;
+    }
     const ko = kh + j * kRow;
     let dot = 0;
     for (let d = 0; d < D; d++) dot += q[qo + d] * k[ko + d];
     s[j] = scale * dot;
+    if (s[j] > m) m = s[j];
   }
-  return keys;
+  return m;
 }
 
-/** out_t = Σ_j softmax(s)_j·v_j and lse_t = log Σ_j exp(s_j), with s = scale·q_t·Kᵀ (+ causal mask). */
+/**
+ * out_t = Σ_j softmax(s)_j·v_j and lse_t = log Σ_j exp(s_j), with s = scale·q_t·Kᵀ over the keys
+ * query t sees (causal: the Tq queries are the last of Tk positions) that the mask keeps. A query
+ * that sees no key gets out_t = 0 and lse_t = +∞, so backward's exp(s − lse) is 0 there. Without
+ * the last three arguments, self-attention: Tk = Tq, k and v laid out as q, every key real.
+ */
 export function attentionForward(
   q: FloatArray,
   k: FloatArray,
   v: FloatArray,
-  inL: HeadLayout,
+  qL: HeadLayout,
   out: FloatArray,
   outL: HeadLayout,
   lse: FloatArray,
   B: number,
   H: number,
-  T: number,
+  Tq: number,
   D: number,
   scale: number,
   causal: boolean,
+  Tk = Tq,
+  kvL: HeadLayout = qL,
+  mask: FloatArray | null = null,
 ): void {
-  const s = new Float64Array(T);
+  const s = new Float64Array(Tk);
   const acc = new Float64Array(D);
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
-      const ih = headBase(inL, b, h);
+      const qh = headBase(qL, b, h);
+      const kh = headBase(kvL, b, h);
       const oh = headBase(outL, b, h);
-      for (let t = 0; t < T; t++) {
-        const keys = scoreRow(q, k, ih + t * inL.row, ih, inL.row, t, T, D, scale, causal, s);
-        let m = -Infinity;
-        for (let j = 0; j < keys; j++) if (s[j] > m) m = s[j];
+      for (let t = 0; t < Tq; t++) {
+        const keys = visibleKeys(t, Tq, Tk, causal);
+        const m = scoreRow(q, k, qh + t * qL.row, kh, kvL.row, keys, D, scale, mask, b * Tk, s);
+        const oo = oh + t * outL.row;
+        if (m === -Infinity) {
+          for (let d = 0; d < D; d++) out[oo + d] = 0;
+          lse[(b * H + h) * Tq + t] = Infinity;
+          continue;
+        }
         let sum = 0;
         acc.fill(0);
         for (let j = 0; j < keys; j++) {
+          if (s[j] === -Infinity) continue;
           const p = Math.exp(s[j] - m); // unnormalised; divided by sum below
           sum += p;
-          const vo = ih + j * inL.row;
+          const vo = kh + j * kvL.row;
           for (let d = 0; d < D; d++) acc[d] += p * v[vo + d];
         }
-        const oo = oh + t * outL.row;
         for (let d = 0; d < D; d++) out[oo + d] = acc[d] / sum;
-        lse[(b * H + h) * T + t] = m + Math.log(sum);
+        lse[(b * H + h) * Tq + t] = m + Math.log(sum);
       }
     }
   }
@@ -133,13 +160,14 @@ export function attentionInference(
 
 /**
  * With P = exp(S − lse) recomputed per row and Δ_t = Σ_d dO_t·O_t (= Σ_j P_tj·dP_tj):
- * dV = Pᵀ·dO, dP = dO·Vᵀ, dS = P⊙(dP − Δ), dQ = scale·dS·K, dK = scale·dSᵀ·Q.
+ * dV = Pᵀ·dO, dP = dO·Vᵀ, dS = P⊙(dP − Δ), dQ = scale·dS·K, dK = scale·dSᵀ·Q. dq is laid out as
+ * gradL, dk and dv as dkvL; Tk, kvL and mask as in attentionForward (a padded key's dk, dv rows are 0).
  */
 export function attentionBackward(
   q: FloatArray,
   k: FloatArray,
   v: FloatArray,
-  inL: HeadLayout,
+  qL: HeadLayout,
   out: FloatArray,
   dout: FloatArray,
   outL: HeadLayout,
@@ -150,34 +178,42 @@ export function attentionBackward(
   gradL: HeadLayout,
   B: number,
   H: number,
-  T: number,
+  Tq: number,
   D: number,
   scale: number,
   causal: boolean,
+  Tk = Tq,
+  kvL: HeadLayout = qL,
+  dkvL: HeadLayout = gradL,
+  mask: FloatArray | null = null,
 ): void {
-  const s = new Float64Array(T);
+  const s = new Float64Array(Tk);
   const dqRow = new Float64Array(D);
   // dK and dV gather contributions from every query, so accumulate a whole head in float64.
-  const dkAcc = new Float64Array(T * D);
-  const dvAcc = new Float64Array(T * D);
+  const dkAcc = new Float64Array(Tk * D);
+  const dvAcc = new Float64Array(Tk * D);
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
-      const ih = headBase(inL, b, h);
+      const qh = headBase(qL, b, h);
+      const kh = headBase(kvL, b, h);
       const oh = headBase(outL, b, h);
       const gh = headBase(gradL, b, h);
+      const dkh = headBase(dkvL, b, h);
       dkAcc.fill(0);
       dvAcc.fill(0);
-      for (let t = 0; t < T; t++) {
-        const qo = ih + t * inL.row;
-        const keys = scoreRow(q, k, qo, ih, inL.row, t, T, D, scale, causal, s);
-        const l = lse[(b * H + h) * T + t];
+      for (let t = 0; t < Tq; t++) {
+        const qo = qh + t * qL.row;
+        const keys = visibleKeys(t, Tq, Tk, causal);
+        scoreRow(q, k, qo, kh, kvL.row, keys, D, scale, mask, b * Tk, s);
+        const l = lse[(b * H + h) * Tq + t];
         const oo = oh + t * outL.row;
         let delta = 0;
         for (let d = 0; d < D; d++) delta += dout[oo + d] * out[oo + d];
         dqRow.fill(0);
         for (let j = 0; j < keys; j++) {
+          if (s[j] === -Infinity) continue;
           const p = Math.exp(s[j] - l);
-          const jo = ih + j * inL.row;
+          const jo = kh + j * kvL.row;
           let dp = 0;
           for (let d = 0; d < D; d++) {
             dvAcc[j * D + d] += p * dout[oo + d];
@@ -192,8 +228,8 @@ export function attentionBackward(
         const go = gh + t * gradL.row;
         for (let d = 0; d < D; d++) dq[go + d] = dqRow[d];
       }
-      for (let j = 0; j < T; j++) {
-        const go = gh + j * gradL.row;
+      for (let j = 0; j < Tk; j++) {
+        const go = dkh + j * dkvL.row;
         for (let d = 0; d < D; d++) {
           dk[go + d] = dkAcc[j * D + d];
           dv[go + d] = dvAcc[j * D + d];

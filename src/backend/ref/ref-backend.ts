@@ -3,6 +3,7 @@
 // checks its handles and sizes, then delegates.
 import {
   type AdamWArgs,
+  type AttentionKeys,
   type Backend,
   type BinaryOp,
   type DType,
@@ -35,7 +36,7 @@ function numel(shape: readonly number[]): number {
   return n;
 }
 
-/** floats() for an optional parameter (γ, β, dγ, dβ may be null). */
+/** floats() for an optional parameter (γ, β, dγ, dβ, a key mask may be null). */
 function maybeFloats(s: Storage | null, need: number, name: string): FloatArray | null {
   return s === null ? null : floats(s, need, name);
 }
@@ -233,10 +234,11 @@ export class RefBackend implements Backend {
   }
 
   attentionForward(q: Storage, k: Storage, v: Storage, inLayout: HeadLayout, out: Storage, outLayout: HeadLayout, lse: Storage,
-    B: number, H: number, T: number, D: number, scale: number, causal: boolean): void {
-    const need = attentionExtents('attentionForward', inLayout, outLayout, null, B, H, T, D);
-    attentionForward(floats(q, need.qkv, 'q'), floats(k, need.qkv, 'k'), floats(v, need.qkv, 'v'), inLayout,
-      floats(out, need.out, 'out'), outLayout, floats(lse, need.lse, 'lse'), B, H, T, D, scale, causal);
+    B: number, H: number, T: number, D: number, scale: number, causal: boolean, keys?: AttentionKeys): void {
+    const need = attentionExtents('attentionForward', inLayout, outLayout, null, B, H, T, D, keys);
+    attentionForward(floats(q, need.qkv, 'q'), floats(k, need.kv, 'k'), floats(v, need.kv, 'v'), inLayout,
+      floats(out, need.out, 'out'), outLayout, floats(lse, need.lse, 'lse'), B, H, T, D, scale, causal, keys?.Tk, keys?.kvLayout,
+      maybeFloats(keys?.keyMask ?? null, need.mask, 'keyMask'));
   }
 
   attentionInference(q: Storage, qLayout: HeadLayout, k: Storage, v: Storage, kvLayout: HeadLayout, out: Storage,
@@ -248,11 +250,12 @@ export class RefBackend implements Backend {
 
   attentionBackward(q: Storage, k: Storage, v: Storage, inLayout: HeadLayout, out: Storage, dout: Storage, outLayout: HeadLayout,
     lse: Storage, dq: Storage, dk: Storage, dv: Storage, gradLayout: HeadLayout, B: number, H: number, T: number, D: number,
-    scale: number, causal: boolean): void {
-    const need = attentionExtents('attentionBackward', inLayout, outLayout, gradLayout, B, H, T, D);
-    attentionBackward(floats(q, need.qkv, 'q'), floats(k, need.qkv, 'k'), floats(v, need.qkv, 'v'), inLayout,
+    scale: number, causal: boolean, keys?: AttentionKeys): void {
+    const need = attentionExtents('attentionBackward', inLayout, outLayout, gradLayout, B, H, T, D, keys);
+    attentionBackward(floats(q, need.qkv, 'q'), floats(k, need.kv, 'k'), floats(v, need.kv, 'v'), inLayout,
       floats(out, need.out, 'out'), floats(dout, need.out, 'dout'), outLayout, floats(lse, need.lse, 'lse'),
-      floats(dq, need.grad, 'dq'), floats(dk, need.grad, 'dk'), floats(dv, need.grad, 'dv'), gradLayout, B, H, T, D, scale, causal);
+      floats(dq, need.grad, 'dq'), floats(dk, need.dkv, 'dk'), floats(dv, need.dkv, 'dv'), gradLayout, B, H, T, D, scale, causal,
+      keys?.Tk, keys?.kvLayout, keys ? (keys.dkvLayout ?? keys.kvLayout) : undefined, maybeFloats(keys?.keyMask ?? null, need.mask, 'keyMask'));
   }
 
   embeddingForward(weight: Storage, ids: Storage, out: Storage, N: number, C: number): void {

@@ -28,6 +28,11 @@ export interface KernelExports {
   attentionBackwardPart(q: Ptr, k: Ptr, v: Ptr, ib: number, ih: number, ir: number, dout: Ptr, ob: number, oh: number, or: number,
     lse: Ptr, dq: Ptr, dk: Ptr, dv: Ptr, gb: number, gh: number, gr: number, B: number, H: number, T: number, D: number,
     scale: number, causal: number, scratch0: Ptr, scratchStride: number, tid: number, threads: number): void;
+  attentionKeysForwardPart(q: Ptr, k: Ptr, v: Ptr, out: Ptr, lse: Ptr, mask: Ptr, meta: Ptr, B: number, H: number, Tq: number,
+    Tk: number, D: number, scale: number, causal: number, scratch0: Ptr, scratchStride: number, tid: number, threads: number): void;
+  attentionKeysBackwardPart(q: Ptr, k: Ptr, v: Ptr, dout: Ptr, lse: Ptr, dq: Ptr, dk: Ptr, dv: Ptr, mask: Ptr, meta: Ptr, B: number,
+    H: number, Tq: number, Tk: number, D: number, scale: number, causal: number, scratch0: Ptr, scratchStride: number, tid: number,
+    threads: number): void;
   attentionInferencePart(q: Ptr, qb: number, qh: number, qr: number, k: Ptr, v: Ptr, kb: number, kh: number, kr: number, out: Ptr,
     ob: number, oh: number, or: number, B: number, H: number, Tq: number, Tk: number, D: number, scale: number, causal: number,
     scratch0: Ptr, scratchStride: number, tid: number, threads: number): void;
@@ -66,6 +71,7 @@ export const KERNEL_ARITY: { readonly [K in keyof KernelExports]: Parameters<Ker
   heapBase: 0, matmulScratchBytes: 0, fill32: 3, zero: 2, matmulPart: 16, unaryPart: 6, unaryBackwardPart: 7, stridedCopyPart: 9,
   reduce: 8, columnSumsPart: 7, checkTargets: 4, crossEntropyRowsPart: 7, crossEntropyLoss: 7, crossEntropyBackwardPart: 10,
   attentionScratchFloats: 2, attentionForwardPart: 21, attentionBackwardPart: 27, attentionInferencePart: 24,
+  attentionKeysForwardPart: 18, attentionKeysBackwardPart: 21,
   layerNormBackwardScratchBytes: 2, affinePart: 7, axpyPart: 6, adamwPart: 14, binaryPart: 9, layerNormForwardPart: 11,
   rmsNormForwardPart: 9, layerNormBackwardRowsPart: 10, layerNormBackwardChannelsPart: 11, rmsNormBackwardRowsPart: 9,
   rmsNormBackwardChannelsPart: 9, checkIds: 3, embeddingBackwardPart: 7, softmaxForwardPart: 6, logSoftmaxForwardPart: 6,

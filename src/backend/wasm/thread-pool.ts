@@ -15,6 +15,7 @@ export const JOBS = [
   'layerNormBackwardChannelsPart', 'softmaxForwardPart', 'logSoftmaxForwardPart', 'softmaxBackwardPart', 'logSoftmaxBackwardPart',
   'rmsNormBackwardRowsPart', 'rmsNormBackwardChannelsPart', 'embeddingBackwardPart', 'crossEntropyRowsPart', 'crossEntropyBackwardPart',
   'columnSumsPart', 'stridedCopyPart',
+  'attentionKeysForwardPart', 'attentionKeysBackwardPart',
 ] as const;
 export type JobName = (typeof JOBS)[number];
 

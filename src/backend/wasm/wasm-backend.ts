@@ -3,7 +3,7 @@
 // Memory and pinning are backend-memory.ts's, launching and capture backend-capture.ts's, which this extends.
 // Storage is float32 and int32 only: float64 (the finite-difference gradient checks) stays on ref.
 import type {
-  AdamWArgs, Backend, BinaryOp, HeadLayout, MatmulArgs, ReduceOp, Storage, UnaryOp,
+  AdamWArgs, AttentionKeys, Backend, BinaryOp, HeadLayout, MatmulArgs, ReduceOp, Storage, UnaryOp,
 } from '../backend.ts';
 import { attentionExtents, attentionInferenceExtents, reducedDims } from '../kernel-shapes.ts';
 import { stridedExtent } from '../ref/layout.ts';
@@ -50,6 +50,17 @@ export class WasmBackend extends WasmCapture implements Backend {
   private attentionScratch(T: number, D: number): [number, number] {
     const stride = Math.ceil((4 * this.k.attentionScratchFloats(T, D)) / 64) * 64;
     return [this.ensureScratch(stride * this.threads + 64), stride];
+  }
+
+  /**
+   * The layouts of an attention call with AttentionKeys as i32 (batch, head, row) triples at the start
+   * of scratch (a captured replay rewrites them), and per-thread attention scratch after them, for
+   * T = max(Tq, Tk): [meta, scratch, stride].
+   */
+  private attentionMeta(layouts: readonly HeadLayout[], T: number, D: number): [number, number, number] {
+    const stride = Math.ceil((4 * this.k.attentionScratchFloats(T, D)) / 64) * 64;
+    const meta = this.writeMeta(layouts.map((l) => [l.batch, l.head, l.row]), stride * this.threads + 64);
+    return [meta, Math.ceil((meta + 12 * layouts.length) / 64) * 64, stride];
   }
 
   // ---- data movement --------------------------------------------------------------------------
@@ -278,8 +289,16 @@ export class WasmBackend extends WasmCapture implements Backend {
   }
 
   attentionForward(q: Storage, k: Storage, v: Storage, inLayout: HeadLayout, out: Storage, outLayout: HeadLayout, lse: Storage,
-    B: number, H: number, T: number, D: number, scale: number, causal: boolean): void {
-    const need = attentionExtents('attentionForward', inLayout, outLayout, null, B, H, T, D);
+    B: number, H: number, T: number, D: number, scale: number, causal: boolean, keys?: AttentionKeys): void {
+    const need = attentionExtents('attentionForward', inLayout, outLayout, null, B, H, T, D, keys);
+    if (keys) {
+      const ptrs = [this.f(q, need.qkv, 'q'), this.f(k, need.kv, 'k'), this.f(v, need.kv, 'v'), this.f(out, need.out, 'out'),
+        this.f(lse, need.lse, 'lse'), keys.keyMask ? this.f(keys.keyMask, need.mask, 'keyMask') : 0];
+      const [meta, scratch, stride] = this.attentionMeta([inLayout, keys.kvLayout, outLayout], Math.max(T, keys.Tk), D);
+      this.parallel('attentionKeysForwardPart', [...ptrs, meta, B, H, T, keys.Tk, D, scale, +causal, scratch, stride],
+        B * H * T * keys.Tk * D, MATMUL_THREAD_MIN);
+      return;
+    }
     const args = [this.f(q, need.qkv, 'q'), this.f(k, need.qkv, 'k'), this.f(v, need.qkv, 'v'), inLayout.batch, inLayout.head, inLayout.row,
       this.f(out, need.out, 'out'), outLayout.batch, outLayout.head, outLayout.row, this.f(lse, need.lse, 'lse')];
     const [scratch, stride] = this.attentionScratch(T, D);
@@ -288,9 +307,19 @@ export class WasmBackend extends WasmCapture implements Backend {
 
   attentionBackward(q: Storage, k: Storage, v: Storage, inLayout: HeadLayout, out: Storage, dout: Storage, outLayout: HeadLayout,
     lse: Storage, dq: Storage, dk: Storage, dv: Storage, gradLayout: HeadLayout, B: number, H: number, T: number, D: number,
-    scale: number, causal: boolean): void {
-    const need = attentionExtents('attentionBackward', inLayout, outLayout, gradLayout, B, H, T, D);
+    scale: number, causal: boolean, keys?: AttentionKeys): void {
+    const need = attentionExtents('attentionBackward', inLayout, outLayout, gradLayout, B, H, T, D, keys);
     this.f(out, need.out, 'out'); // checked, not read: the kernel sums Δ from P and dP
+    if (keys) {
+      const ptrs = [this.f(q, need.qkv, 'q'), this.f(k, need.kv, 'k'), this.f(v, need.kv, 'v'), this.f(dout, need.out, 'dout'),
+        this.f(lse, need.lse, 'lse'), this.f(dq, need.grad, 'dq'), this.f(dk, need.dkv, 'dk'), this.f(dv, need.dkv, 'dv'),
+        keys.keyMask ? this.f(keys.keyMask, need.mask, 'keyMask') : 0];
+      const layouts = [inLayout, keys.kvLayout, outLayout, gradLayout, keys.dkvLayout ?? keys.kvLayout];
+      const [meta, scratch, stride] = this.attentionMeta(layouts, Math.max(T, keys.Tk), D);
+      this.parallel('attentionKeysBackwardPart', [...ptrs, meta, B, H, T, keys.Tk, D, scale, +causal, scratch, stride],
+        B * H * T * keys.Tk * D, MATMUL_THREAD_MIN);
+      return;
+    }
     const args = [this.f(q, need.qkv, 'q'), this.f(k, need.qkv, 'k'), this.f(v, need.qkv, 'v'), inLayout.batch, inLayout.head, inLayout.row,
       this.f(dout, need.out, 'dout'), outLayout.batch, outLayout.head, outLayout.row, this.f(lse, need.lse, 'lse'),
       this.f(dq, need.grad, 'dq'), this.f(dk, need.grad, 'dk'), this.f(dv, need.grad, 'dv'), gradLayout.batch, gradLayout.head,

@@ -7,18 +7,13 @@
 // steps replay it with each batch's mask. cachedAttention is the inference-only twin for generation
 // with a KV cache.
 
-import type { AttentionKeys, Backend, HeadLayout, Storage } from '../../backend/backend.ts';
+import type { AttentionKeys, HeadLayout, Storage } from '../../backend/backend.ts';
 import { denseHeads } from '../../backend/kernel-shapes.ts';
 import { isGradEnabled, record } from '../autograd.ts';
 import { fmt, sameShape, ShapeError, stridesOf } from '../shape.ts';
 import type { Tensor } from '../tensor.ts';
 import { allocOut, checkInputs } from './common.ts';
 import { attentionComposed, cachedAttentionComposed, crossAttentionComposed, packedAttentionComposed } from './composed.ts';
-
-/** Whether the backend's attention kernels take AttentionKeys (none yet: the kernels gain them next). */
-function keyed(_be: Backend): boolean {
-  return false;
-}
 
 /** Refuses a key mask that is not a (B, Tk) float tensor of the operands' dtype. */
 function checkKeyMask(op: string, keyMask: Tensor | null, like: Tensor, B: number, Tk: number): void {
@@ -94,9 +89,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, causal = true, keyMas
   const Tk = k.shape[2];
   checkKeyMask('attention', keyMask, q, B, Tk);
   const be = q.backend;
-  if (!be.attentionForward || !be.attentionBackward || ((keyMask !== null || Tk !== T) && !keyed(be))) {
-    return attentionComposed(q, k, v, causal, keyMask);
-  }
+  if (!be.attentionForward || !be.attentionBackward) return attentionComposed(q, k, v, causal, keyMask);
   const qLayout = denseHeads(H, T, D);
   const kvLayout = denseHeads(H, Tk, D);
   return fusedAttention('attention', [q, k, v], q.shape.slice(), {
@@ -129,7 +122,7 @@ export function packedAttention(qkv: Tensor, nHead: number, causal = true, keyMa
   const H = nHead;
   const D = C / H;
   const be = qkv.backend;
-  if (!be.attentionForward || !be.attentionBackward || (keyMask !== null && !keyed(be))) return packedAttentionComposed(qkv, H, causal, keyMask);
+  if (!be.attentionForward || !be.attentionBackward) return packedAttentionComposed(qkv, H, causal, keyMask);
   const inLayout: HeadLayout = { batch: T * C3, head: D, row: C3 }; // each third of qkv as (B, H, T, D)
   /** q, k, v (or dq, dk, dv): views of a (B, T, 3C) buffer at offsets 0, C, 2C, each as long as its layout spans. */
   const thirds = (s: Storage): [Storage, Storage, Storage] => {
@@ -171,7 +164,7 @@ export function crossAttention(q: Tensor, kv: Tensor, nHead: number, keyMask: Te
   const H = nHead;
   const D = C / H;
   const be = q.backend;
-  if (!be.attentionForward || !be.attentionBackward || !keyed(be)) return crossAttentionComposed(q, kv, H, keyMask);
+  if (!be.attentionForward || !be.attentionBackward) return crossAttentionComposed(q, kv, H, keyMask);
   const qLayout: HeadLayout = { batch: Tq * C, head: D, row: C };
   const kvLayout: HeadLayout = { batch: Tk * 2 * C, head: D, row: 2 * C };
   /** k, v (or dk, dv): views of a (B, Tk, 2C) buffer at offsets 0 and C. */
