@@ -11,13 +11,14 @@ import { StateDictError } from '../nn/parameter-store.ts';
 import { ShapeError } from '../tensor/shape.ts';
 import { CheckpointError } from '../train/checkpoint.ts';
 import { NonFiniteLossError } from '../train/trainer.ts';
+import { DatasetError } from '../data/datasets/dataset-error.ts';
 
 /** Problems with the user's input found by the CLI itself (missing files, empty corpora, ...). */
 export class UserError extends Error {
   override name = 'UserError';
 }
 
-const USER_ERRORS = [UserError, ConfigError, CheckpointError, RunStoreError, TokenizerError, SafetensorsError, SampleError, StateDictError, ShapeError, NonFiniteLossError, RangeError, DashboardError];
+const USER_ERRORS = [UserError, ConfigError, CheckpointError, RunStoreError, TokenizerError, SafetensorsError, SampleError, StateDictError, ShapeError, NonFiniteLossError, RangeError, DashboardError, DatasetError];
 
 export function isUserError(e: unknown): e is Error {
   return USER_ERRORS.some((cls) => e instanceof cls);

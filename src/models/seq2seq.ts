@@ -12,7 +12,7 @@
 import type { Backend } from '../backend/backend.ts';
 import type { ValueStream } from '../nn/attention.ts';
 import { DecoderBlock, type CrossMemory } from '../nn/decoder-block.ts';
-import { EncoderBlock, type StackBlockOptions } from '../nn/encoder-block.ts';
+import { Block, type BlockOptions } from '../nn/block.ts';
 import type { KVCache } from '../nn/kv-cache.ts';
 import { Linear } from '../nn/linear.ts';
 import { Module } from '../nn/module.ts';
@@ -35,7 +35,7 @@ export interface Seq2SeqOutput {
 }
 
 export class Seq2Seq extends Module {
-  readonly encoder: Stack<EncoderBlock>;
+  readonly encoder: Stack<Block>;
   readonly decoder: Stack<DecoderBlock>;
   private readonly lmHead: Linear | null;
   /** Draws dropout seeds, as the GPT's does. */
@@ -46,7 +46,7 @@ export class Seq2Seq extends Module {
     checkSeq2SeqConfig(config);
     const c = config;
     this.dropoutRng = new Rng(seed ^ 0x5bd1e995);
-    const blockOptions = (role: 'encoder' | 'decoder', layer: number): StackBlockOptions => {
+    const blockOptions = (role: 'encoder' | 'decoder', layer: number): BlockOptions => {
       const design = stackDesign(c, role);
       // GPT-2's scaling of the projections that write into the stream, by the stack's residual adds.
       const adds = (role === 'encoder' ? 2 : 3) * design.nLayer;
@@ -60,7 +60,7 @@ export class Seq2Seq extends Module {
       maxLen: role === 'encoder' ? c.maxSource : c.maxTarget,
       C: c.nEmbd, bias: c.bias, dropout: c.dropout, positional: c.positional, design: stackDesign(c, role), rng: this.dropoutRng,
     });
-    this.encoder = this.child('encoder', new Stack({ ...side('encoder'), sharedEmbedding: null }, (i) => new EncoderBlock(blockOptions('encoder', i))));
+    this.encoder = this.child('encoder', new Stack({ ...side('encoder'), sharedEmbedding: null }, (i) => new Block({ ...blockOptions('encoder', i), causal: false })));
     const shared = c.shareEmbeddings ? this.encoder.wte : null;
     this.decoder = this.child('decoder', new Stack({ ...side('decoder'), sharedEmbedding: shared }, (i) => new DecoderBlock(blockOptions('decoder', i))));
     this.lmHead = c.tieTargetEmbedding ? null : this.child('lm_head', new Linear(c.nEmbd, c.targetVocab, { bias: false }));
@@ -110,7 +110,7 @@ export class Seq2Seq extends Module {
     }
     let x = this.encoder.embed(src, 0, 'source');
     const values: ValueStream | undefined = this.config.residual === 'value-residual' ? { first: null } : undefined;
-    for (const block of this.encoder.h.items) x = block.forward(x, srcMask, values);
+    for (const block of this.encoder.h.items) x = block.forward(x, undefined, values, srcMask);
     return this.encoder.finish(x);
   }
 

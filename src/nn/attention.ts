@@ -1,6 +1,7 @@
-// Multi-head causal self-attention: one packed Q,K,V projection (GPT-2's c_attn), fused scaled
-// dot-product attention that reads the heads from it in place and writes them merged, then the output
-// projection.
+// Multi-head self-attention: one packed Q,K,V projection (GPT-2's c_attn), fused scaled dot-product
+// attention that reads the heads from it in place and writes them merged, then the output projection.
+// Causal for decoders (the GPT, the encoder-decoder's decoder); bidirectional with a key padding mask
+// for encoders. The mask is an input tensor of the batch, so a captured step replays each batch's padding.
 
 import { cachedAttention, packedAttention } from '../tensor/ops/attention.ts';
 import { add, mul } from '../tensor/ops/elementwise.ts';
@@ -22,6 +23,8 @@ export interface AttentionOptions {
   qkNorm?: NormKind | null;
   /** Value residual (ResFormer): this layer's values are mixed with the first layer's. */
   valueMix?: boolean;
+  /** Whether a position sees only earlier ones (default true); an encoder's self-attention is not causal. */
+  causal?: boolean;
 }
 
 /** Carries the first layer's values (B, T, C) to the later layers of one forward pass (value residual). */
@@ -29,7 +32,7 @@ export interface ValueStream {
   first: Tensor | null;
 }
 
-export class CausalSelfAttention extends Module {
+export class SelfAttention extends Module {
   readonly c_attn: Linear;
   readonly c_proj: Linear;
   readonly q_norm: Norm | null;
@@ -37,11 +40,13 @@ export class CausalSelfAttention extends Module {
   /** [λ_own, λ_first]: the weights of this layer's values and the first layer's (value residual). */
   readonly lambda_v: Parameter | null;
   readonly nHead: number;
+  readonly causal: boolean;
   constructor(C: number, nHead: number, opts: AttentionOptions) {
     super();
     const problem = headSplitProblem(C, nHead);
-    if (problem) throw new Error(`CausalSelfAttention: ${problem}`);
+    if (problem) throw new Error(`SelfAttention: ${problem}`);
     this.nHead = nHead;
+    this.causal = opts.causal ?? true;
     this.c_attn = this.child('c_attn', new Linear(C, 3 * C, { bias: opts.bias, init: opts.qkvInit }));
     this.c_proj = this.child('c_proj', new Linear(C, C, { bias: opts.bias, init: opts.projInit }));
     const D = C / nHead;
@@ -51,40 +56,47 @@ export class CausalSelfAttention extends Module {
   }
 
   /**
-   * x: (B, T, C). With a cache (inference), x holds only the new positions and attends to the cached
-   * ones too. `values` carries the first layer's values to the later ones when the model mixes them.
+   * x: (B, T, C). With a cache (inference, causal only), x holds only the new positions and attends to
+   * the cached ones too. `values` carries the first layer's values to the later ones when the model
+   * mixes them; keyMask (B, T) is 1 for a real position and 0 for padding (encoders).
    */
-  forward(x: Tensor, cache?: LayerCache, values?: ValueStream): Tensor {
+  forward(x: Tensor, cache?: LayerCache, values?: ValueStream, keyMask: Tensor | null = null): Tensor {
     const qkv = this.projectQKV(x, values); // (B, T, 3C)
     // The cached path reads q and the cache in place and writes heads merged: (B, T, C).
     if (cache) return this.c_proj.forward(cachedAttention(qkv, cache.k, cache.v, cache.start));
-    // Without a cache (training, evaluation) the heads of q, k, v are read from qkv in place too.
-    taps()?.attention(this, qkv, this.nHead, true);
-    return this.c_proj.forward(packedAttention(qkv, this.nHead, true)); // (B, T, C)
+    // Without a cache (training, evaluation) the heads of q, k, v are read from qkv in place too. The
+    // diagnostics' attention probe knows no padding, so a masked attention is not shown to it.
+    if (!keyMask) taps()?.attention(this, qkv, this.nHead, this.causal);
+    return this.c_proj.forward(packedAttention(qkv, this.nHead, this.causal, keyMask)); // (B, T, C)
   }
 
   /** The packed projection, with QK-norm and the value residual applied to its parts when on. */
   private projectQKV(x: Tensor, values?: ValueStream): Tensor {
     const qkv = this.c_attn.forward(x);
     if (!this.q_norm && !this.lambda_v && !(values && values.first === null)) return qkv;
-    const [B, T, C3] = qkv.shape;
+    const C3 = qkv.shape[2];
     const C = C3 / 3;
     let q = slice(qkv, 2, 0, C);
     let k = slice(qkv, 2, C, 2 * C);
     let v = slice(qkv, 2, 2 * C, C3);
     if (values && values.first === null) values.first = v; // the first layer keeps its values for the others
     if (this.q_norm && this.k_norm) {
-      const heads = [B, T, this.nHead, C / this.nHead];
-      q = reshape(this.q_norm.forward(reshape(q, heads)), [B, T, C]);
-      k = reshape(this.k_norm.forward(reshape(k, heads)), [B, T, C]);
+      q = normHeads(this.q_norm, q, this.nHead);
+      k = normHeads(this.k_norm, k, this.nHead);
     }
     if (this.lambda_v) {
-      if (!values?.first) throw new Error('CausalSelfAttention: the value residual needs the first layer\'s values (pass the model\'s ValueStream)');
+      if (!values?.first) throw new Error('SelfAttention: the value residual needs the first layer\'s values (pass the model\'s ValueStream)');
       const l = this.lambda_v.value;
       v = add(mul(v, slice(l, 0, 0, 1)), mul(values.first, slice(l, 0, 1, 2)));
     }
     return this.q_norm || this.lambda_v ? concat([q, k, v], 2) : qkv;
   }
+}
+
+/** QK-norm of (B, T, C) queries or keys: each head's D = C/H channels normalized, the norm shared by the heads. */
+export function normHeads(norm: Norm, x: Tensor, H: number): Tensor {
+  const [B, T, C] = x.shape;
+  return reshape(norm.forward(reshape(x, [B, T, H, C / H])), [B, T, C]);
 }
 
 /**

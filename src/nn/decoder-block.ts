@@ -3,11 +3,12 @@
 // sub-layers, each wrapped in its design (docs/designs.md), whose norms are ln_1, ln_2, ln_3.
 
 import type { Tensor } from '../tensor/tensor.ts';
-import { CausalSelfAttention, type ValueStream } from './attention.ts';
+import { SelfAttention, type ValueStream } from './attention.ts';
+import { blockInits } from './block-inits.ts';
+import type { BlockOptions } from './block.ts';
 import { CrossAttention } from './cross-attention.ts';
 import { sublayerDesign } from './design.ts';
 import { Dropout } from './dropout.ts';
-import { stackInits, type StackBlockOptions } from './encoder-block.ts';
 import type { LayerCache } from './kv-cache.ts';
 import { MLP } from './mlp.ts';
 import { ResidualLayer, type Sublayer } from './sublayer.ts';
@@ -20,7 +21,7 @@ export interface CrossMemory {
 }
 
 export class DecoderBlock extends ResidualLayer {
-  readonly attn: CausalSelfAttention;
+  readonly attn: SelfAttention;
   readonly cross: CrossAttention;
   readonly mlp: MLP;
   private readonly drop: Dropout;
@@ -28,14 +29,14 @@ export class DecoderBlock extends ResidualLayer {
   private readonly crossSub: Sublayer;
   private readonly mlpSub: Sublayer;
 
-  constructor(o: StackBlockOptions) {
+  constructor(o: BlockOptions) {
     super();
     const d = o.design;
-    const inits = stackInits(o);
+    const inits = blockInits(d, o.C, o.projInit);
     const sub = { C: o.C, norm: d.norm, bias: o.bias };
     const qkNorm = d.qkNorm ? d.norm : null;
     this.attnSub = this.sublayer(1, sublayerDesign(d, o.layer, 0, 3), sub);
-    this.attn = this.child('attn', new CausalSelfAttention(o.C, o.nHead, {
+    this.attn = this.child('attn', new SelfAttention(o.C, o.nHead, {
       bias: o.bias,
       qkvInit: inits.qkv,
       projInit: inits.attnProj,

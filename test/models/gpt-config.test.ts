@@ -8,7 +8,7 @@ import { addConfigFlags } from '../../src/cli/config-flags.ts';
 import { DEFAULT_GPT_CONFIG, GPT } from '../../src/models/gpt.ts';
 import { GPT_CONFIG_FIELDS } from '../../src/models/gpt-config.ts';
 import { ACTIVATIONS } from '../../src/nn/activation.ts';
-import { CausalSelfAttention, headSplitProblem } from '../../src/nn/attention.ts';
+import { SelfAttention, headSplitProblem } from '../../src/nn/attention.ts';
 import { needsFinalNorm, PLACEMENTS, RESIDUALS } from '../../src/nn/design.ts';
 import { NORM_KINDS } from '../../src/nn/norm.ts';
 import { POSITIONAL_KINDS } from '../../src/nn/positional.ts';
@@ -40,7 +40,7 @@ describe('one source for the model config', () => {
     expect(headSplitProblem(128, 4)).toBeNull();
     expect(() => parseTrainConfig({ nEmbd: 15, nHead: 2 }, 'flags')).toThrow(`flags is invalid:\n  - field 'nHead' = 2: ${problem}`);
     expect(() => GPT.create({ ...DEFAULT_GPT_CONFIG, nEmbd: 15, nHead: 2 })).toThrow(`GPT config is invalid:\n  - field 'nHead' = 2: ${problem}`);
-    expect(() => new CausalSelfAttention(15, 2, { bias: true, projInit: { kind: 'zeros' } })).toThrow(`CausalSelfAttention: ${problem}`);
+    expect(() => new SelfAttention(15, 2, { bias: true, projInit: { kind: 'zeros' } })).toThrow(`SelfAttention: ${problem}`);
   });
 
   it('GPT.create checks its config with the same schema as files and flags', () => {

@@ -1,5 +1,5 @@
 // packedAttention (qkv (B, T, 3C) → (B, T, C), heads read and written in place) against the
-// composition it replaces in CausalSelfAttention: slice q, k, v, permute each to (B, H, T, D),
+// composition it replaces in SelfAttention: slice q, k, v, permute each to (B, H, T, D),
 // attention, permute back. Same kernels on the same numbers, so values and gradients match exactly.
 
 import { describe, expect, it } from 'vitest';
