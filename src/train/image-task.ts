@@ -3,6 +3,7 @@
 // fixed subsets of both splits. The residual MLP and the ResNet train through it.
 
 import type { Backend } from '../backend/backend.ts';
+import type { ImageSet } from '../data/datasets/types.ts';
 import { readAfterScope } from '../tensor/arena.ts';
 import { noGrad } from '../tensor/autograd.ts';
 import { concat, reshape } from '../tensor/ops/layout.ts';
@@ -82,6 +83,11 @@ export class ImageTask<M extends ClassifierModel> implements TrainTask<M> {
     }
     return { loss: loss / iters, accuracy: correct / (iters * B) };
   }
+}
+
+/** Greyscale images as classifier inputs: each pixel byte scaled to [0, 1], one example per image. */
+export function imagesAsInputs(set: ImageSet): LabelledSet {
+  return { inputs: Float32Array.from(set.pixels, (p) => p / 255), labels: Int32Array.from(set.labels), size: set.rows * set.cols };
 }
 
 function gather(set: LabelledSet, idx: Int32Array, inputShape: readonly number[]): HostInput[] {
