@@ -25,6 +25,10 @@ export const dytVsLayernorm: Experiment = {
       id: 'matches',
       text: "DyT's loss is no worse than LayerNorm's (within 0.03 nats) at the same budget",
       conditions: [{ kind: 'atMost', a: ref('dyt', 'finalValLoss'), b: ref('layernorm', 'finalValLoss'), tolerance: 0.03 }],
+      notes: {
+        'not reproduced':
+          "DyT does not rescale its input, LayerNorm does. With GPT-2's initialisation the first block reads the raw embedding (std ≈ 0.06 in the diagnostics of the quick runs), which tanh(0.5·x) passes on at RMS ≈ 0.05 where LayerNorm outputs 1.0; deeper, the un-normalised pre-LN stream grows (RMS ≈ 27 after the last block in the quick runs) and tanh saturates at ±1. The paper's recipe for language models tunes α's initial value (and our runs are short), which is where the gap can close.",
+      },
     },
   ],
   columns: [],

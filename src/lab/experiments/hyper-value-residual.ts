@@ -19,9 +19,9 @@ export const hyperValueResidual: Experiment = {
       'Zhu et al. replace the residual stream by n streams mixed with learned static and dynamic weights and report lower loss and faster convergence than residual connections in LLM pretraining (OLMo dense and mixture-of-experts models), for n = 4 in particular. Zhou et al. add the first layer\'s values to every later layer\'s (ResFormer) and report a lower validation loss than the vanilla Transformer at the same size, reaching the baseline\'s loss with fewer parameters and less data.',
   },
   differences:
-    'Parameters are not matched by resizing: hyper-connections add about (n+1)·C + C + n(n+2) + 2 + 2C parameters per sub-layer and value residual 2 per layer, a few percent or less here; the table reports every arm\'s count. Six pre-LN layers of width 64 (full: 6 × 192), 300 steps; the papers train models of 0.5B–7B parameters.',
+    'Parameters are not matched by resizing: hyper-connections add about (n+1)·C + C + n(n+2) + 2 + 2C parameters per sub-layer and value residual 2 per layer, a few percent or less here; the table reports every arm\'s count. Six pre-LN layers of width 64, block 32 (full: 6 × 192, block 128), 300 steps (full: 3,000); the papers train models of 0.5B–7B parameters.',
   plans: {
-    quick: { base: { ...QUICK, nLayer: 6 }, arms, seeds: 3 },
+    quick: { base: { ...QUICK, nLayer: 6, blockSize: 32 }, arms, seeds: 3 },
     full: { base: { ...FULL }, arms, seeds: 3 },
   },
   claims: [

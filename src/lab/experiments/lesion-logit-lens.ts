@@ -20,9 +20,9 @@ export const lesionLogitLens: Experiment = {
       'Veit et al. delete single blocks of a trained ResNet-110 at test time (§4, Figure 3): on CIFAR-10 the error rises only modestly for most blocks (the downsampling blocks hurt more), while deleting any layer of a VGG network, which has no shortcuts, drops it to chance. The logit lens decodes GPT-2\'s residual stream after every layer with the final norm and the unembedding, and finds the prediction refined gradually toward the final one.',
   },
   differences:
-    'Eight-layer character models of width 64 (full: 6 × 192) trained 400 steps, not ResNets on images or GPT-2. "Damage" is the share of what the model learned that a lesion undoes: (L_lesioned − L)/(ln V − L); the first block (which reads the raw embedding, like Veit\'s special blocks) is reported apart from the median over the others. The lens uses ln_f when the model has one (Pre-LN) and reads Post-LN\'s already-normalised stream directly.',
+    'Eight-layer character models of width 64, block 32 (full: 6 × 192, block 128), trained 400 steps (full: 3,000), not ResNets on images or GPT-2. "Damage" is the share of what the model learned that a lesion undoes: (L_lesioned − L)/(ln V − L); the first block (which reads the raw embedding, like Veit\'s special blocks) is reported apart from the median over the others. The lens uses ln_f when the model has one (Pre-LN) and reads Post-LN\'s already-normalised stream directly.',
   plans: {
-    quick: { base: { ...QUICK, nLayer: 8, maxIters: 400 }, arms, seeds: 3 },
+    quick: { base: { ...QUICK, nLayer: 8, blockSize: 32, maxIters: 400 }, arms, seeds: 3 },
     full: { base: { ...FULL }, arms, seeds: 3 },
   },
   claims: [

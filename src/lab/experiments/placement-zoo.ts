@@ -26,9 +26,9 @@ export const placementZoo: Experiment = {
       'Post-LN is the least stable placement at large learning rates (Xiong et al.). Sandwich-LN was introduced to stop CogView\'s training from diverging; Mix-LN (Post-LN in the first ⌊ρL⌋ layers, Pre-LN after) is reported to train better than either alone; Kim et al. report that Peri-LN reaches lower loss than Pre-LN with fewer divergent runs across learning rates and seeds.',
   },
   differences:
-    'Six layers of width 64 (full: 6 × 192), 300 steps, AdamW with 30 warm-up steps, cosine decay to lr/10 and clipping at 1.0 (which keeps most runs finite); three learning rates. The papers sweep far larger models and budgets; at this scale a placement\'s advantage can be within the seed noise.',
+    'Six layers of width 48, block 32 (full: 6 × 192, block 128), 250 steps (full: 3,000), AdamW with 30 warm-up steps, cosine decay to lr/10 and clipping at 1.0 (which keeps most runs finite); three learning rates. The papers sweep far larger models and budgets; at this scale a placement\'s advantage can be within the seed noise.',
   plans: {
-    quick: { base: { ...QUICK, nLayer: 6 }, arms, seeds: 3 },
+    quick: { base: { ...QUICK, nLayer: 6, nEmbd: 48, blockSize: 32, maxIters: 250 }, arms, seeds: 3 },
     full: { base: { ...FULL }, arms, seeds: 3 },
   },
   claims: [
