@@ -4,6 +4,8 @@
 // the embedding output into n streams and sum them before the final norm, per stack.
 
 import type { Backend } from '../backend/backend.ts';
+import type { ValueStream } from '../nn/attention.ts';
+import type { Block } from '../nn/block.ts';
 import { needsEmbeddingNorm, needsFinalNorm, type DesignFields } from '../nn/design.ts';
 import { Dropout } from '../nn/dropout.ts';
 import { Embedding } from '../nn/embedding.ts';
@@ -20,8 +22,9 @@ import { ConfigError } from './gpt-config.ts';
 
 export interface StackOptions {
   vocab: number;
-  /** The longest sequence of this side (the positions' table). */
+  /** The longest sequence of this side (the positions' table), and the config field that sets it (for messages). */
   maxLen: number;
+  maxLenField: string;
   C: number;
   bias: boolean;
   dropout: number;
@@ -70,7 +73,7 @@ export class Stack<B extends Module> extends Module {
   embed(ids: Tensor, offset: number, what: string): Tensor {
     const T = ids.shape[1];
     if (offset + T > this.o.maxLen) {
-      throw new ConfigError(`Seq2Seq: ${what} length ${offset + T} exceeds its maximum ${this.o.maxLen}; raise ${what === 'source' ? 'maxSource' : 'maxTarget'} or shorten the sequences`);
+      throw new ConfigError(`${what} length ${offset + T} exceeds its maximum ${this.o.maxLen}; raise ${this.o.maxLenField} or shorten the sequences`);
     }
     const tok = this.wte.forward(ids); // (B, T, C)
     let x = this.drop.forward(add(tok, this.positions(ids.backend, offset, T)));
@@ -81,6 +84,17 @@ export class Stack<B extends Module> extends Module {
       x = expand(reshape(x, [B, T, 1, C]), [B, T, n, C]);
     }
     return x;
+  }
+
+  /**
+   * A bidirectional stack (an encoder's) over ids int32 (B, T) with their padding mask float (B, T):
+   * embedding, every layer with the mask, the final norm → (B, T, C).
+   */
+  encode(this: Stack<Block>, ids: Tensor, mask: Tensor, what: string): Tensor {
+    let x = this.embed(ids, 0, what);
+    const values: ValueStream | undefined = this.o.design.residual === 'value-residual' ? { first: null } : undefined;
+    for (const block of this.h.items) x = block.forward(x, undefined, values, mask);
+    return this.finish(x);
   }
 
   /** The stream leaving the last layer → (B, T, C): the hyper-connection streams summed, then the final norm. */

@@ -58,6 +58,7 @@ export class Seq2Seq extends Module {
     const side = (role: 'encoder' | 'decoder') => ({
       vocab: role === 'encoder' ? c.sourceVocab : c.targetVocab,
       maxLen: role === 'encoder' ? c.maxSource : c.maxTarget,
+      maxLenField: role === 'encoder' ? 'maxSource' : 'maxTarget',
       C: c.nEmbd, bias: c.bias, dropout: c.dropout, positional: c.positional, design: stackDesign(c, role), rng: this.dropoutRng,
     });
     this.encoder = this.child('encoder', new Stack({ ...side('encoder'), sharedEmbedding: null }, (i) => new Block({ ...blockOptions('encoder', i), causal: false })));
@@ -108,10 +109,7 @@ export class Seq2Seq extends Module {
     if (srcMask.rank !== 2 || srcMask.shape[0] !== src.shape[0] || srcMask.shape[1] !== src.shape[1] || srcMask.dtype === 'int32') {
       throw new ConfigError(`Seq2Seq: srcMask must be float (B, S) like src ${fmt(src.shape)} (1 real, 0 padding), got ${srcMask.dtype} ${fmt(srcMask.shape)}`);
     }
-    let x = this.encoder.embed(src, 0, 'source');
-    const values: ValueStream | undefined = this.config.residual === 'value-residual' ? { first: null } : undefined;
-    for (const block of this.encoder.h.items) x = block.forward(x, undefined, values, srcMask);
-    return this.encoder.finish(x);
+    return this.encoder.encode(src, srcMask, 'source');
   }
 
   /** What each decoder layer's cross-attention reads: its keys | values of the encoder output, and the source mask. */

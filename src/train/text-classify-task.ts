@@ -1,0 +1,137 @@
+// Text classification (ham vs spam, sentiment, any labelled TSV): texts as token ids padded to one
+// length with their mask (one shape, so the training step is captured once), the classifier's
+// cross-entropy, and at evaluation the loss and classification metrics (accuracy, per-class and macro
+// F1, scikit-learn's definitions: src/metrics) over the whole validation split.
+
+import type { LabelledText } from '../data/datasets/types.ts';
+import { classificationReport } from '../metrics/classification.ts';
+import type { TextClassifier } from '../models/text-classifier.ts';
+import { readAfterScope } from '../tensor/arena.ts';
+import { noGrad } from '../tensor/autograd.ts';
+import { concat, reshape } from '../tensor/ops/layout.ts';
+import { crossEntropy } from '../tensor/ops/softmax.ts';
+import { Rng } from '../tensor/rng.ts';
+import { tensor, type Tensor } from '../tensor/tensor.ts';
+import type { HostInput } from './step.ts';
+import type { TaskEvaluation, TrainTask } from './task.ts';
+
+/** A text as the classifier reads it: at most maxLen token ids (the class token first, with 'cls' pooling). */
+interface EncodedText {
+  ids: Int32Array;
+  label: number;
+}
+
+export interface TextClassifyOptions {
+  /** Token ids of a text (a tokenizer's encode). Ids must be below the model's vocabulary (and the class token). */
+  encode: (text: string) => number[];
+  /** The class token's id, prepended to every text when the model pools at position 0. */
+  clsId?: number;
+}
+
+export class TextClassifyTask implements TrainTask<TextClassifier> {
+  readonly loss;
+  private readonly train: EncodedText[];
+  private readonly val: EncodedText[];
+  /** Texts longer than the model's maxLen keep their first maxLen tokens. */
+  readonly truncated: number;
+
+  constructor(
+    readonly model: TextClassifier,
+    data: { train: LabelledText[]; val: LabelledText[] },
+    o: TextClassifyOptions,
+  ) {
+    const { maxLen, pooling, classes } = model.config;
+    if (pooling === 'cls' && o.clsId === undefined) throw new Error("TextClassifyTask: 'cls' pooling needs the class token's id (clsId)");
+    let truncated = 0;
+    const encodeAll = (texts: LabelledText[], split: string) => {
+      if (texts.length === 0) throw new RangeError(`the ${split} split has no texts`);
+      return texts.map((t) => {
+        if (!(Number.isInteger(t.label) && t.label >= 0 && t.label < classes)) throw new RangeError(`${t.id}: label ${t.label} is outside the model's ${classes} classes`);
+        const ids = pooling === 'cls' ? [o.clsId!, ...o.encode(t.text)] : o.encode(t.text);
+        if (ids.length === 0) throw new RangeError(`${t.id}: the text has no tokens; every text needs at least one`);
+        if (ids.length > maxLen) truncated++;
+        return { ids: Int32Array.from(ids.slice(0, maxLen)), label: t.label };
+      });
+    };
+    this.train = encodeAll(data.train, 'training');
+    this.val = encodeAll(data.val, 'validation');
+    this.truncated = truncated;
+    this.loss = ([ids, mask, labels]: readonly Tensor[]) => this.lossOf(ids, mask, labels);
+  }
+
+  private lossOf(ids: Tensor, mask: Tensor, labels: Tensor): Tensor {
+    const B = ids.shape[0];
+    return crossEntropy(reshape(this.model.logits(ids, mask), [B, 1, this.model.config.classes]), reshape(labels, [B, 1]));
+  }
+
+  trainBatch(rng: Rng, B: number): HostInput[] {
+    return this.batch(Array.from({ length: B }, () => this.train[rng.int(this.train.length)]));
+  }
+
+  /** ids (B, maxLen) padded with 0, mask (B, maxLen), labels (B). */
+  private batch(texts: EncodedText[]): HostInput[] {
+    const T = this.model.config.maxLen;
+    const B = texts.length;
+    const ids = new Int32Array(B * T);
+    const mask = new Float32Array(B * T);
+    texts.forEach((t, b) => {
+      ids.set(t.ids, b * T);
+      mask.fill(1, b * T, b * T + t.ids.length);
+    });
+    return [
+      { data: ids, shape: [B, T] },
+      { data: mask, shape: [B, T] },
+      { data: Int32Array.from(texts, (t) => t.label), shape: [B] },
+    ];
+  }
+
+  /** Train loss over `iters` random batches (seeded); validation loss and metrics over the whole split. */
+  async evaluate(batchSize: number, iters: number, seed: number): Promise<TaskEvaluation> {
+    const rng = new Rng(seed + 1);
+    const trainBatches = Array.from({ length: iters }, () => Array.from({ length: batchSize }, () => this.train[rng.int(this.train.length)]));
+    const valBatches: EncodedText[][] = [];
+    for (let i = 0; i < this.val.length; i += batchSize) valBatches.push(this.val.slice(i, i + batchSize));
+    const train = await this.score(trainBatches);
+    const val = await this.score(valBatches);
+    const report = classificationReport(val.labels, val.predicted, { labels: Array.from({ length: this.model.config.classes }, (_, k) => k) });
+    const metrics: Record<string, number> = { accuracy: report.accuracy, macroF1: report.macro.f1 };
+    for (const c of report.perClass) metrics[`f1.${c.label}`] = c.f1;
+    return { trainLoss: train.loss, valLoss: val.loss, metrics };
+  }
+
+  /** Mean loss (weighted by batch size), and every text's label and predicted class. */
+  private async score(batches: EncodedText[][]): Promise<{ loss: number; labels: number[]; predicted: number[] }> {
+    const K = this.model.config.classes;
+    const be = this.model.backend;
+    const was = this.model.training;
+    this.model.eval();
+    let loss = 0;
+    let n = 0;
+    const labels: number[] = [];
+    const predicted: number[] = [];
+    try {
+      for (const texts of batches) {
+        const [ids, mask, y] = this.batch(texts);
+        const B = texts.length;
+        // The loss and the logits in one buffer: one read per batch.
+        const out = await readAfterScope(() => noGrad(() => {
+          const t = (h: HostInput) => tensor(h.data, h.shape, { backend: be });
+          const logits = this.model.logits(t(ids), t(mask));
+          const l = crossEntropy(reshape(logits, [B, 1, K]), reshape(t(y), [B, 1]));
+          return concat([reshape(l, [1]), reshape(logits, [B * K])], 0);
+        }));
+        loss += out[0] * B;
+        n += B;
+        texts.forEach((text, b) => {
+          let best = 0;
+          for (let k = 1; k < K; k++) if (out[1 + b * K + k] > out[1 + b * K + best]) best = k;
+          labels.push(text.label);
+          predicted.push(best);
+        });
+      }
+    } finally {
+      this.model.train(was);
+    }
+    return { loss: loss / n, labels, predicted };
+  }
+}
