@@ -15,6 +15,10 @@ export {
 } from './attention';
 export { embeddingForward, dropoutForward, checkIds } from './misc';
 export {
+  conv2dScratchFloats, conv2dForwardPart, conv2dBackwardDataPart, conv2dBackwardFilterPart, maxPool2dForwardPart, maxPool2dBackwardPart,
+  avgPool2dForwardPart, avgPool2dBackwardPart,
+} from './conv';
+export {
   affinePart, axpyPart, adamwPart, binaryPart, layerNormForwardPart, rmsNormForwardPart, layerNormBackwardRowsPart,
   layerNormBackwardChannelsPart, rmsNormBackwardRowsPart, rmsNormBackwardChannelsPart, embeddingBackwardPart, crossEntropyRowsPart,
   crossEntropyBackwardPart, softmaxForwardPart, logSoftmaxForwardPart, softmaxBackwardPart, logSoftmaxBackwardPart,

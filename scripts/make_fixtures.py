@@ -1299,10 +1299,190 @@ def make_seq2seq():
         WRITTEN.append(path)
 
 
+# ----------------------------------------------------------------------------- convolution fixtures (test/fixtures/conv/)
+
+
+def conv_case(op, case, inputs, fn, args, no_grad=()):
+    """One op, as op_case writes it, into conv/: inputs, dout, out and grad.<input> of sum(out·dout)."""
+    seed_for("dout/" + case)
+    leaves = {k: v.detach().clone().requires_grad_(k not in no_grad) for k, v in inputs.items()}
+    out = fn(**leaves)
+    dout = randn(*out.shape)
+    out.backward(dout)
+    tensors = {**inputs, "dout": dout, "out": out.detach()}
+    tensors.update({"grad." + k: v.grad for k, v in leaves.items() if v.requires_grad})
+    path = os.path.join(ROOT, "conv", case + ".safetensors")
+    write_safetensors(path, tensors, {"op": op, "args": json.dumps(args), "case": case})
+    WRITTEN.append(path)
+
+
+class BasicBlock(nn.Module):
+    """He et al. 2016's basic block, torchvision's names: conv3x3-BN-ReLU-conv3x3-BN + shortcut, ReLU after the add."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.downsample = None
+        if stride != 1 or cin != cout:
+            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        h = F.relu(self.bn1(self.conv1(x)))
+        f = self.bn2(self.conv2(h))
+        return F.relu(f + (self.downsample(x) if self.downsample is not None else x))
+
+
+def bn_buffers(m):
+    """Running statistics by name (torch's num_batches_tracked left out: the engine keeps none)."""
+    return {n: b.detach().clone() for n, b in m.named_buffers() if not n.endswith("num_batches_tracked")}
+
+
+def randomize_bn(m):
+    """γ, β and the running estimates away from their init, so that each one matters."""
+    with torch.no_grad():
+        for mod in m.modules():
+            if isinstance(mod, nn.BatchNorm2d):
+                mod.weight.copy_(1 + 0.2 * torch.randn_like(mod.weight))
+                mod.bias.copy_(0.1 * torch.randn_like(mod.bias))
+                mod.running_mean.copy_(0.1 * torch.randn_like(mod.running_mean))
+                mod.running_var.copy_(torch.exp(0.2 * torch.randn_like(mod.running_var)))
+
+
+CONV_ADAMW = {"lr": 1e-2, "betas": [0.9, 0.99], "eps": 1e-8, "weight_decay": 0.1, "steps": 3,
+              "decay": "params with >= 2 dims; others 0", "loss": "sum(out * traj.dout.<t>) on traj.x.<t>"}
+
+
+def block_case(case, B, cin, cout, H, W, stride):
+    seed_for("conv/" + case)
+    m = BasicBlock(cin, cout, stride)
+    randomize_bn(m)
+    start = copy.deepcopy(m)
+    x, dout = randn(B, cin, H, W), None
+    tensors = {f"param.{n}": p.detach().clone() for n, p in m.named_parameters()}
+    tensors.update({f"buffer.{n}": b for n, b in bn_buffers(m).items()})
+    for mode in ("train", "eval"):
+        mm = copy.deepcopy(start)
+        mm.train(mode == "train")
+        xx = x.clone().requires_grad_(True)
+        out = mm(xx)
+        if dout is None:
+            dout = randn(*out.shape)
+        out.backward(dout)
+        tensors[f"{mode}.out"] = out.detach()
+        tensors[f"{mode}.grad.x"] = xx.grad
+        tensors.update({f"{mode}.grad.{n}": p.grad for n, p in mm.named_parameters()})
+        if mode == "train":
+            tensors.update({f"train.buffer.{n}": b for n, b in bn_buffers(mm).items()})
+    tensors.update(x=x, dout=dout)
+    # Three AdamW steps in training mode, the running statistics updated on the way; then eval outputs of x.
+    params = list(start.named_parameters())
+    opt = torch.optim.AdamW([{"params": [p for _, p in params if p.dim() >= 2], "weight_decay": 0.1},
+                             {"params": [p for _, p in params if p.dim() < 2], "weight_decay": 0.0}],
+                            lr=1e-2, betas=(0.9, 0.99), eps=1e-8)
+    losses = []
+    for t in range(CONV_ADAMW["steps"]):
+        xt, dt = randn(B, cin, H, W), randn(*dout.shape)
+        tensors[f"traj.x.{t}"], tensors[f"traj.dout.{t}"] = xt, dt
+        loss = (start(xt) * dt).sum()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    tensors["traj.loss"] = torch.tensor(losses, dtype=torch.float32)
+    tensors.update({f"traj.param.{n}": p.detach().clone() for n, p in start.named_parameters()})
+    tensors.update({f"traj.buffer.{n}": b for n, b in bn_buffers(start).items()})
+    start.eval()
+    with torch.no_grad():
+        tensors["traj.eval_out"] = start(x)
+    meta = {"module": "residual_block", "case": case, "traj": json.dumps(CONV_ADAMW),
+            "config": json.dumps({"in_channels": cin, "out_channels": cout, "stride": stride})}
+    path = os.path.join(ROOT, "conv", case + ".safetensors")
+    write_safetensors(path, tensors, meta)
+    WRITTEN.append(path)
+
+
+def batch_norm2d_case():
+    """nn.BatchNorm2d(4) over three training batches of different sizes (B = 3, 1, 2), then eval."""
+    case = "batch_norm2d"
+    seed_for("conv/" + case)
+    C = 4
+    bn = nn.BatchNorm2d(C)
+    with torch.no_grad():
+        bn.weight.copy_(1 + 0.3 * torch.randn(C))
+        bn.bias.copy_(0.2 * torch.randn(C))
+    tensors = {"weight": bn.weight.detach().clone(), "bias": bn.bias.detach().clone()}
+    offset = torch.arange(C, dtype=torch.float32).reshape(1, C, 1, 1)
+    for t, (B, H, W) in enumerate([(3, 5, 6), (1, 7, 3), (2, 3, 3)]):
+        x = (randn(B, C, H, W) * (1 + offset) + 3 * offset - 2).requires_grad_(True)
+        out = bn(x)
+        dout = randn(*out.shape)
+        bn.zero_grad(set_to_none=True)
+        out.backward(dout)
+        tensors.update({f"x.{t}": x.detach(), f"dout.{t}": dout, f"out.{t}": out.detach(), f"grad.x.{t}": x.grad,
+                        f"grad.weight.{t}": bn.weight.grad, f"grad.bias.{t}": bn.bias.grad,
+                        f"running_mean.{t}": bn.running_mean.clone(), f"running_var.{t}": bn.running_var.clone()})
+    bn.eval()
+    x = (randn(2, C, 5, 5) * (1 + offset) + 3 * offset - 2).requires_grad_(True)
+    out = bn(x)
+    dout = randn(*out.shape)
+    bn.zero_grad(set_to_none=True)
+    out.backward(dout)
+    tensors.update({"x.eval": x.detach(), "dout.eval": dout, "out.eval": out.detach(), "grad.x.eval": x.grad,
+                    "grad.weight.eval": bn.weight.grad, "grad.bias.eval": bn.bias.grad})
+    path = os.path.join(ROOT, "conv", case + ".safetensors")
+    write_safetensors(path, tensors, {"module": "batch_norm2d", "case": case,
+                                      "args": json.dumps({"eps": 1e-5, "momentum": 0.1, "train_steps": 3})})
+    WRITTEN.append(path)
+
+
+def make_conv():
+    # conv2d: (B, Cin, H, W) → Cout, kernel, stride, padding, bias
+    for B, cin, H, W, cout, k, s, p, bias in [
+        (3, 3, 7, 9, 5, (3, 3), (1, 1), (1, 1), True),
+        (1, 4, 9, 7, 6, (3, 3), (2, 2), (1, 1), False),  # stride 2, padding 1, odd sizes
+        (3, 5, 5, 6, 2, (1, 1), (1, 1), (0, 0), True),  # 1×1, Cout ≤ 4
+        (2, 3, 8, 8, 7, (1, 1), (2, 2), (0, 0), False),  # the projection shortcut's
+        (1, 2, 6, 5, 3, (2, 3), (2, 1), (0, 1), True),  # non-square kernel and stride
+        (1, 2, 17, 16, 3, (3, 3), (1, 1), (1, 1), True),  # 272 positions: more than one of the wasm kernel's tiles
+    ]:
+        case = (f"conv2d_{B}x{cin}x{H}x{W}_to{cout}_k{k[0]}x{k[1]}_s{s[0]}x{s[1]}_p{p[0]}x{p[1]}" + ("_bias" if bias else ""))
+        seed_for(case)
+        inputs = {"x": randn(B, cin, H, W), "weight": randn(cout, cin, *k) / math.sqrt(cin * k[0] * k[1])}
+        if bias:
+            inputs["bias"] = randn(cout)
+        conv_case("conv2d", case, inputs, lambda x, weight, bias=None, s=s, p=p: F.conv2d(x, weight, bias, s, p),
+                  {"stride": list(s), "padding": list(p), "bias": bias})
+    # pooling: (B, C, H, W), kernel, stride, padding
+    for op, fn in [("max_pool2d", F.max_pool2d), ("avg_pool2d", F.avg_pool2d)]:
+        for B, C, H, W, k, s, p in [
+            (2, 3, 7, 9, (2, 2), (2, 2), (0, 0)),
+            (1, 2, 9, 8, (3, 3), (2, 2), (1, 1)),  # the ResNet stem's
+            (3, 2, 7, 6, (3, 2), (1, 2), (1, 1)),  # overlapping windows in H
+        ]:
+            case = f"{op}_{B}x{C}x{H}x{W}_k{k[0]}x{k[1]}_s{s[0]}x{s[1]}_p{p[0]}x{p[1]}"
+            seed_for(case)
+            conv_case(op, case, {"x": randn(B, C, H, W)}, lambda x, fn=fn, k=k, s=s, p=p: fn(x, k, s, p),
+                      {"kernel": list(k), "stride": list(s), "padding": list(p)})
+    # Ties: ReLU'd values on a coarse grid, so that many windows hold several equal maxima (torch: the first).
+    case = "max_pool2d_ties_2x2x6x6_k2x2_s2x2_p0x0"
+    seed_for(case)
+    conv_case("max_pool2d", case, {"x": torch.round(F.relu(randn(2, 2, 6, 6)) * 2) / 2},
+              lambda x: F.max_pool2d(x, 2, 2), {"kernel": [2, 2], "stride": [2, 2], "padding": [0, 0]})
+    case = "global_avg_pool_3x4x5x7"
+    seed_for(case)
+    conv_case("global_avg_pool", case, {"x": randn(3, 4, 5, 7)}, lambda x: x.mean((2, 3)), {})
+    batch_norm2d_case()
+    block_case("residual_block_identity", B=3, cin=4, cout=4, H=5, W=5, stride=1)
+    block_case("residual_block_projection", B=1, cin=3, cout=6, H=7, W=7, stride=2)
+
+
 # ----------------------------------------------------------------------------- check
 
 
-SUBDIRS = ("ops", "optim", "gpt", "designs", "attention", "seq2seq")
+SUBDIRS = ("ops", "optim", "gpt", "designs", "attention", "seq2seq", "conv")
 
 
 def check():
@@ -1346,12 +1526,28 @@ def check():
                 if "traj.loss" in ts:
                     desc += f", traj {ts['traj.loss'][0]:.4f}->{ts['traj.loss'][-1]:.4f}"
                 assert cfg.get("vocab_size", cfg.get("target_vocab")) == ts["logits"].shape[-1]
+            elif sub == "conv" and "op" in meta:
+                json.loads(meta["args"])
+                assert ts["dout"].shape == ts["out"].shape, path
+                for k in ts:
+                    if k.startswith("grad."):
+                        assert ts[k].shape == ts[k[5:]].shape, (path, k)
+                desc = f"op={meta['op']} out{list(ts['out'].shape)}"
+            elif sub == "conv" and meta.get("module") == "residual_block":
+                params = [k[6:] for k in ts if k.startswith("param.")]
+                for n in params:
+                    for pre in ("train.grad.", "eval.grad.", "traj.param."):
+                        assert ts[pre + n].shape == ts["param." + n].shape, (path, pre, n)
+                for k in ts:
+                    if k.startswith("buffer."):
+                        assert ts["train." + k].shape == ts["traj." + k].shape == ts[k].shape, (path, k)
+                desc = f"{len(params)} params, traj {ts['traj.loss'][0]:.4f}->{ts['traj.loss'][-1]:.4f}"
             else:
-                desc = meta.get("op", "")
+                desc = meta.get("op", meta.get("module", ""))
             print(f"{sub}/{fn:44s} {size:8d} B  {len(ts):3d} tensors  {desc}")
     print(f"{n_files} files, {total} bytes ({total / 2**20:.2f} MiB)")
-    if total >= 2 * 2**20:
-        raise SystemExit("fixtures exceed 2 MB")
+    if total >= 3 * 2**20:  # 2 MB until the conv/ cases joined attention/ and seq2seq/ (about 2.1 MB together)
+        raise SystemExit("fixtures exceed 3 MB")
 
 
 def main():
@@ -1370,6 +1566,7 @@ def main():
         make_designs()
         make_attention_masks()
         make_seq2seq()
+        make_conv()
         print(f"wrote {len(WRITTEN)} files under {ROOT}")
     check()
 

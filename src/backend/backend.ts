@@ -84,6 +84,38 @@ export interface HeadLayout {
 }
 
 /**
+ * The geometry of a 2-D window sliding over NCHW planes (convolution and pooling; dilation 1): input
+ * planes H × W, a kH × kW window moved by (strideH, strideW) over the input zero-padded (convolution,
+ * average pooling) or −∞-padded (max pooling) by (padH, padW) on each side, giving Ho × Wo outputs,
+ * Ho = ⌊(H + 2·padH − kH)/strideH⌋ + 1 (the op front-end computes and checks them).
+ */
+export interface Window2d {
+  /** Batch. */
+  B: number;
+  H: number;
+  W: number;
+  kH: number;
+  kW: number;
+  strideH: number;
+  strideW: number;
+  padH: number;
+  padW: number;
+  Ho: number;
+  Wo: number;
+}
+
+/** A convolution's shapes: x (B, Cin, H, W), weight (Cout, Cin, kH, kW), bias (Cout), out (B, Cout, Ho, Wo). */
+export interface Conv2dArgs extends Window2d {
+  Cin: number;
+  Cout: number;
+}
+
+/** A pooling's shapes: x (B, C, H, W), out (B, C, Ho, Wo); every plane pooled on its own. */
+export interface Pool2dArgs extends Window2d {
+  C: number;
+}
+
+/**
  * What attention between two sequences, or over a padded batch, adds to attentionForward/Backward's
  * self-attention call (whose T is then Tq, the queries' count): Tk keys and values with their own
  * layout, and a key mask. Without it, k and v share q's layout and count and every key is real.
@@ -341,6 +373,28 @@ export interface FusedKernels {
    */
   dropoutForward(x: Storage, out: Storage, mask: Storage, p: number, seed: number): void;
 
+  // ---- convolution and pooling (NCHW) ---------------------------------------------------------
+  /**
+   * out[b, co, i, j] = bias[co] + Σ_{ci, kh, kw} w[co, ci, kh, kw]·x[b, ci, i·strideH − padH + kh, j·strideW − padW + kw],
+   * x zero outside its planes (torch.nn.functional.conv2d, dilation 1, groups 1). bias may be null.
+   */
+  conv2dForward(x: Storage, w: Storage, bias: Storage | null, out: Storage, args: Conv2dArgs): void;
+  /** dx, dw and dbias of conv2dForward given dy; each one not null is written (not accumulated). */
+  conv2dBackward(dy: Storage, x: Storage, w: Storage, dx: Storage | null, dw: Storage | null, dbias: Storage | null,
+    args: Conv2dArgs): void;
+  /**
+   * Max over each window, padding never chosen (torch.nn.functional.max_pool2d; padding ≤ kernel/2, so
+   * every window holds an input element). argmax (int32, like out) receives the chosen element's index
+   * h·W + w within its plane: the first maximum in row-major window order, as torch picks it (a NaN wins: the last one).
+   */
+  maxPool2dForward(x: Storage, out: Storage, argmax: Storage, args: Pool2dArgs): void;
+  /** dx[b, c, argmax[b, c, i, j]] += dy[b, c, i, j] over a dx this kernel zeroes first (written, not accumulated). */
+  maxPool2dBackward(dy: Storage, argmax: Storage, dx: Storage, args: Pool2dArgs): void;
+  /** Mean over each window, zero padding counted (torch's avg_pool2d default count_include_pad): Σ/(kH·kW). */
+  avgPool2dForward(x: Storage, out: Storage, args: Pool2dArgs): void;
+  /** dx of avgPool2dForward: each window's dy/(kH·kW) added to its elements; dx written, not accumulated. */
+  avgPool2dBackward(dy: Storage, dx: Storage, args: Pool2dArgs): void;
+
   // ---- optimizer ------------------------------------------------------------------------------
   /** One AdamW step over a flat buffer, PyTorch semantics (decoupled weight decay). */
   adamw(param: Storage, grad: Storage, m: Storage, v: Storage, args: AdamWArgs): void;
@@ -379,6 +433,12 @@ export const FUSED_KERNELS = [
   'attentionBackward',
   'attentionInference',
   'dropoutForward',
+  'conv2dForward',
+  'conv2dBackward',
+  'maxPool2dForward',
+  'maxPool2dBackward',
+  'avgPool2dForward',
+  'avgPool2dBackward',
   'adamw',
 ] as const satisfies readonly (keyof FusedKernels)[];
 type MissingFused = Exclude<keyof FusedKernels, (typeof FUSED_KERNELS)[number]>;

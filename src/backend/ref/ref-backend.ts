@@ -6,11 +6,13 @@ import {
   type AttentionKeys,
   type Backend,
   type BinaryOp,
+  type Conv2dArgs,
   type DType,
   type HeadLayout,
   type HostArray,
   type MatmulArgs,
   type MemoryStats,
+  type Pool2dArgs,
   type ReduceOp,
   type Storage,
   type UnaryOp,
@@ -21,9 +23,11 @@ import { crossEntropyBackward, crossEntropyForward } from './cross-entropy.ts';
 import { dropoutForward } from './dropout.ts';
 import * as ew from './elementwise.ts';
 import { embeddingBackward, embeddingForward } from './embedding.ts';
+import { conv2dBackward, conv2dForward } from './conv.ts';
 import { cast, stridedCopy, stridedExtent } from './layout.ts';
 import { matmul, matmulExtents } from './matmul.ts';
 import { layerNormBackward, layerNormForward, rmsNormBackward, rmsNormForward } from './norms.ts';
+import { avgPool2dBackward, avgPool2dForward, maxPool2dBackward, maxPool2dForward } from './pool.ts';
 import { reduce } from './reduce.ts';
 import { logSoftmaxBackward, logSoftmaxForward, softmaxBackward, softmaxForward } from './softmax.ts';
 import { attentionExtents, attentionInferenceExtents } from '../kernel-shapes.ts';
@@ -269,6 +273,37 @@ export class RefBackend implements Backend {
   dropoutForward(x: Storage, out: Storage, mask: Storage, p: number, seed: number): void {
     const o = floats(out, 0, 'out');
     dropoutForward(floats(x, o.length, 'x'), o, floats(mask, o.length, 'mask'), p, seed);
+  }
+
+  // ---- convolution and pooling ----------------------------------------------------------------
+  conv2dForward(x: Storage, w: Storage, bias: Storage | null, out: Storage, a: Conv2dArgs): void {
+    conv2dForward(floats(x, a.B * a.Cin * a.H * a.W, 'x'), floats(w, a.Cout * a.Cin * a.kH * a.kW, 'weight'),
+      maybeFloats(bias, a.Cout, 'bias'), floats(out, a.B * a.Cout * a.Ho * a.Wo, 'out'), a);
+  }
+
+  conv2dBackward(dy: Storage, x: Storage, w: Storage, dx: Storage | null, dw: Storage | null, dbias: Storage | null,
+    a: Conv2dArgs): void {
+    const [nx, nw] = [a.B * a.Cin * a.H * a.W, a.Cout * a.Cin * a.kH * a.kW];
+    conv2dBackward(floats(dy, a.B * a.Cout * a.Ho * a.Wo, 'dy'), floats(x, nx, 'x'), floats(w, nw, 'weight'), maybeFloats(dx, nx, 'dx'),
+      maybeFloats(dw, nw, 'dweight'), maybeFloats(dbias, a.Cout, 'dbias'), a);
+  }
+
+  maxPool2dForward(x: Storage, out: Storage, argmax: Storage, a: Pool2dArgs): void {
+    const n = a.B * a.C * a.Ho * a.Wo;
+    maxPool2dForward(floats(x, a.B * a.C * a.H * a.W, 'x'), floats(out, n, 'out'), ints(argmax, n, 'argmax'), a);
+  }
+
+  maxPool2dBackward(dy: Storage, argmax: Storage, dx: Storage, a: Pool2dArgs): void {
+    const n = a.B * a.C * a.Ho * a.Wo;
+    maxPool2dBackward(floats(dy, n, 'dy'), ints(argmax, n, 'argmax'), floats(dx, a.B * a.C * a.H * a.W, 'dx'), a);
+  }
+
+  avgPool2dForward(x: Storage, out: Storage, a: Pool2dArgs): void {
+    avgPool2dForward(floats(x, a.B * a.C * a.H * a.W, 'x'), floats(out, a.B * a.C * a.Ho * a.Wo, 'out'), a);
+  }
+
+  avgPool2dBackward(dy: Storage, dx: Storage, a: Pool2dArgs): void {
+    avgPool2dBackward(floats(dy, a.B * a.C * a.Ho * a.Wo, 'dy'), floats(dx, a.B * a.C * a.H * a.W, 'dx'), a);
   }
 
   // ---- optimizer ------------------------------------------------------------------------------

@@ -59,6 +59,24 @@ export interface KernelExports {
   logSoftmaxBackwardPart(y: Ptr, dy: Ptr, dx: Ptr, rows: number, C: number, tid: number, threads: number): void;
   embeddingForward(weight: Ptr, ids: Ptr, out: Ptr, N: number, C: number, V: number): number;
   dropoutForward(x: Ptr, out: Ptr, mask: Ptr, n: number, p: number, seed: number): void;
+  conv2dScratchFloats(Cin: number, Cout: number, H: number, W: number, kH: number, kW: number, pH: number, pW: number): number;
+  conv2dForwardPart(x: Ptr, w: Ptr, bias: Ptr, out: Ptr, B: number, Cin: number, H: number, W: number, Cout: number, kH: number, kW: number,
+    sH: number, sW: number, pH: number, pW: number, Ho: number, Wo: number, scratch0: Ptr, scratchStride: number, mm0: Ptr, mmStride: number,
+    tid: number, threads: number): void;
+  conv2dBackwardDataPart(dy: Ptr, w: Ptr, dx: Ptr, B: number, Cin: number, H: number, W: number, Cout: number, kH: number, kW: number,
+    sH: number, sW: number, pH: number, pW: number, Ho: number, Wo: number, scratch0: Ptr, scratchStride: number, mm0: Ptr, mmStride: number,
+    tid: number, threads: number): void;
+  conv2dBackwardFilterPart(dy: Ptr, x: Ptr, dw: Ptr, db: Ptr, B: number, Cin: number, H: number, W: number, Cout: number, kH: number,
+    kW: number, sH: number, sW: number, pH: number, pW: number, Ho: number, Wo: number, scratch0: Ptr, scratchStride: number, mm0: Ptr,
+    mmStride: number, tid: number, threads: number): void;
+  maxPool2dForwardPart(x: Ptr, out: Ptr, argmax: Ptr, planes: number, H: number, W: number, kH: number, kW: number, sH: number, sW: number,
+    pH: number, pW: number, Ho: number, Wo: number, tid: number, threads: number): void;
+  maxPool2dBackwardPart(dy: Ptr, argmax: Ptr, dx: Ptr, planes: number, H: number, W: number, Ho: number, Wo: number, tid: number,
+    threads: number): void;
+  avgPool2dForwardPart(x: Ptr, out: Ptr, planes: number, H: number, W: number, kH: number, kW: number, sH: number, sW: number, pH: number,
+    pW: number, Ho: number, Wo: number, tid: number, threads: number): void;
+  avgPool2dBackwardPart(dy: Ptr, dx: Ptr, planes: number, H: number, W: number, kH: number, kW: number, sH: number, sW: number, pH: number,
+    pW: number, Ho: number, Wo: number, tid: number, threads: number): void;
 }
 
 /**
@@ -75,5 +93,7 @@ export const KERNEL_ARITY: { readonly [K in keyof KernelExports]: Parameters<Ker
   layerNormBackwardScratchBytes: 2, affinePart: 7, axpyPart: 6, adamwPart: 14, binaryPart: 9, layerNormForwardPart: 11,
   rmsNormForwardPart: 9, layerNormBackwardRowsPart: 10, layerNormBackwardChannelsPart: 11, rmsNormBackwardRowsPart: 9,
   rmsNormBackwardChannelsPart: 9, checkIds: 3, embeddingBackwardPart: 7, softmaxForwardPart: 6, logSoftmaxForwardPart: 6,
-  softmaxBackwardPart: 7, logSoftmaxBackwardPart: 7, embeddingForward: 6, dropoutForward: 6,
+  softmaxBackwardPart: 7, logSoftmaxBackwardPart: 7, embeddingForward: 6, dropoutForward: 6, conv2dScratchFloats: 8, conv2dForwardPart: 23,
+  conv2dBackwardDataPart: 22, conv2dBackwardFilterPart: 23, maxPool2dForwardPart: 16, maxPool2dBackwardPart: 10, avgPool2dForwardPart: 15,
+  avgPool2dBackwardPart: 15,
 };

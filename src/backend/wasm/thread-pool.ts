@@ -14,7 +14,8 @@ export const JOBS = [
   'affinePart', 'axpyPart', 'adamwPart', 'binaryPart', 'layerNormForwardPart', 'rmsNormForwardPart', 'layerNormBackwardRowsPart',
   'layerNormBackwardChannelsPart', 'softmaxForwardPart', 'logSoftmaxForwardPart', 'softmaxBackwardPart', 'logSoftmaxBackwardPart',
   'rmsNormBackwardRowsPart', 'rmsNormBackwardChannelsPart', 'embeddingBackwardPart', 'crossEntropyRowsPart', 'crossEntropyBackwardPart',
-  'columnSumsPart', 'stridedCopyPart',
+  'columnSumsPart', 'stridedCopyPart', 'conv2dForwardPart', 'conv2dBackwardDataPart', 'conv2dBackwardFilterPart', 'maxPool2dForwardPart',
+  'maxPool2dBackwardPart', 'avgPool2dForwardPart', 'avgPool2dBackwardPart',
   'attentionKeysForwardPart', 'attentionKeysBackwardPart',
 ] as const;
 export type JobName = (typeof JOBS)[number];

@@ -3,7 +3,7 @@
 // Memory and pinning are backend-memory.ts's, launching and capture backend-capture.ts's, which this extends.
 // Storage is float32 and int32 only: float64 (the finite-difference gradient checks) stays on ref.
 import type {
-  AdamWArgs, AttentionKeys, Backend, BinaryOp, HeadLayout, MatmulArgs, ReduceOp, Storage, UnaryOp,
+  AdamWArgs, AttentionKeys, Backend, BinaryOp, Conv2dArgs, HeadLayout, MatmulArgs, Pool2dArgs, ReduceOp, Storage, UnaryOp,
 } from '../backend.ts';
 import { attentionExtents, attentionInferenceExtents, reducedDims } from '../kernel-shapes.ts';
 import { stridedExtent } from '../ref/layout.ts';
@@ -366,6 +366,69 @@ export class WasmBackend extends WasmCapture implements Backend {
     const n = this.st(out, 0, 'out').length;
     this.rec?.refuse('dropout draws a fresh mask every step, and a replay would repeat this one');
     this.call(this.k.dropoutForward, [this.f(x, n, 'x'), this.f(out, n, 'out'), this.f(mask, n, 'mask'), n, p, seed | 0]);
+  }
+
+  // ---- convolution and pooling ----------------------------------------------------------------
+  /** Per-thread scratch for the convolution jobs (contiguous, one stride apart), then matmul's. */
+  private convScratch(a: Conv2dArgs): number[] {
+    const stride = Math.ceil((4 * this.k.conv2dScratchFloats(a.Cin, a.Cout, a.H, a.W, a.kH, a.kW, a.padH, a.padW)) / 64) * 64;
+    return [this.ensureScratch(stride * this.threads + 64), stride, this.matmulScratch, this.matmulScratchStride];
+  }
+
+  private static convShape(a: Conv2dArgs): number[] {
+    return [a.B, a.Cin, a.H, a.W, a.Cout, a.kH, a.kW, a.strideH, a.strideW, a.padH, a.padW, a.Ho, a.Wo];
+  }
+
+  conv2dForward(x: Storage, w: Storage, bias: Storage | null, out: Storage, a: Conv2dArgs): void {
+    const args = [this.f(x, a.B * a.Cin * a.H * a.W, 'x'), this.f(w, a.Cout * a.Cin * a.kH * a.kW, 'weight'), this.fOpt(bias, a.Cout, 'bias'),
+      this.f(out, a.B * a.Cout * a.Ho * a.Wo, 'out')];
+    const macs = a.B * a.Cout * a.Ho * a.Wo * a.Cin * a.kH * a.kW;
+    if (a.B * a.Cout * a.Ho * a.Wo === 0) return;
+    this.parallel('conv2dForwardPart', [...args, ...WasmBackend.convShape(a), ...this.convScratch(a)], macs, MATMUL_THREAD_MIN);
+  }
+
+  conv2dBackward(dy: Storage, x: Storage, w: Storage, dx: Storage | null, dw: Storage | null, dbias: Storage | null, a: Conv2dArgs): void {
+    const [nx, nw] = [a.B * a.Cin * a.H * a.W, a.Cout * a.Cin * a.kH * a.kW];
+    const [pdy, px, pw] = [this.f(dy, a.B * a.Cout * a.Ho * a.Wo, 'dy'), this.f(x, nx, 'x'), this.f(w, nw, 'weight')];
+    const [pdx, pdw, pdb] = [this.fOpt(dx, nx, 'dx'), this.fOpt(dw, nw, 'dweight'), this.fOpt(dbias, a.Cout, 'dbias')];
+    const macs = a.B * a.Cout * a.Ho * a.Wo * a.Cin * a.kH * a.kW;
+    const shape = WasmBackend.convShape(a);
+    // Two jobs: dx by blocks of input channels, then dW by blocks of its rows and dbias by channels.
+    if (pdx !== 0) {
+      if (nx > 0 && (a.Cout === 0 || a.Ho * a.Wo === 0)) this.call(this.k.zero, [pdx, 4 * nx]);
+      else this.parallel('conv2dBackwardDataPart', [pdy, pw, pdx, ...shape, ...this.convScratch(a)], macs, MATMUL_THREAD_MIN);
+    }
+    if (pdw !== 0 || pdb !== 0) {
+      this.parallel('conv2dBackwardFilterPart', [pdy, px, pdw, pdb, ...shape, ...this.convScratch(a)], macs, MATMUL_THREAD_MIN);
+    }
+  }
+
+  private static poolShape(a: Pool2dArgs): number[] {
+    return [a.B * a.C, a.H, a.W, a.kH, a.kW, a.strideH, a.strideW, a.padH, a.padW, a.Ho, a.Wo];
+  }
+
+  maxPool2dForward(x: Storage, out: Storage, argmax: Storage, a: Pool2dArgs): void {
+    const n = a.B * a.C * a.Ho * a.Wo;
+    this.parallel('maxPool2dForwardPart', [this.f(x, a.B * a.C * a.H * a.W, 'x'), this.f(out, n, 'out'), this.int(argmax, n, 'argmax'),
+      ...WasmBackend.poolShape(a)], n * a.kH * a.kW, ELEMENTWISE_THREAD_MIN);
+  }
+
+  maxPool2dBackward(dy: Storage, argmax: Storage, dx: Storage, a: Pool2dArgs): void {
+    const n = a.B * a.C * a.Ho * a.Wo;
+    this.parallel('maxPool2dBackwardPart', [this.f(dy, n, 'dy'), this.int(argmax, n, 'argmax'), this.f(dx, a.B * a.C * a.H * a.W, 'dx'),
+      a.B * a.C, a.H, a.W, a.Ho, a.Wo], a.B * a.C * a.H * a.W, ELEMENTWISE_THREAD_MIN);
+  }
+
+  avgPool2dForward(x: Storage, out: Storage, a: Pool2dArgs): void {
+    const n = a.B * a.C * a.Ho * a.Wo;
+    this.parallel('avgPool2dForwardPart', [this.f(x, a.B * a.C * a.H * a.W, 'x'), this.f(out, n, 'out'), ...WasmBackend.poolShape(a)],
+      n * a.kH * a.kW, ELEMENTWISE_THREAD_MIN);
+  }
+
+  avgPool2dBackward(dy: Storage, dx: Storage, a: Pool2dArgs): void {
+    const n = a.B * a.C * a.Ho * a.Wo;
+    this.parallel('avgPool2dBackwardPart', [this.f(dy, n, 'dy'), this.f(dx, a.B * a.C * a.H * a.W, 'dx'), ...WasmBackend.poolShape(a)],
+      n * a.kH * a.kW, ELEMENTWISE_THREAD_MIN);
   }
 
   // ---- optimizer ------------------------------------------------------------------------------

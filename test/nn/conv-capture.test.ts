@@ -1,0 +1,89 @@
+// A captured wasm training step of a small conv net (conv–BN–ReLU–max pool, an identity and a projection
+// residual block, global average pool, linear head, cross-entropy) replays bit for bit: the same losses,
+// weights and BatchNorm running statistics as eager steps, on 1 thread and on 2 (where the convolution
+// and pooling kernels split over the pool). TrainStep takes the net through its loss-function form.
+import { describe, expect, it } from 'vitest';
+import type { Backend, Storage } from '../../src/backend/backend.ts';
+import { loadWasmKernels } from '../../src/backend/wasm/index.ts';
+import { BatchNorm2d } from '../../src/nn/batch-norm-2d.ts';
+import { Conv2d } from '../../src/nn/conv.ts';
+import { Linear } from '../../src/nn/linear.ts';
+import { Module } from '../../src/nn/module.ts';
+import { GlobalAvgPool, MaxPool2d } from '../../src/nn/pool.ts';
+import { ResidualBlock } from '../../src/nn/residual-block.ts';
+import { AdamW } from '../../src/optim/adamw.ts';
+import { crossEntropy } from '../../src/tensor/ops/softmax.ts';
+import { relu, Rng, type Tensor } from '../../src/tensor/index.ts';
+import { optimizationStepOn, TrainStep, type HostInput, type LossFn } from '../../src/train/step.ts';
+
+class TinyConvNet extends Module {
+  readonly stem = this.child('stem', new Conv2d(3, 8, 3, { padding: 1 }));
+  readonly bn = this.child('bn', new BatchNorm2d(8));
+  readonly pool = new MaxPool2d(2);
+  readonly block1 = this.child('block1', new ResidualBlock(8, 8));
+  readonly block2 = this.child('block2', new ResidualBlock(8, 12, 2));
+  readonly gap = new GlobalAvgPool();
+  readonly head = this.child('head', new Linear(12, 5, { init: { kind: 'normal', std: 0.1 } }));
+
+  forward(x: Tensor): Tensor {
+    const h = this.pool.forward(relu(this.bn.forward(this.stem.forward(x)))); // (B, 8, 9, 9)
+    return this.head.forward(this.gap.forward(this.block2.forward(this.block1.forward(h)))); // (B, 5)
+  }
+}
+
+const kernels = await loadWasmKernels();
+// 18×18 images: 324 positions, two of the convolution kernel's tiles; B = 6 puts the stem and the first
+// block's convolutions past the threading threshold.
+const [B, S, classes] = [6, 18, 5];
+
+interface Run {
+  losses: number[];
+  params: Float32Array;
+  buffers: Float32Array;
+  stepper?: TrainStep;
+}
+
+async function train(backend: Backend, how: 'eager' | 'captured', steps = 5): Promise<Run> {
+  const net = new TinyConvNet().materialize(backend, new Rng(7));
+  const opt = new AdamW(net.store!, { lr: 3e-3, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1 });
+  const loss: LossFn = ([x, y]) => crossEntropy(net.forward(x), y);
+  const stepper = how === 'captured' ? new TrainStep(net, opt, { loss }) : undefined;
+  const rng = new Rng(11);
+  const losses: number[] = [];
+  for (let s = 0; s < steps; s++) {
+    const batch: HostInput[] = [
+      { data: Float32Array.from({ length: B * 3 * S * S }, () => rng.normal()), shape: [B, 3, S, S] },
+      { data: Int32Array.from({ length: B }, () => rng.int(classes)), shape: [B] },
+    ];
+    const o = { gradClip: 1, lr: 3e-3 * (1 + s) };
+    losses.push((await (stepper ? stepper.runBatch(batch, o) : optimizationStepOn(net, opt, loss, batch, o))).loss);
+  }
+  const read = async (s: Storage) => (await backend.read(s)) as Float32Array;
+  return { losses, params: await read(net.store!.data), buffers: await read(net.store!.buffers!), stepper };
+}
+
+describe('a captured training step of a conv net on wasm', () => {
+  it('replays bit for bit: losses, weights and running statistics equal eager steps, 1 and 2 threads', async () => {
+    const eager = await train(kernels.createBackend(), 'eager');
+    const captured = await train(kernels.createBackend(), 'captured');
+    expect(captured.stepper!.eagerReason).toBeNull();
+    expect(captured.stepper!.launches).toBeGreaterThan(100);
+    expect(captured.losses).toEqual(eager.losses);
+    expect(Buffer.from(captured.params.buffer).equals(Buffer.from(eager.params.buffer))).toBe(true);
+    expect(Buffer.from(captured.buffers.buffer).equals(Buffer.from(eager.buffers.buffer))).toBe(true);
+    // The running statistics moved, and the loss is that of 5 classes: the step did what it should.
+    expect(Array.from(eager.buffers).some((v) => v !== 0 && v !== 1)).toBe(true);
+    expect(eager.losses[0]).toBeGreaterThan(1);
+    expect(eager.losses[0]).toBeLessThan(3);
+    const be = await kernels.createThreadedBackend({ threads: 2 });
+    try {
+      const two = await train(be, 'captured');
+      expect(two.stepper!.eagerReason).toBeNull();
+      expect(two.losses).toEqual(eager.losses);
+      expect(Buffer.from(two.params.buffer).equals(Buffer.from(eager.params.buffer))).toBe(true);
+      expect(Buffer.from(two.buffers.buffer).equals(Buffer.from(eager.buffers.buffer))).toBe(true);
+    } finally {
+      await be.dispose();
+    }
+  });
+});
