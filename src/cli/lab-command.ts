@@ -5,7 +5,7 @@
 // from the stored results, into lab/ or into docs/lab/.
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
@@ -107,6 +107,8 @@ interface RunContext {
   threads: number;
   processes: number;
   backend: string;
+  /** The 1-minute load average when the run started and when it ended. */
+  load: [number, number];
 }
 
 function readRunContext(p: LabPaths): RunContext | null {
@@ -117,14 +119,14 @@ function readRunContext(p: LabPaths): RunContext | null {
   }
 }
 
-function reportContext(exp: Experiment, seeds: number, command: string, missing: string[], threads: number, processes: number, backend: string): ReportContext {
+function reportContext(exp: Experiment, seeds: number, command: string, missing: string[], threads: number, processes: number, backend: string, stored: RunContext | null): ReportContext {
   const m = machineInfo();
   return {
     seeds,
     command,
-    commit: currentCommit(),
+    commit: stored?.commit ?? currentCommit(),
     missing,
-    machine: exp.timing ? { cpu: m.cpu, cores: m.cores, node: m.node, threadsPerProcess: threads, processes, backend } : undefined,
+    machine: exp.timing ? { cpu: m.cpu, cores: m.cores, node: m.node, threadsPerProcess: stored?.threads ?? threads, processes, backend: stored?.backend ?? backend, load: stored?.load } : undefined,
   };
 }
 
@@ -153,6 +155,7 @@ async function runCommand(name: string, o: RunOptions, globals: { backend?: stri
   const command = commandOf(exp.name, mode, seedsFlag, steps);
   console.log(`${exp.name} (${mode}): ${jobs.length} jobs (${exp.plans[mode].arms.length} arms × ${seeds} seeds); ${jobs.length - pending.length} already done in ${p.modeDir}`);
   const t0 = performance.now();
+  const load0 = loadavg()[0];
   if (pending.length > 0) {
     const timing = pending.filter((j) => j.timing).length;
     console.log(`running ${pending.length} on ${Math.min(processes, Math.max(1, pending.length - timing))} process(es) × ${threads} thread(s)${timing > 0 ? `; ${timing} timing job(s) last, one at a time` : ''}`);
@@ -176,7 +179,8 @@ async function runCommand(name: string, o: RunOptions, globals: { backend?: stri
         },
       },
     );
-    writeAtomic(join(p.modeDir, 'lab-run.json'), JSON.stringify({ commit: currentCommit(), threads, processes, backend } satisfies RunContext) + '\n');
+    const context: RunContext = { commit: currentCommit(), threads, processes, backend: outcome.backend ?? backend, load: [load0, loadavg()[0]] };
+    writeAtomic(join(p.modeDir, 'lab-run.json'), JSON.stringify(context) + '\n');
     if (outcome.stopped) {
       console.log(`stopped; finished jobs are kept and running ones saved a checkpoint. Continue with: ${command}`);
       process.exitCode = 130;
@@ -187,9 +191,7 @@ async function runCommand(name: string, o: RunOptions, globals: { backend?: stri
     }
   }
   const { results, missing } = loadResults(p, jobs);
-  const stored = readRunContext(p);
-  const ctx = reportContext(exp, seeds, command, missing, stored?.threads ?? threads, 1, stored?.backend ?? backend);
-  if (stored) ctx.commit = stored.commit;
+  const ctx = reportContext(exp, seeds, command, missing, threads, 1, backend, readRunContext(p));
   const verdicts = writeReport(exp, mode, results, ctx, { md: join(p.root, 'report.md'), html: join(p.root, 'report.html'), figDir: p.root, prefix: '' });
   console.log(`report: ${join(p.root, 'report.md')} and report.html — ${verdicts}`);
   console.log(`wall time: ${((performance.now() - t0) / 60000).toFixed(1)} min`);
@@ -206,9 +208,7 @@ async function reportCommand(name: string, o: { quick?: boolean; full?: boolean;
   const p = labPaths(o.out, exp.name, mode, steps);
   const { results, missing } = loadResults(p, jobs);
   if (results.length === 0) throw new UserError(`no results for ${exp.name} (${mode}) in ${p.results}; run: ${commandOf(exp.name, mode, seedsFlag, steps)}`);
-  const stored = readRunContext(p);
-  const ctx = reportContext(exp, seeds, commandOf(exp.name, mode, seedsFlag, steps), missing, stored?.threads ?? positiveInt(globals.threads, '--threads') ?? 1, 1, stored?.backend ?? globals.backend ?? 'auto');
-  if (stored) ctx.commit = stored.commit;
+  const ctx = reportContext(exp, seeds, commandOf(exp.name, mode, seedsFlag, steps), missing, positiveInt(globals.threads, '--threads') ?? 1, 1, globals.backend ?? 'auto', readRunContext(p));
   const files = o.docs
     ? { md: join(o.docs, `${exp.name}.md`), html: join(o.docs, `${exp.name}.html`), figDir: join(o.docs, exp.name), prefix: `${exp.name}/` }
     : { md: join(p.root, 'report.md'), html: join(p.root, 'report.html'), figDir: p.root, prefix: '' };

@@ -27,6 +27,8 @@ export interface PoolOptions {
 }
 
 export interface PoolOutcome {
+  /** The backend the workers run on, in their words ('wasm (simd)'). */
+  backend: string | null;
   done: string[];
   failed: { id: string; message: string }[];
   stopped: boolean;
@@ -57,7 +59,10 @@ function spawnWorker(k: number, o: PoolOptions, outcome: PoolOutcome): Worker {
   let onReady!: () => void;
   const w: Worker = { k, child, ready: new Promise((r) => (onReady = r)), exited: false, pending: null };
   child.on('message', (m: FromWorker) => {
-    if (m.type === 'ready') return onReady();
+    if (m.type === 'ready') {
+      outcome.backend ??= m.backend;
+      return onReady();
+    }
     o.onEvent({ ...m, worker: k });
     const p = w.pending;
     if (!p) return;
@@ -93,7 +98,7 @@ function runOn(w: Worker, t: PoolTask, o: PoolOptions): Promise<'done' | 'failed
 export async function runPool(tasks: readonly PoolTask[], o: PoolOptions): Promise<PoolOutcome> {
   const queue = tasks.filter((t) => !t.job.timing).sort((a, b) => jobCost(b.job) - jobCost(a.job));
   const alone = tasks.filter((t) => t.job.timing);
-  const outcome: PoolOutcome = { done: [], failed: [], stopped: false };
+  const outcome: PoolOutcome = { backend: null, done: [], failed: [], stopped: false };
   if (tasks.length === 0) return outcome;
   const P = Math.max(1, Math.min(o.processes, Math.max(queue.length, 1)));
   const workers = Array.from({ length: P }, (_, k) => spawnWorker(k, o, outcome));

@@ -22,7 +22,7 @@ import { createRun } from './run-open.ts';
 
 export type ToWorker = { type: 'job'; job: JobSpec; runDir: string; resultPath: string; keepCheckpoints: boolean } | { type: 'stop' };
 export type FromWorker =
-  | { type: 'ready' }
+  | { type: 'ready'; backend: string }
   | { type: 'progress'; id: string; step: number; of: number }
   | { type: 'done'; id: string; finalValLoss: number | null; diverged: boolean; wallSeconds: number; resumedAt: number | null }
   | { type: 'stopped'; id: string | null }
@@ -125,7 +125,7 @@ async function handle(m: Extract<ToWorker, { type: 'job' }>): Promise<void> {
 /** `resnorm lab worker`: serve jobs until told to stop or orphaned. */
 export async function labWorker(backend: string | undefined, threads: string | undefined): Promise<void> {
   if (!process.send) throw new Error('resnorm lab worker is started by resnorm lab run, over an IPC channel');
-  await selectBackend(backend, threads);
+  const be = await selectBackend(backend, threads);
   process.on('disconnect', () => process.exit(0)); // the parent is gone
   // Ctrl-C reaches the whole process group: let the parent decide, and stop at the next step.
   process.on('SIGINT', () => (stopRequested = true));
@@ -147,6 +147,6 @@ export async function labWorker(backend: string | undefined, threads: string | u
       }),
     );
   });
-  send({ type: 'ready' });
+  send({ type: 'ready', backend: be.name });
   await new Promise(() => {}); // until the parent disconnects or stops us
 }

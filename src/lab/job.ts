@@ -20,7 +20,7 @@ import { Rng } from '../tensor/rng.ts';
 import { batchStatistics } from './analysis/batch-stats.ts';
 import { blockParamValues, blockValues, gradientNorms } from './analysis/gradients.ts';
 import { NORM_KERNELS, profileTraining, shareOf } from './analysis/kernel-profile.ts';
-import { lesionDamage, lesionStudy } from './analysis/lesion.ts';
+import { batchesLoss, lesionDamage, lesionStudy } from './analysis/lesion.ts';
 import { logitLens } from './analysis/logit-lens.ts';
 import type { Measure } from './experiment.ts';
 import type { JobSpec } from './plan.ts';
@@ -95,7 +95,7 @@ export const MEASURE_OUTPUTS: Record<Measure, { metrics: string[]; series: strin
   'stream-rms': { metrics: ['streamGrowth', 'streamRmsLast'], series: ['streamRms'] },
   lesion: { metrics: ['lesionFullLoss', 'lesionDamageFirst', 'lesionDamageMedian', 'lesionDamageMax'], series: ['lesionLoss', 'lesionDamage'] },
   'logit-lens': { metrics: ['lensSpearman', 'lensFirst', 'lensLast', 'lensModelGap'], series: ['lensLoss'] },
-  'batch-stats': { metrics: ['designEffect', 'batchMeanDev', 'batchVarDev', 'iidMeanDev'], series: ['designEffect', 'batchMeanDev'] },
+  'batch-stats': { metrics: ['designEffect', 'batchMeanDev', 'batchVarDev', 'iidMeanDev', 'modeGap', 'modeGapAbs'], series: ['designEffect', 'batchMeanDev'] },
   'kernel-profile': {
     metrics: ['flopsPerStep', 'layernormFlopShare', 'rmsnormFlopShare', 'normFlopShare'],
     series: [],
@@ -318,7 +318,13 @@ export async function runJob(job: JobSpec, data: JobData, persist?: JobPersisten
         labels.designEffect = s.layers.map((l) => l.name);
         labels.batchMeanDev = labels.designEffect;
         Object.assign(metrics, { designEffect: s.designEffect, batchMeanDev: s.batchMeanDev, batchVarDev: s.batchVarDev, iidMeanDev: s.iidMeanDev });
-      } else Object.assign(metrics, { designEffect: null, batchMeanDev: null, batchVarDev: null, iidMeanDev: null });
+        // Last, since a training-mode pass moves BatchNorm's running statistics: the same batches in
+        // both modes (dropout is 0 in the lab), so only statistics from the batch vs the running ones differ.
+        const fixed = analysisBatches();
+        const evalLoss = await batchesLoss(model, fixed, B, T);
+        const trainLoss = await batchesLoss(model, fixed, B, T, undefined, 'train');
+        Object.assign(metrics, { modeGap: evalLoss - trainLoss, modeGapAbs: Math.abs(evalLoss - trainLoss) });
+      } else Object.assign(metrics, { designEffect: null, batchMeanDev: null, batchVarDev: null, iidMeanDev: null, modeGap: null, modeGapAbs: null });
     }
     if (has('step-time') && stepMs.length > 0) timing.metrics.stepMs = median(stepMs);
 

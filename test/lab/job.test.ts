@@ -108,6 +108,7 @@ describe('runJob', () => {
     expect(r.series.initGrad).toHaveLength(2);
     expect(r.series.lensLoss).toHaveLength(2);
     expect(r.metrics.lensModelGap).toBeCloseTo(0, 4);
+    expect(r.metrics.modeGap).toBe(0); // LayerNorm, no dropout: training mode computes the same
     const untrained = (await runJob({ ...jobOf({ ...all, measures: ['init-gradients'], train: false }) }, data, undefined, {}, be)) as JobResult;
     expect(untrained.steps).toBe(0);
     expect(untrained.maxIters).toBe(0);

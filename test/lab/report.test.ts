@@ -7,6 +7,7 @@ import { aggregate } from '../../src/lab/aggregate.ts';
 import type { Experiment } from '../../src/lab/experiment.ts';
 import type { JobResult } from '../../src/lab/job.ts';
 import { renderReport } from '../../src/lab/report/report.ts';
+import { logTicks, niceTicks } from '../../src/lab/report/svg.ts';
 
 const WALL = 98765.4321;
 
@@ -122,6 +123,14 @@ describe('lab report', () => {
       expect(f.svg).not.toContain('<b>');
       expect(f.svg).not.toMatch(/NaN|Infinity/);
     }
+  });
+
+  it('puts axis ticks on round values', () => {
+    expect(niceTicks(0, 1)).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
+    expect(niceTicks(2.43, 3.1)).toEqual([2.6, 2.8, 3]);
+    // log10 axes: decades, with 2 and 5 between when the span is short
+    expect(logTicks(-0.1, 1.1).map((t) => Math.round(10 ** t * 1000) / 1000)).toEqual([1, 2, 5, 10]);
+    expect(logTicks(-3, 2)).toEqual([-3, -2, -1, 0, 1, 2]);
   });
 
   it('says when results are missing', () => {

@@ -16,11 +16,14 @@ export interface LesionResult {
   lesioned: number[];
 }
 
-/** Mean loss over the batches (each (B, T)), in evaluation mode, with `skip` blocks left out. */
-export async function batchesLoss(model: GPT, batches: readonly Batch[], B: number, T: number, skip?: ReadonlySet<number>): Promise<number> {
+/**
+ * Mean loss over the batches (each (B, T)), with `skip` blocks left out; in evaluation mode unless
+ * `mode` is 'train' (BatchNorm then uses each batch's statistics, and updates its running ones).
+ */
+export async function batchesLoss(model: GPT, batches: readonly Batch[], B: number, T: number, skip?: ReadonlySet<number>, mode: 'eval' | 'train' = 'eval'): Promise<number> {
   const be = model.backend;
   const wasTraining = model.training;
-  model.eval();
+  model.train(mode === 'train');
   let sum = 0;
   try {
     for (const { x, y } of batches) {

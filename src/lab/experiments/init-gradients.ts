@@ -12,6 +12,10 @@ const grows = (L: number): Claim => ({
   id: `post-grows-${L}`,
   text: `Post-LN, ${L} layers: the FFN gradients grow toward the output`,
   conditions: [{ kind: 'below', ref: ref(`post-${L}`, 'initGradFfnEarlyLate'), pass: 0.67, fail: 0.9 }],
+  notes: {
+    'not reproduced':
+      "Xiong et al.'s analysis assumes a unit-scale input to every layer (the Transformer scales its embeddings by sqrt(d)). With GPT-2's initialisation the stream entering Post-LN's first block is the raw embedding, RMS ≈ 0.03, and every later block's input has been renormalised to ≈ 1: no layer sees a larger stream than another, so W²'s gradient is flat. What does differ is the first block: its LayerNorm divides by that small input, so the gradients of the parameters before it are amplified (the block-gradient column: the first quarter of blocks gets many times the last quarter's).",
+  },
 });
 const flat = (L: number): Claim => ({
   id: `pre-flat-${L}`,

@@ -35,6 +35,10 @@ export const lesionLogitLens: Experiment = {
       id: 'lesion-no-residual',
       text: 'Without shortcuts, deleting a block is far more harmful',
       conditions: [{ kind: 'less', a: ref('pre', 'lesionDamageMedian'), b: ref('no-residual', 'lesionDamageMedian'), sd: 2, minDiff: 0.2 }],
+      notes: {
+        inconclusive:
+          "Veit et al.'s contrast is with a *trained* network without shortcuts (VGG). Here the shortcut-free stack did not learn beyond character frequencies in the budget (see the failed column and no-residual's report), so its 'damage' divides by almost nothing learned and varies wildly from seed to seed; the comparison needs a shortcut-free model that trains.",
+      },
     },
     {
       id: 'lens',

@@ -17,7 +17,7 @@ export interface ReportContext {
   /** The commit it ran at (with '+' when the tree had changes). */
   commit: string;
   /** Timing experiments: where the times were measured. */
-  machine?: { cpu: string; cores: number; threadsPerProcess: number; processes: number; backend: string; node: string };
+  machine?: { cpu: string; cores: number; threadsPerProcess: number; processes: number; backend: string; node: string; load?: [number, number] };
   /** Jobs that have no result (the report is partial). */
   missing?: string[];
 }
@@ -32,6 +32,8 @@ export interface RenderedReport {
 function pm(a: ArmSummary, metric: string, digits = 4): string {
   const v = a.values(metric);
   if (v.length === 0) return '—';
+  // Counts the same in every run (parameters) read better whole.
+  if (v.every((x) => x === v[0] && Number.isInteger(x))) return v[0].toLocaleString('en-US');
   return v.length > 1 ? `${fmtNum(a.mean(metric), digits)} ± ${fmtNum(a.sd(metric), 2)}` : fmtNum(v[0], digits);
 }
 
@@ -152,7 +154,7 @@ export function reportBlocks(agg: Aggregate, ctx: ReportContext, figureFile: (i:
     const m = ctx.machine;
     blocks.push({
       kind: 'p',
-      text: `**Timing experiment.** Times were measured on ${m.cpu} (${m.cores} cores), ${m.backend} backend, ${m.threadsPerProcess} thread(s) per process, ${m.processes} process(es) at once (timing jobs run alone), Node ${m.node}. Other programs on the machine add noise; the spread over seeds shows how much.`,
+      text: `**Timing experiment.** Times were measured on ${m.cpu} (${m.cores} cores), ${m.backend} backend, ${m.threadsPerProcess} thread(s) per process, ${m.processes} process(es) at once (timing jobs run alone), Node ${m.node}.${m.load ? ` The machine's 1-minute load average was ${m.load[0].toFixed(1)} when the run started and ${m.load[1].toFixed(1)} when it ended (${m.cores} cores): other programs were running.` : ''} Other programs on the machine add noise; the spread over seeds shows how much.`,
     });
   }
 

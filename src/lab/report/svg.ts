@@ -29,6 +29,15 @@ function fmtTick(v: number): string {
   return String(Number(v.toPrecision(4)));
 }
 
+/** Ticks of a log10 axis spanning [lo, hi] (in log10 units): every decade, and 2 and 5 between when the span is under two decades. */
+export function logTicks(lo: number, hi: number): number[] {
+  const steps = hi - lo < 2 ? [1, 2, 5] : [1];
+  const out: number[] = [];
+  for (let d = Math.floor(lo); d <= Math.ceil(hi); d++) for (const m of steps) out.push(d + Math.log10(m));
+  const inside = out.filter((t) => t >= lo - 1e-9 && t <= hi + 1e-9);
+  return inside.length >= 2 ? inside : [lo, hi];
+}
+
 export interface LineSeries {
   name: string;
   points: [number, number][];
@@ -75,7 +84,7 @@ export function lineChart(c: LineChart): string {
   const pyRaw = (v: number) => H - M.bottom - ((v - y0) / (y1 - y0)) * (H - M.top - M.bottom);
   const parts: string[] = [];
   // Axes and grid.
-  const yTicks = c.logY ? niceTicks(Math.floor(y0), Math.ceil(y1), Math.max(2, Math.ceil(y1) - Math.floor(y0))).filter((t) => Number.isInteger(t) && t >= y0 && t <= y1) : niceTicks(y0, y1);
+  const yTicks = c.logY ? logTicks(y0, y1) : niceTicks(y0, y1);
   for (const t of yTicks) {
     const y = pyRaw(t).toFixed(1);
     parts.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${y}" y2="${y}" stroke="#e5e5e5"/>`);
