@@ -46,6 +46,26 @@ export const GPTConfigFields = z.object({
 
 export type GPTConfig = z.output<typeof GPTConfigFields>;
 
+/**
+ * The fields every Transformer of resnorm shares with the GPT — width, heads, activation, positions and
+ * the design (docs/designs.md) — so the encoder-decoder and the text classifier take them, with their
+ * values, defaults and messages, from this one definition.
+ */
+export const TransformerFields = GPTConfigFields.pick({
+  nHead: true,
+  nEmbd: true,
+  dropout: true,
+  bias: true,
+  activation: true,
+  positional: true,
+  norm: true,
+  placement: true,
+  residual: true,
+  qkNorm: true,
+  mixRatio: true,
+  hyperStreams: true,
+});
+
 /** The fields in declaration order, which is also their order in config.json. */
 export const GPT_CONFIG_FIELDS = Object.keys(GPTConfigFields.shape) as (keyof GPTConfig)[];
 

@@ -6,12 +6,11 @@
 import { z } from 'zod';
 import { headSplitProblem } from '../nn/attention.ts';
 import { designProblem, type DesignFields } from '../nn/design.ts';
-import { configError, GPTConfigFields } from './gpt-config.ts';
+import { configError, TransformerFields } from './gpt-config.ts';
 
 export { ConfigError } from './gpt-config.ts';
 
 const posInt = z.number().int().positive();
-const gpt = GPTConfigFields.shape;
 
 export const Seq2SeqConfigFields = z.object({
   /** V of the source side and of the target side. */
@@ -23,18 +22,7 @@ export const Seq2SeqConfigFields = z.object({
   /** N and M (Vaswani et al. 2017: 6 and 6). */
   encoderLayers: posInt.default(6),
   decoderLayers: posInt.default(6),
-  nHead: gpt.nHead,
-  nEmbd: gpt.nEmbd,
-  dropout: gpt.dropout,
-  bias: gpt.bias,
-  activation: gpt.activation,
-  positional: gpt.positional,
-  norm: gpt.norm,
-  placement: gpt.placement,
-  residual: gpt.residual,
-  qkNorm: gpt.qkNorm,
-  mixRatio: gpt.mixRatio,
-  hyperStreams: gpt.hyperStreams,
+  ...TransformerFields.shape,
   /** The decoder's input embedding is the output head (Press & Wolf 2017; Vaswani et al. 2017, §3.4). */
   tieTargetEmbedding: z.boolean().default(true),
   /** One embedding for both sides (a joint vocabulary): needs sourceVocab = targetVocab. */

@@ -17,14 +17,13 @@ import { sum } from '../tensor/ops/reduce.ts';
 import { Rng } from '../tensor/rng.ts';
 import { fmt } from '../tensor/shape.ts';
 import type { Tensor } from '../tensor/tensor.ts';
-import { ConfigError, configError, GPTConfigFields } from './gpt-config.ts';
+import { ConfigError, configError, GPTConfigFields, TransformerFields } from './gpt-config.ts';
 import { Stack } from './seq2seq-stack.ts';
 
 export const POOLINGS = ['mean', 'cls'] as const;
 export type Pooling = (typeof POOLINGS)[number];
 
 const posInt = z.number().int().positive();
-const gpt = GPTConfigFields.shape;
 
 export const TextClassifierConfigSchema = z
   .object({
@@ -32,19 +31,8 @@ export const TextClassifierConfigSchema = z
     /** The longest text, in tokens (the class token included). */
     maxLen: posInt.default(256),
     classes: posInt.min(2),
-    nLayer: gpt.nLayer,
-    nHead: gpt.nHead,
-    nEmbd: gpt.nEmbd,
-    dropout: gpt.dropout,
-    bias: gpt.bias,
-    activation: gpt.activation,
-    positional: gpt.positional,
-    norm: gpt.norm,
-    placement: gpt.placement,
-    residual: gpt.residual,
-    qkNorm: gpt.qkNorm,
-    mixRatio: gpt.mixRatio,
-    hyperStreams: gpt.hyperStreams,
+    nLayer: GPTConfigFields.shape.nLayer,
+    ...TransformerFields.shape,
     pooling: z.enum(POOLINGS).default('mean'),
   })
   .strict()

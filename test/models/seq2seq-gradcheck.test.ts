@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { createRefBackend } from '../../src/backend/ref/ref-backend.ts';
 import { Seq2Seq, type Seq2SeqConfig } from '../../src/models/seq2seq.ts';
 import type { HostTensor } from '../../src/nn/parameter-store.ts';
-import { backward, noGrad, Rng, stepScope, tensor } from '../../src/tensor/index.ts';
+import { backward, Rng, stepScope, tensor } from '../../src/tensor/index.ts';
+import { modelGradcheck } from '../helpers/model-gradcheck.ts';
 import { randomBatch, tinySeq2Seq } from './seq2seq-common.ts';
 
 // As in designs-gradcheck.test.ts: (8·(L(+h) − L(−h)) − (L(+2h) − L(−2h))) / 12h, rounding ~1e-11.
@@ -58,34 +59,7 @@ describe('seq2seq whole-model finite-difference gradient check (float64, ref bac
         return loss!.item();
       });
 
-    lossOf(true);
-    const grads = new Map(store.entries.map((e) => [e.name, e.param.value.grad!.toArraySync()]));
-    const theta = (await backend.read(store.data)) as Float64Array;
-    expect(theta).toBeInstanceOf(Float64Array);
-    const set = (i: number, v: number) => backend.write(backend.view(store.data, i, 1), [v]);
-    const failures: string[] = [];
-    noGrad(() => {
-      for (const e of store.entries) {
-        const picks = new Set<number>();
-        while (picks.size < Math.min(COORDS, e.size)) picks.add(rng.int(e.size));
-        const analytic: number[] = [];
-        const numeric: number[] = [];
-        for (const j of picks) {
-          const i = e.offset + j;
-          const x0 = theta[i];
-          const at = (dx: number) => {
-            set(i, x0 + dx);
-            return lossOf(false);
-          };
-          numeric.push((8 * (at(H) - at(-H)) - (at(2 * H) - at(-2 * H))) / (12 * H));
-          set(i, x0);
-          analytic.push(grads.get(e.name)![j]);
-        }
-        const scale = Math.max(...numeric.map(Math.abs), 1e-4);
-        const err = Math.max(...analytic.map((a, n) => Math.abs(a - numeric[n]))) / scale;
-        if (!(err <= TOL)) failures.push(`${e.name}: rel err ${err.toExponential(2)} (analytic ${analytic.map((v) => v.toExponential(4)).join(', ')}; numeric ${numeric.map((v) => v.toExponential(4)).join(', ')})`);
-      }
-    });
+    const failures = await modelGradcheck(store, lossOf, rng, { coords: COORDS, tol: TOL, h: H });
     expect(failures).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@
 // Hands-On Machine Learning, ch. 2). The hash: FNV-1a (32-bit), then MurmurHash3's fmix32 finalizer.
 
 import { DatasetError } from './dataset-error.ts';
+import { fmix32 } from '../../backend/counter-hash.ts';
 
 export const SPLIT_NAMES = ['train', 'val', 'test'] as const;
 export type SplitName = (typeof SPLIT_NAMES)[number];
@@ -29,19 +30,9 @@ export function fnv1a32(bytes: Uint8Array): number {
   return h >>> 0;
 }
 
-/**
- * FNV-1a alone mixes poorly: bit 0 of its result is the XOR of bit 0 of every byte, and a one-letter
- * key gets one multiplication. fmix32 (MurmurHash3's finalizer) makes every output bit depend on
- * every input bit, so the bucket below is uniform for short keys too.
- */
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+// FNV-1a alone mixes poorly: bit 0 of its result is the XOR of bit 0 of every byte, and a one-letter
+// key gets one multiplication. fmix32 (MurmurHash3's finalizer, the one dropout's hash uses) makes every
+// output bit depend on every input bit, so the bucket below is uniform for short keys too.
 
 /** The split hash of raw bytes (e.g. an image's pixels). */
 export function hashBytes(bytes: Uint8Array): number {
