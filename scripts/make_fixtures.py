@@ -1482,7 +1482,106 @@ def make_conv():
 # ----------------------------------------------------------------------------- check
 
 
-SUBDIRS = ("ops", "optim", "gpt", "designs", "attention", "seq2seq", "conv")
+# ----------------------------------------------------------------------------- residual MLP fixtures
+
+
+class ResidualMLP(nn.Module):
+    """resnorm's residual MLP classifier (src/models/residual-mlp.ts), written from its comment: fc_in → ReLU →
+    depth × a sub-layer with F = fc2(ReLU(fc1(·))) in its design (pre, post; plain or no residual) →
+    ln_f where the design needs it → head. Norms are over the hidden width; BatchNorm over the batch."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        H, ncfg = cfg["hidden"], dict(n_embd=cfg["hidden"], norm=cfg["norm"], bias=cfg["bias"])
+        self.cfg = cfg
+        self.fc_in = nn.Linear(cfg["inputs"], H, bias=cfg["bias"])
+        self.h = nn.ModuleList()
+        for _ in range(cfg["depth"]):
+            blk = nn.Module()
+            norm = make_norm(ncfg)
+            if norm is not None:
+                blk.ln_1 = norm
+            blk.fc1, blk.fc2 = nn.Linear(H, H, bias=cfg["bias"]), nn.Linear(H, H, bias=cfg["bias"])
+            self.h.append(blk)
+        if cfg["placement"] == "pre" and cfg["norm"] != "none":
+            self.ln_f = make_norm(ncfg)
+        self.head = nn.Linear(H, cfg["classes"], bias=cfg["bias"])
+
+    def forward(self, x, y):
+        h = F.relu(self.fc_in(x))
+        for blk in self.h:
+            ln = getattr(blk, "ln_1", None) or (lambda t: t)
+            branch = lambda t: blk.fc2(F.relu(blk.fc1(t)))  # noqa: E731
+            if self.cfg["placement"] == "pre":
+                u = branch(ln(h))
+                h = u if self.cfg["residual"] == "none" else h + u
+            else:  # post: the norm after the add
+                u = branch(h)
+                h = ln(u if self.cfg["residual"] == "none" else h + u)
+        if hasattr(self, "ln_f"):
+            h = self.ln_f(h)
+        logits = self.head(h)
+        return logits, F.cross_entropy(logits, y)
+
+
+MLP_BASE = dict(inputs=6, hidden=8, classes=3, depth=2, norm="layernorm", placement="pre", residual="plain", bias=True)
+MLP_CASES = {
+    "pre_ln": dict(),
+    # BatchNorm after the add sees every Linear bias of the block as a per-channel constant it removes:
+    # their gradients are exactly zero, so the case has none (see the design fixtures' batchnorm case).
+    "post_bn": dict(norm="batchnorm", placement="post", bias=False),
+    "plain_deep": dict(norm="none", residual="none", depth=4),
+}
+MLP_B, MLP_STEPS = 5, 5
+
+
+def make_mlp():
+    for case, spec in MLP_CASES.items():
+        seed_for("mlp/" + case)
+        cfg = {**MLP_BASE, **spec}
+        model = ResidualMLP(cfg)
+        with torch.no_grad():  # noise on every parameter, so no path hides behind an init of 1 or 0
+            for p_ in model.parameters():
+                p_.add_(0.1 * torch.randn_like(p_))
+        start = copy.deepcopy(model)
+        x = torch.randn(MLP_B, cfg["inputs"])
+        y = torch.randint(0, cfg["classes"], (MLP_B,))
+        tensors = {f"param.{n}": p_.detach().clone() for n, p_ in model.named_parameters()}
+        tensors.update({f"buffer.{n}": b.clone() for n, b in model.named_buffers()})
+        logits, loss = model(x, y)
+        loss.backward()
+        tensors.update(x=x, y=y, logits=logits.detach(), loss=loss.detach().reshape([]))
+        tensors.update({f"grad.{n}": p_.grad.detach().clone() for n, p_ in model.named_parameters()})
+        params = list(start.named_parameters())
+        opt = torch.optim.AdamW([{"params": [p_ for _, p_ in params if p_.dim() >= 2], "weight_decay": 0.1},
+                                 {"params": [p_ for _, p_ in params if p_.dim() < 2], "weight_decay": 0.0}],
+                                lr=1e-3, betas=(0.9, 0.99), eps=1e-8)
+        tx = torch.randn(MLP_STEPS, MLP_B, cfg["inputs"])
+        ty = torch.randint(0, cfg["classes"], (MLP_STEPS, MLP_B))
+        losses, norms = [], []
+        for t in range(MLP_STEPS):
+            _, l_ = start(tx[t], ty[t])
+            opt.zero_grad(set_to_none=True)
+            l_.backward()
+            norms.append(torch.nn.utils.clip_grad_norm_(start.parameters(), 1.0).item())
+            opt.step()
+            losses.append(l_.item())
+        tensors.update({"traj.x": tx, "traj.y": ty, "traj.loss": torch.tensor(losses), "traj.grad_norm": torch.tensor(norms)})
+        tensors.update({f"traj.param.{n}": p_.detach().clone() for n, p_ in start.named_parameters()})
+        tensors.update({f"traj.buffer.{n}": b.clone() for n, b in start.named_buffers()})
+        start.eval()
+        tensors["traj.eval_logits"] = start(x, y)[0].detach()
+        meta = {"case": case, "config": json.dumps(cfg), "traj": json.dumps({"steps": MLP_STEPS, **TRAJ_HP})}
+        path = os.path.join(ROOT, "mlp", case + ".safetensors")
+        write_safetensors(path, tensors, meta)
+        WRITTEN.append(path)
+
+
+SUBDIRS = ("ops", "optim", "gpt", "designs", "attention", "seq2seq", "conv", "mlp")
+# Each directory's writer, in SUBDIRS order; `--only NAME` regenerates one (the others keep their bytes:
+# BLAS-backed outputs move in their last bits with the BLAS Debian's torch finds).
+SECTIONS = {"ops": lambda: make_ops(), "optim": lambda: make_optim(), "gpt": lambda: make_gpt(), "designs": lambda: make_designs(),
+            "attention": lambda: make_attention_masks(), "seq2seq": lambda: make_seq2seq(), "conv": lambda: make_conv(), "mlp": lambda: make_mlp()}
 
 
 def check():
@@ -1554,19 +1653,16 @@ def main():
     torch.set_num_threads(1)
     if "--check" not in sys.argv[1:] or "--write" in sys.argv[1:]:
         selftest()
-        for sub in SUBDIRS:  # start clean so removed cases do not linger
+        only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv[1:] else None
+        if only is not None and only not in SECTIONS:
+            raise SystemExit(f"--only {only}: no such section; the sections are {', '.join(SUBDIRS)}")
+        for sub in [only] if only else SUBDIRS:  # start clean so removed cases do not linger
             d = os.path.join(ROOT, sub)
             if os.path.isdir(d):
                 for fn in os.listdir(d):
                     if fn.endswith(".safetensors") or fn.endswith(".json"):
                         os.remove(os.path.join(d, fn))
-        make_ops()
-        make_optim()
-        make_gpt()
-        make_designs()
-        make_attention_masks()
-        make_seq2seq()
-        make_conv()
+            SECTIONS[sub]()
         print(f"wrote {len(WRITTEN)} files under {ROOT}")
     check()
 
