@@ -15,6 +15,7 @@ import { EXPERIMENTS, findExperiment } from '../lab/experiments/index.ts';
 import type { JobResult } from '../lab/job.ts';
 import { definitionProblems, expandJobs, LabPlanError, planProblems, type JobSpec } from '../lab/plan.ts';
 import { renderReport, verdictLine, type ReportContext } from '../lab/report/report.ts';
+import { summaryTable } from '../lab/report/summary.ts';
 import { UserError } from './errors.ts';
 import { currentCommit, ensureDirs, labPaths, machineInfo, readResult, resultPath, writeAtomic, type LabPaths } from './lab-files.ts';
 import { runPool } from './lab-pool.ts';
@@ -217,6 +218,18 @@ async function reportCommand(name: string, o: { quick?: boolean; full?: boolean;
   console.log(`${files.md} and ${files.html}: ${verdicts}${missing.length > 0 ? ` (partial: ${missing.length} job(s) missing)` : ''}`);
 }
 
+/** `lab summary`: the table of every experiment that has results, in Markdown, on stdout. */
+function summaryCommand(o: { quick?: boolean; full?: boolean; out: string; links: string }): void {
+  const mode = modeOf(o);
+  const aggs = EXPERIMENTS.flatMap((exp) => {
+    const jobs = expandJobs(exp, mode);
+    const { results, missing } = loadResults(labPaths(o.out, exp.name, mode), jobs);
+    return results.length > 0 ? [{ agg: aggregate(exp, mode, results), link: `${o.links}${exp.name}.md`, partial: missing.length > 0 }] : [];
+  });
+  if (aggs.length === 0) throw new UserError(`no experiment has ${mode} results in ${o.out}; run one with resnorm lab run NAME`);
+  process.stdout.write(summaryTable(aggs));
+}
+
 function listCommand(): void {
   const rows = EXPERIMENTS.map((e) => {
     const blocked = planProblems(e, 'quick');
@@ -262,6 +275,14 @@ export function registerLabCommand(program: Command): void {
     .option('--out <dir>', 'where lab run wrote', 'lab')
     .option('--docs <dir>', 'write <dir>/NAME.md, NAME.html and NAME/fig-N.svg instead')
     .action((name: string, o: Parameters<typeof reportCommand>[1], cmd: Command) => reportCommand(name, o, cmd.optsWithGlobals()));
+  lab
+    .command('summary')
+    .description('a Markdown table of every experiment with results: its finding and the verdict of each claim')
+    .option('--quick', 'quick results (default)')
+    .option('--full', 'full results')
+    .option('--out <dir>', 'where lab run wrote', 'lab')
+    .option('--links <prefix>', 'prefix of the links to the reports', 'lab/')
+    .action(summaryCommand);
   lab
     .command('worker', { hidden: true })
     .description('(internal) a worker process of lab run')

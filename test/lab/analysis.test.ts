@@ -8,7 +8,7 @@ import { createRefBackend } from '../../src/backend/ref/ref-backend.ts';
 import { sampleBatch, type Batch } from '../../src/data/corpus.ts';
 import { layerSpread, sequenceMoments } from '../../src/lab/analysis/batch-stats.ts';
 import { gradientNorms } from '../../src/lab/analysis/gradients.ts';
-import { kernelFlops, profileTraining, shareOf, NORM_KERNELS } from '../../src/lab/analysis/kernel-profile.ts';
+import { KERNEL_ORDER, kernelFlops, profileTraining, shareOf, NORM_KERNELS } from '../../src/lab/analysis/kernel-profile.ts';
 import { batchesLoss, lesionStudy } from '../../src/lab/analysis/lesion.ts';
 import { logitLens } from '../../src/lab/analysis/logit-lens.ts';
 import { GPT, DEFAULT_GPT_CONFIG, type GPTConfig } from '../../src/models/gpt.ts';
@@ -162,5 +162,8 @@ describe('kernel profile', () => {
     expect(ln.flopShare).toBeLessThan(0.5);
     expect(p.stepMs).toBeGreaterThan(0);
     expect(kernelFlops('fill', [])).toBe(0);
+    // Every profile lists the kernels in one order, uncalled ones as 0, so runs and arms line up.
+    expect(p.kernels.map((k) => k.name).slice(0, KERNEL_ORDER.length)).toEqual(KERNEL_ORDER);
+    expect(p.kernels.find((k) => k.name === 'rmsNormForward')!.calls).toBe(0);
   });
 });

@@ -8,6 +8,7 @@ import type { Experiment } from '../../src/lab/experiment.ts';
 import type { JobResult } from '../../src/lab/job.ts';
 import { renderReport } from '../../src/lab/report/report.ts';
 import { logTicks, niceTicks } from '../../src/lab/report/svg.ts';
+import { summaryTable } from '../../src/lab/report/summary.ts';
 
 const WALL = 98765.4321;
 
@@ -131,6 +132,12 @@ describe('lab report', () => {
     // log10 axes: decades, with 2 and 5 between when the span is short
     expect(logTicks(-0.1, 1.1).map((t) => Math.round(10 ** t * 1000) / 1000)).toEqual([1, 2, 5, 10]);
     expect(logTicks(-3, 2)).toEqual([-3, -2, -1, 0, 1, 2]);
+  });
+
+  it('summarises experiments as one Markdown table with every claim\'s verdict', () => {
+    const table = summaryTable([{ agg: aggregate(experiment(false), 'quick', results), link: 'docs/lab/demo.md', partial: true }]);
+    expect(table.split('\n')[0]).toBe('| experiment | finding | verdicts (quick mode) |');
+    expect(table).toContain('| [demo](docs/lab/demo.md) (partial) | good beats bad | good beats bad: **reproduced**<br>good grows: **inconclusive**<br>bad diverges: **not reproduced** |');
   });
 
   it('says when results are missing', () => {

@@ -80,6 +80,42 @@ export function kernelFlops(method: string, args: readonly unknown[]): number {
   }
 }
 
+/** The order kernels are reported in: the compute kernels of a step, then data movement, then memory methods. */
+export const KERNEL_ORDER: readonly string[] = [
+  'matmul',
+  'attentionForward',
+  'attentionBackward',
+  'layerNormForward',
+  'layerNormBackward',
+  'rmsNormForward',
+  'rmsNormBackward',
+  'softmaxForward',
+  'softmaxBackward',
+  'logSoftmaxForward',
+  'logSoftmaxBackward',
+  'crossEntropyForward',
+  'crossEntropyBackward',
+  'unary',
+  'unaryBackward',
+  'binary',
+  'affine',
+  'axpy',
+  'reduce',
+  'equal',
+  'dropoutForward',
+  'adamw',
+  'embeddingForward',
+  'embeddingBackward',
+  'stridedCopy',
+  'cast',
+  'fill',
+  'alloc',
+  'view',
+  'free',
+  'write',
+  'read',
+];
+
 export interface KernelStat {
   name: string;
   calls: number;
@@ -91,7 +127,7 @@ export interface KernelStat {
 export interface KernelProfile {
   /** Wall time of one eager step, everything included. */
   stepMs: number;
-  /** Per step, by backend method, most time first (memory methods included, flagged by name). */
+  /** Per step, by backend method in KERNEL_ORDER (memory methods included; unknown methods last, by name). */
   kernels: KernelStat[];
   /** Sums per step. */
   kernelMs: number;
@@ -140,9 +176,12 @@ export async function profileTraining(o: { config: GPTConfig; backend: Backend; 
     const t0 = performance.now();
     for (const b of o.batches.slice(1)) await step(b);
     const stepMs = (performance.now() - t0) / n;
-    const kernels = [...stats]
-      .map(([name, s]) => ({ name, calls: s.calls / n, ms: s.ms / n, flops: s.flops / n }))
-      .sort((a, b) => b.ms - a.ms);
+    // One fixed order (and every known kernel, 0 when not called), so that runs and arms line up.
+    const names = [...KERNEL_ORDER, ...[...stats.keys()].filter((k) => !KERNEL_ORDER.includes(k)).sort()];
+    const kernels = names.map((name) => {
+      const s = stats.get(name) ?? { calls: 0, ms: 0, flops: 0 };
+      return { name, calls: s.calls / n, ms: s.ms / n, flops: s.flops / n };
+    });
     const compute = kernels.filter((k) => !MEMORY_METHODS.has(k.name));
     return { stepMs, kernels, kernelMs: compute.reduce((a, k) => a + k.ms, 0), flops: kernels.reduce((a, k) => a + k.flops, 0), steps: n };
   } finally {

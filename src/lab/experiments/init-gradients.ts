@@ -51,7 +51,11 @@ export const initGradients: Experiment = {
         { kind: 'ratio', a: ref('pre-24', 'initGradFfnLast'), b: ref('pre-6', 'initGradFfnLast'), pass: [0.35, 0.7], fail: [0.25, 0.85] },
         { kind: 'ratio', a: ref('post-24', 'initGradFfnLast'), b: ref('post-6', 'initGradFfnLast'), pass: [0.75, 1.33], fail: [0.5, 2] },
       ],
-      notes: { inconclusive: 'Theorem 1 is an upper bound for the paper\'s initialisation; GPT-2\'s 1/sqrt(2L) scaling of the output projections also changes how the gradient depends on L.' },
+      notes: {
+        inconclusive: "Theorem 1 is an upper bound for the paper's initialisation; GPT-2's 1/sqrt(2L) scaling of the output projections also changes how the gradient depends on L.",
+        'not reproduced':
+          "Theorem 1's 1/sqrt(L) for Pre-LN comes from the stream growing like L before the final norm divides by its size. GPT-2's initialisation scales every block's output projections by 1/sqrt(2L), so a deeper stack adds proportionally smaller updates and its stream reaches ln_f at about the same size whatever L — which cancels the 1/sqrt(L): the last layer's W² gradient is the same at 6 and 24 layers.",
+      },
     },
   ],
   columns: [

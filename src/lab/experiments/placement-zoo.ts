@@ -44,6 +44,10 @@ export const placementZoo: Experiment = {
           ],
         },
       ],
+      notes: {
+        reproduced:
+          "Read the table before the verdict: in the quick runs Post-LN failed at every learning rate, not only the highest — it never left the plateau at the unigram loss that Post-LN shows early in training at this size (the warm-up experiment's report describes it) — so the sweep shows Post-LN's slow start more than a learning-rate limit. Mix-LN, whose first layer is Post-LN here (⌊0.25·6⌋ = 1), trains in two of three runs at the lowest learning rate and in none at the higher ones.",
+      },
     },
     ...LRS.map((_, i) => periVsPre(i)),
   ],

@@ -30,8 +30,35 @@ export const rmsnormVsLayernorm: Experiment = {
   },
   claims: [
     { id: 'quality', text: 'RMSNorm reaches the same loss as LayerNorm (within 0.03 nats)', conditions: [{ kind: 'similar', a: ref('rmsnorm', 'finalValLoss'), b: ref('layernorm', 'finalValLoss'), tolerance: 0.03 }] },
-    { id: 'kernel', text: "RMSNorm's kernels are at least 7% faster than LayerNorm's", conditions: [{ kind: 'ratio', a: ref('layernorm-time', 'normMs'), b: ref('rmsnorm-time', 'normMs'), pass: [1.07, 100], fail: [1.0, 100] }] },
-    { id: 'step', text: 'A training step with RMSNorm is 7–64% faster', conditions: [{ kind: 'ratio', a: ref('layernorm-time', 'stepMs'), b: ref('rmsnorm-time', 'stepMs'), pass: [1.07, 1.64], fail: [1.03, 2] }] },
+    {
+      id: 'kernel',
+      text: "RMSNorm's kernels are at least 7% faster than LayerNorm's",
+      // Faster beyond the noise (2 pooled sd), and by at least 7%; slower beyond the noise fails.
+      conditions: [
+        { kind: 'less', a: ref('rmsnorm-time', 'normMs'), b: ref('layernorm-time', 'normMs'), sd: 2 },
+        { kind: 'ratio', a: ref('layernorm-time', 'normMs'), b: ref('rmsnorm-time', 'normMs'), pass: [1.07, 100], fail: [0, 100] },
+      ],
+      notes: {
+        'not reproduced':
+          "Both are fused, single-pass SIMD kernels here (assembly/norms.ts). Skipping the mean saves a few arithmetic operations per element, but at width 64 a norm kernel's time is mostly reading and writing its rows, which both do alike.",
+        inconclusive:
+          "Both are fused, single-pass SIMD kernels here (assembly/norms.ts); skipping the mean saves a few operations per element of a kernel whose time is mostly reading and writing its rows. The difference measured is within the noise of the machine (see the spread, and the load average above): in earlier runs of this experiment on the same machine the ratio of means came out both above and below 1.",
+      },
+    },
+    {
+      id: 'step',
+      text: 'A training step with RMSNorm is 7–64% faster',
+      conditions: [
+        { kind: 'less', a: ref('rmsnorm-time', 'stepMs'), b: ref('layernorm-time', 'stepMs'), sd: 2 },
+        { kind: 'ratio', a: ref('layernorm-time', 'stepMs'), b: ref('rmsnorm-time', 'stepMs'), pass: [1.07, 1.64], fail: [0.5, 2] },
+      ],
+      notes: {
+        'not reproduced':
+          "The norms are about 3% of a step here (the norm-share column), so even a much faster norm could not make the step 7% faster; the paper's speed-ups were measured where LayerNorm was several un-fused GPU operations and a larger share of the time.",
+        inconclusive:
+          "The norms are about 3% of a step here (the norm-share column), so even a much faster norm could not make the step 7% faster, and the step times differ by less than their spread on this shared machine. The paper's speed-ups were measured where LayerNorm was several un-fused GPU operations and a larger share of the time.",
+      },
+    },
   ],
   columns: [
     { metric: 'stepMs', label: 'captured step (ms)', digits: 3 },

@@ -44,7 +44,7 @@ export const warmup: Experiment = {
       conditions: [trains('post-warmup')],
       notes: {
         'not reproduced':
-          "Post-LN failed with warm-up too, so the first claim's \"fails\" is not the warm-up's doing here. At this size (6 layers, width 64) and budget (300 steps) Post-LN sits on a plateau at the unigram loss — it learns the character frequencies within 100 steps and then stops improving — with or without warm-up. The plateau is Post-LN's slow start, not a divergence: `resnorm train --placement post` (4 layers, width 128, 100 warm-up steps) leaves it after about 150 steps. The full mode (width 192, 3,000 steps, 300 warm-up steps) is the test of the paper's contrast.",
+          "Post-LN failed with warm-up too, so the first claim's \"fails\" is not the warm-up's doing here. At this size (6 layers, width 64) and budget (300 steps) Post-LN sits on a plateau at the unigram loss — it learns the character frequencies within 100 steps and then stops improving — with or without warm-up. The plateau is Post-LN's slow start, not a divergence: `resnorm train --placement post` (4 layers, width 128, 100 warm-up steps) leaves it within 200 steps. The full mode (width 192, 3,000 steps, 300 warm-up steps) is the test of the paper's contrast.",
       },
     },
     {

@@ -128,7 +128,7 @@ export function reportBlocks(agg: Aggregate, ctx: ReportContext, figureFile: (i:
   blocks.push({ kind: 'h', level: 2, text: 'What the paper found' });
   blocks.push({ kind: 'p', text: `${exp.paper.citation}. ${exp.paper.found}` });
 
-  blocks.push({ kind: 'h', level: 2, text: 'Verdicts' });
+  blocks.push({ kind: 'h', level: 2, text: 'What we found: the verdicts' });
   blocks.push({ kind: 'table', head: ['claim', 'verdict'], rows: agg.claims.map((c) => [c.claim.text, `**${c.result.verdict}**`]) });
   for (const { claim, result } of agg.claims) {
     blocks.push({ kind: 'h', level: 3, text: `${claim.text} — **${result.verdict}**` });
@@ -158,7 +158,7 @@ export function reportBlocks(agg: Aggregate, ctx: ReportContext, figureFile: (i:
     });
   }
 
-  blocks.push({ kind: 'h', level: 2, text: 'Results' });
+  blocks.push({ kind: 'h', level: 2, text: 'What we found: the numbers' });
   const trains = plan.arms.some((a) => a.train !== false);
   const cols = [
     ...(trains

@@ -8,9 +8,10 @@ export function escapeXml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-const W = 640;
+const W = 720;
 const H = 360;
-const M = { left: 64, right: 16, top: 36, bottom: 48 };
+/** The right margin holds the legend, outside the plot. */
+const M = { left: 64, right: 176, top: 36, bottom: 48 };
 
 /** About `n` round tick values covering [lo, hi]. */
 export function niceTicks(lo: number, hi: number, n = 5): number[] {
@@ -115,14 +116,17 @@ export function lineChart(c: LineChart): string {
     if (pts.length > 1) parts.push(`<polyline points="${pts.map((p) => `${px(p[0]).toFixed(1)},${py(p[1]).toFixed(1)}`).join(' ')}" fill="none" stroke="${color}" stroke-width="1.8"/>`);
     for (const p of pts) parts.push(`<circle cx="${px(p[0]).toFixed(1)}" cy="${py(p[1]).toFixed(1)}" r="2.2" fill="${color}"/>`);
   });
-  // Legend, top right, one row per series.
+  // Legend, in the right margin, one row per series.
   c.series.forEach((s, i) => {
     const y = M.top + 4 + i * 14;
-    parts.push(`<rect x="${W - M.right - 170}" y="${y - 5}" width="10" height="10" fill="${PALETTE[i % PALETTE.length]}"/>`);
-    parts.push(`<text x="${W - M.right - 156}" y="${y}" dominant-baseline="middle">${escapeXml(s.name)}</text>`);
+    parts.push(`<rect x="${W - M.right + 10}" y="${y - 5}" width="10" height="10" fill="${PALETTE[i % PALETTE.length]}"/>`);
+    parts.push(`<text x="${W - M.right + 24}" y="${y}" dominant-baseline="middle">${escapeXml(s.name.length > 26 ? s.name.slice(0, 25) + '…' : s.name)}</text>`);
   });
   return frame(c.title, c.xLabel, c.yLabel, parts.join('\n'));
 }
+
+/** Bar charts have no legend: a narrow right margin. */
+const BAR_RIGHT = 16;
 
 export interface BarChart {
   title: string;
@@ -137,10 +141,10 @@ export function barChart(c: BarChart): string {
   const bottom = Math.min(...bars.map((b) => b.mean - b.sd), 0);
   const [y0, y1] = [bottom, top === bottom ? bottom + 1 : top + (top - bottom) * 0.05];
   const py = (v: number) => H - M.bottom - ((v - y0) / (y1 - y0)) * (H - M.top - M.bottom);
-  const slot = (W - M.left - M.right) / bars.length;
+  const slot = (W - M.left - BAR_RIGHT) / bars.length;
   const parts: string[] = [];
   for (const t of niceTicks(y0, y1)) {
-    parts.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${py(t).toFixed(1)}" y2="${py(t).toFixed(1)}" stroke="#e5e5e5"/>`);
+    parts.push(`<line x1="${M.left}" x2="${W - BAR_RIGHT}" y1="${py(t).toFixed(1)}" y2="${py(t).toFixed(1)}" stroke="#e5e5e5"/>`);
     parts.push(`<text x="${M.left - 6}" y="${py(t).toFixed(1)}" text-anchor="end" dominant-baseline="middle">${escapeXml(fmtTick(t))}</text>`);
   }
   bars.forEach((b, i) => {
@@ -150,9 +154,13 @@ export function barChart(c: BarChart): string {
     parts.push(`<rect x="${x.toFixed(1)}" y="${ya.toFixed(1)}" width="${w.toFixed(1)}" height="${Math.max(0.5, yb - ya).toFixed(1)}" fill="${PALETTE[i % PALETTE.length]}" fill-opacity="0.8"/>`);
     const cx = (x + w / 2).toFixed(1);
     if (b.sd > 0) parts.push(`<line x1="${cx}" x2="${cx}" y1="${py(b.mean - b.sd).toFixed(1)}" y2="${py(b.mean + b.sd).toFixed(1)}" stroke="#000"/>`);
-    parts.push(`<text x="${cx}" y="${H - M.bottom + 14}" text-anchor="middle" font-size="${bars.length > 6 ? 8 : 11}">${escapeXml(b.name)}</text>`);
+    parts.push(
+      bars.length > 5
+        ? `<text transform="translate(${cx} ${H - M.bottom + 8}) rotate(25)" font-size="9">${escapeXml(b.name)}</text>`
+        : `<text x="${cx}" y="${H - M.bottom + 14}" text-anchor="middle">${escapeXml(b.name)}</text>`,
+    );
   });
-  parts.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${py(0).toFixed(1)}" y2="${py(0).toFixed(1)}" stroke="#333"/>`);
+  parts.push(`<line x1="${M.left}" x2="${W - BAR_RIGHT}" y1="${py(0).toFixed(1)}" y2="${py(0).toFixed(1)}" stroke="#333"/>`);
   parts.push(`<line x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${H - M.bottom}" stroke="#333"/>`);
   return frame(c.title, '', c.yLabel, parts.join('\n'));
 }
