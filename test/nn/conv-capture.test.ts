@@ -2,6 +2,8 @@
 // residual block, global average pool, linear head, cross-entropy) replays bit for bit: the same losses,
 // weights and BatchNorm running statistics as eager steps, on 1 thread and on 2 (where the convolution
 // and pooling kernels split over the pool). TrainStep takes the net through its loss-function form.
+// Also with every buffer above 2 GiB of wasm memory (where a pointer no longer fits a signed int32):
+// captured steps, a larger evaluation batch between them, and the replays after it.
 import { describe, expect, it } from 'vitest';
 import type { Backend, Storage } from '../../src/backend/backend.ts';
 import { loadWasmKernels } from '../../src/backend/wasm/index.ts';
@@ -13,7 +15,7 @@ import { GlobalAvgPool, MaxPool2d } from '../../src/nn/pool.ts';
 import { ResidualBlock } from '../../src/nn/residual-block.ts';
 import { AdamW } from '../../src/optim/adamw.ts';
 import { crossEntropy } from '../../src/tensor/ops/softmax.ts';
-import { relu, Rng, type Tensor } from '../../src/tensor/index.ts';
+import { concat, noGrad, readAfterScope, relu, reshape, Rng, tensor, type Tensor } from '../../src/tensor/index.ts';
 import { optimizationStepOn, TrainStep, type HostInput, type LossFn } from '../../src/train/step.ts';
 
 class TinyConvNet extends Module {
@@ -41,16 +43,35 @@ interface Run {
   params: Float32Array;
   buffers: Float32Array;
   stepper?: TrainStep;
+  /** The logits of the evaluation batch (with `evalBatch`), and its loss. */
+  evalLogits?: Float32Array;
 }
 
-async function train(backend: Backend, how: 'eager' | 'captured', steps = 5): Promise<Run> {
+/** An evaluation forward of `n` images between the steps: [mean cross-entropy, …logits], read at once. */
+async function evaluate(backend: Backend, net: TinyConvNet, n: number): Promise<Float32Array> {
+  const rng = new Rng(5);
+  const x = Float32Array.from({ length: n * 3 * S * S }, () => rng.normal());
+  const y = Int32Array.from({ length: n }, () => rng.int(classes));
+  net.eval();
+  const out = await readAfterScope(() => noGrad(() => {
+    const logits = net.forward(tensor(x, [n, 3, S, S], { backend }));
+    return concat([reshape(crossEntropy(logits, tensor(y, [n], { backend })), [1]), reshape(logits, [logits.size])], 0);
+  }));
+  net.train();
+  return out as Float32Array;
+}
+
+/** `steps` steps, then (with evalBatch) an evaluation forward of that many images and `after` more steps. */
+async function train(backend: Backend, how: 'eager' | 'captured', steps = 5, evalBatch = 0, after = 0): Promise<Run> {
   const net = new TinyConvNet().materialize(backend, new Rng(7));
   const opt = new AdamW(net.store!, { lr: 3e-3, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1 });
   const loss: LossFn = ([x, y]) => crossEntropy(net.forward(x), y);
   const stepper = how === 'captured' ? new TrainStep(net, opt, { loss }) : undefined;
   const rng = new Rng(11);
   const losses: number[] = [];
-  for (let s = 0; s < steps; s++) {
+  let evalLogits: Float32Array | undefined;
+  for (let s = 0; s < steps + after; s++) {
+    if (evalBatch > 0 && s === steps) evalLogits = await evaluate(backend, net, evalBatch);
     const batch: HostInput[] = [
       { data: Float32Array.from({ length: B * 3 * S * S }, () => rng.normal()), shape: [B, 3, S, S] },
       { data: Int32Array.from({ length: B }, () => rng.int(classes)), shape: [B] },
@@ -59,8 +80,10 @@ async function train(backend: Backend, how: 'eager' | 'captured', steps = 5): Pr
     losses.push((await (stepper ? stepper.runBatch(batch, o) : optimizationStepOn(net, opt, loss, batch, o))).loss);
   }
   const read = async (s: Storage) => (await backend.read(s)) as Float32Array;
-  return { losses, params: await read(net.store!.data), buffers: await read(net.store!.buffers!), stepper };
+  return { losses, params: await read(net.store!.data), buffers: await read(net.store!.buffers!), stepper, evalLogits };
 }
+
+const same = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
 describe('a captured training step of a conv net on wasm', () => {
   it('replays bit for bit: losses, weights and running statistics equal eager steps, 1 and 2 threads', async () => {
@@ -85,5 +108,29 @@ describe('a captured training step of a conv net on wasm', () => {
     } finally {
       await be.dispose();
     }
+  });
+});
+
+describe('a conv net on wasm with its buffers above 2 GiB of memory', () => {
+  // Pointers ≥ 2^31 went through JavaScript's signed `ptr >> 2` into element indices: host writes of
+  // the batch landed elsewhere (negative subarray starts count from the end of memory) and reads came
+  // from there, so the targets check saw bytes the host never wrote ("target 7 … outside [0, 10)").
+  it('captured steps, a larger evaluation batch, and replays after it equal a fresh backend\'s eager ones', async () => {
+    const eager = await train(kernels.createBackend(), 'eager', 3, 40, 2);
+    const be = kernels.createBackend();
+    // 2 GiB at the bottom, never touched (a fresh block is not zeroed): every block after it lies above 2^31.
+    const low = be.alloc('float32', 2 ** 29);
+    const high = be.alloc('float32', 1);
+    expect(be.info().memoryBytes).toBeGreaterThan(2 ** 31);
+    expect((high as unknown as { ptr: number }).ptr).toBeGreaterThanOrEqual(2 ** 31);
+    const captured = await train(be, 'captured', 3, 40, 2);
+    expect(captured.stepper!.eagerReason).toBeNull();
+    expect(captured.losses).toEqual(eager.losses);
+    expect(same(captured.evalLogits!, eager.evalLogits!)).toBe(true);
+    expect(same(captured.params, eager.params)).toBe(true);
+    expect(same(captured.buffers, eager.buffers)).toBe(true);
+    expect(eager.evalLogits![0]).toBeGreaterThan(1); // the evaluation's loss, of 5 classes
+    be.free(high);
+    be.free(low);
   });
 });

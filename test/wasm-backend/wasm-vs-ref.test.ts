@@ -478,6 +478,45 @@ describe.each(flavours.map((k) => [k.flavour, k] as const))('wasm (%s) against r
       expect(be.memoryStats()).toEqual({ liveBuffers: 1, liveBytes: 200, peakBytes: 600 });
       be.free(b);
     });
+    it('serves buffers above 2 GiB: host writes and reads, casts, shape metadata and the target check, eager and replayed', () => {
+      // JavaScript turned a pointer ≥ 2^31 into an element index with a signed `ptr >> 2`: writes landed
+      // elsewhere (a negative subarray start counts from the end), reads came from there.
+      const be = kernels.createBackend();
+      const low = be.alloc('float32', 2 ** 29); // 2 GiB, never touched (a fresh block is not zeroed): the rest lies above 2^31
+      const [R, V] = [8200, 2]; // R outputs of a row reduction: a scratch of more than 64 KiB, allocated up there too
+      const ids = be.alloc('int32', R * V);
+      const [x, back, sums, logits, loss, lse] = [be.alloc('float32', R * V), be.alloc('int32', R * V), be.alloc('float32', R),
+        be.alloc('float32', R * V), be.alloc('float32', 1), be.alloc('float32', R * V)];
+      expect((ids as unknown as { ptr: number }).ptr).toBeGreaterThanOrEqual(2 ** 31);
+      const targets = be.view(ids, 0, R);
+      const ops = () => {
+        be.cast(ids, x);
+        be.cast(x, back);
+        be.reduce('sum', x, [R, V], [1], sums);
+        be.crossEntropyForward(logits, targets, loss, be.view(lse, 0, R), R, V, -100);
+      };
+      const check = (values: Int32Array) => {
+        expect(Array.from(be.readSync(x))).toEqual(Array.from(values));
+        expect(Array.from(be.readSync(back))).toEqual(Array.from(values));
+        expect(Array.from(be.readSync(sums))).toEqual(Array.from({ length: R }, (_, r) => values[2 * r] + values[2 * r + 1]));
+        expect(be.readSync(loss)[0]).toBeCloseTo(Math.log(2), 6); // zero logits over 2 classes
+      };
+      const first = Int32Array.from({ length: R * V }, (_, i) => (i * 7) % 2);
+      be.write(ids, first);
+      ops();
+      check(first);
+      be.beginCapture();
+      ops();
+      const { program } = be.endCapture();
+      const next = Int32Array.from({ length: R * V }, (_, i) => (i % 3) % 2);
+      be.write(ids, next);
+      program!.run();
+      check(next);
+      be.write(ids, Int32Array.from({ length: R * V }, (_, i) => (i === 5 ? 2 : 0)));
+      expect(() => program!.run()).toThrow('Cross-entropy target 2 at row 5 is outside [0, 2)');
+      program!.dispose();
+      be.free(low);
+    });
     it('rejects float64, foreign handles, use-after-free and double free with clear errors', () => {
       expect(() => wasm.alloc('float64', 3)).toThrow(/float32 and int32 only.*ref backend/);
       expect(() => wasm.fill(ref.alloc('float32', 1), 0)).toThrow(/did not allocate/);
@@ -498,6 +537,23 @@ describe.each(flavours.map((k) => [k.flavour, k] as const))('wasm (%s) against r
   });
 
   describe('threads', () => {
+    it('a kernel that traps on a worker throws from the caller instead of hanging it, and the pool keeps working', async () => {
+      const threaded = await kernels.createThreadedBackend({ threads: 2 });
+      try {
+        const x = threaded.alloc('float32', 1 << 16);
+        const ptr = (x as unknown as { ptr: number }).ptr;
+        // unaryPart over n elements from x: share 0 ends at the end of memory, the worker's share lies past it.
+        const n = 2 * Math.floor((threaded.memory.buffer.byteLength - ptr) / 16) * 4;
+        const parallel = (threaded as unknown as { parallel(job: string, args: number[], work: number, min: number): void }).parallel;
+        expect(() => parallel.call(threaded, 'unaryPart', [0, ptr, ptr, n], n, 1)).toThrow(/Worker thread 1 of the wasm pool failed running unaryPart/);
+        const out = threaded.alloc('float32', 1 << 16);
+        threaded.fill(x, -2);
+        threaded.unary('neg', x, out);
+        expect(Array.from(threaded.readSync(out)).every((v) => v === 2)).toBe(true);
+      } finally {
+        await threaded.dispose();
+      }
+    });
     it('matmul split over 3 threads agrees with ref and is bit-identical to 1 thread', async () => {
       const threaded = await kernels.createThreadedBackend({ threads: 3 });
       try {

@@ -35,17 +35,20 @@ export abstract class WasmCapture extends WasmMemory {
     }
     this.rec?.record({ kind: 'job', job, fn, args, local: [...args, 0, this.threads] });
     pool.post(job, args);
-    fn(...args, 0, this.threads);
-    pool.join();
+    try {
+      fn(...args, 0, this.threads);
+    } finally {
+      pool.join(); // even when share 0 threw: no worker may still be running when the next job is posted
+    }
   }
 
   /** Writes i32 values at the start of scratch (shape metadata); returns the pointer. */
   protected writeMeta(lists: readonly (readonly number[])[], extraBytes: number): number {
     const n = lists.reduce((s, l) => s + l.length, 0);
     const p = this.ensureScratch(4 * n + extraBytes + 64);
-    let o = p >> 2;
+    let o = p >>> 2;
     for (const l of lists) for (const v of l) this.i32[o++] = v;
-    this.rec?.record({ kind: 'write32', at: p >> 2, values: this.i32.slice(p >> 2, o) });
+    this.rec?.record({ kind: 'write32', at: p >>> 2, values: this.i32.slice(p >>> 2, o) });
     return p;
   }
 

@@ -133,7 +133,7 @@ export abstract class WasmMemory {
 
   protected hostView(s: WasmStorage): HostArray {
     this.refreshViews();
-    const o = s.ptr >> 2;
+    const o = s.ptr >>> 2;
     return s.dtype === 'int32' ? this.i32.subarray(o, o + s.length) : this.f32.subarray(o, o + s.length);
   }
 
@@ -189,8 +189,8 @@ export abstract class WasmMemory {
     view.set(src);
     // Host data written during a capture is replayed as it was then (a constant, like backward's seed of ones).
     if (this.rec) {
-      this.rec.record(w.dtype === 'int32' ? { kind: 'write32', at: w.ptr >> 2, values: Int32Array.from(view) }
-        : { kind: 'writeF32', at: w.ptr >> 2, values: Float32Array.from(view) });
+      this.rec.record(w.dtype === 'int32' ? { kind: 'write32', at: w.ptr >>> 2, values: Int32Array.from(view) }
+        : { kind: 'writeF32', at: w.ptr >>> 2, values: Float32Array.from(view) });
     }
   }
 

@@ -65,8 +65,11 @@ export function replayLaunches(launches: readonly Launch[], mem: MemoryViews, po
       case 'job':
         if (!pool) throw new Error('This kernel program was captured with worker threads, and the backend has none now.');
         pool.post(l.job, l.args);
-        l.fn.apply(null, l.local);
-        pool.join();
+        try {
+          l.fn.apply(null, l.local);
+        } finally {
+          pool.join();
+        }
         break;
       case 'write32':
         mem.i32.set(l.values, l.at);

@@ -20,8 +20,11 @@ export const JOBS = [
 ] as const;
 export type JobName = (typeof JOBS)[number];
 
-/** Control block: int32 slots generation, job, done, argument count; float64 arguments from byte 32. */
-export const CTRL = { generation: 0, job: 1, done: 2, nargs: 3 } as const;
+/**
+ * Control block: int32 slots generation, job, done, argument count, failed (the tid of a worker whose
+ * share threw, 0 = none); float64 arguments from byte 32.
+ */
+export const CTRL = { generation: 0, job: 1, done: 2, nargs: 3, failed: 4 } as const;
 export const ARGS_OFFSET = 32;
 export const MAX_ARGS = 32; // attentionBackwardPart takes 25 (every job's count is checked at load)
 export const CTRL_BYTES = ARGS_OFFSET + 8 * MAX_ARGS;
@@ -56,7 +59,12 @@ for (;;) {
   for (let i = 0; i < n; i++) a[i] = args[i];
   a[n] = tid;
   a[n + 1] = threads;
-  jobs[job].apply(null, a);
+  try {
+    jobs[job].apply(null, a);
+  } catch {
+    // A trap (an access out of bounds): counted done all the same, so the caller's join returns and throws.
+    Atomics.compareExchange(ctl, ${CTRL.failed}, 0, tid);
+  }
   Atomics.add(ctl, ${CTRL.done}, 1);
   Atomics.notify(ctl, ${CTRL.done});
 }
@@ -77,6 +85,7 @@ export interface KernelPool {
 export abstract class PoolControl implements KernelPool {
   private readonly ctl: Int32Array;
   private readonly args: Float64Array;
+  private posted = '';
 
   protected constructor(
     readonly threads: number,
@@ -94,19 +103,31 @@ export abstract class PoolControl implements KernelPool {
     c[CTRL.job] = job === JOB_EXIT ? JOB_EXIT : JOBS.indexOf(job);
     c[CTRL.nargs] = args.length;
     this.args.set(args);
+    this.posted = String(job);
+    Atomics.store(c, CTRL.failed, 0);
     Atomics.store(c, CTRL.done, 0);
     Atomics.add(c, CTRL.generation, 1);
     Atomics.notify(c, CTRL.generation);
   }
 
-  /** Blocks until every worker has finished the posted job. */
+  /**
+   * Blocks until every worker has finished the posted job; throws if a worker's share threw (a worker
+   * that died instead would leave this waiting for ever, every thread asleep in a futex).
+   */
   join(): void {
     const c = this.ctl;
     const want = this.threads - 1;
     let spins = 0;
     for (;;) {
       const d = Atomics.load(c, CTRL.done);
-      if (d >= want) return;
+      if (d >= want) {
+        const tid = Atomics.exchange(c, CTRL.failed, 0);
+        if (tid !== 0) {
+          throw new Error(`Worker thread ${tid} of the wasm pool failed running ${this.posted}: its kernel trapped ` +
+            '(such as a memory access out of bounds), so the output is incomplete.');
+        }
+        return;
+      }
       // Spin briefly (most shares finish within microseconds of ours), then sleep on the counter.
       if (spins++ < SPIN) continue;
       Atomics.wait(c, CTRL.done, d, 50);

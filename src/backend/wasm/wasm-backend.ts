@@ -78,7 +78,7 @@ export class WasmBackend extends WasmCapture implements Backend {
     this.hostView(o).set(from.length === o.length ? from : from.subarray(0, o.length));
     if (this.rec) {
       this.rec.record(s.dtype === o.dtype ? { kind: 'copy', dst: o.ptr, src: s.ptr, bytes: 4 * o.length }
-        : { kind: 'convert', toFloat: o.dtype === 'float32', dst: o.ptr >> 2, src: s.ptr >> 2, n: o.length });
+        : { kind: 'convert', toFloat: o.dtype === 'float32', dst: o.ptr >>> 2, src: s.ptr >>> 2, n: o.length });
     }
   }
 
@@ -183,7 +183,7 @@ export class WasmBackend extends WasmCapture implements Backend {
     }
     const metaBytes = 12 * r + 64;
     const meta = this.writeMeta([m.shape, m.strides[1]], 4 * r + 8 * outLen + 64);
-    const acc = (meta + metaBytes + 7) & ~7;
+    const acc = Math.ceil((meta + metaBytes) / 8) * 8;
     this.call(this.k.reduce, [REDUCE_CODE[op], px, po, outLen, r, meta, acc, meta + 8 * r]);
   }
 
