@@ -77,7 +77,7 @@ export function checkAcrossFields<T extends { nEmbd: number; nHead: number } & O
   const problem = headSplitProblem(c.nEmbd, c.nHead);
   if (problem) ctx.addIssue({ code: 'custom', path: ['nHead'], message: problem, input: c.nHead });
   const design = designProblem(c);
-  if (design) ctx.addIssue({ code: 'custom', path: ['residual'], message: design, input: c.residual });
+  if (design) ctx.addIssue({ code: 'custom', path: [], message: design, input: c.residual });
 }
 
 export const GPTConfigSchema = GPTConfigFields.strict().superRefine(checkAcrossFields);
@@ -89,6 +89,8 @@ export function configError(source: string, raw: unknown, error: z.ZodError, kno
   const lines = error.issues.map((issue) => {
     const field = issue.path.join('.') || '(top level)';
     const value = issue.path.reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k as string] : undefined), raw);
+    // A check across fields (a design that cannot be built) says in its message which flags clash.
+    if (issue.code === 'custom' && issue.path.length === 0) return issue.message;
     if (issue.code === 'unrecognized_keys') {
       return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}; known fields: ${knownFields.join(', ')}`;
     }

@@ -41,7 +41,7 @@ export const ResidualMLPConfigSchema = z
   .strict()
   .superRefine((c, ctx) => {
     const problem = residualMLPProblem(c);
-    if (problem) ctx.addIssue({ code: 'custom', path: ['residual'], message: problem, input: c.residual });
+    if (problem) ctx.addIssue({ code: 'custom', path: [], message: problem, input: c.residual });
   });
 
 export type ResidualMLPConfig = z.output<typeof ResidualMLPConfigSchema>;

@@ -40,7 +40,7 @@ export const Seq2SeqConfigSchema = Seq2SeqConfigFields.strict().superRefine((c, 
   if (heads) ctx.addIssue({ code: 'custom', path: ['nHead'], message: heads, input: c.nHead });
   // The combination rules do not depend on the depth, so one question covers both stacks.
   const design = designProblem(stackDesign(c, 'encoder'));
-  if (design) ctx.addIssue({ code: 'custom', path: ['residual'], message: design, input: c.residual });
+  if (design) ctx.addIssue({ code: 'custom', path: [], message: design, input: c.residual });
   if (c.shareEmbeddings && c.sourceVocab !== c.targetVocab) {
     ctx.addIssue({
       code: 'custom',

@@ -40,7 +40,7 @@ export const TextClassifierConfigSchema = z
     const heads = headSplitProblem(c.nEmbd, c.nHead);
     if (heads) ctx.addIssue({ code: 'custom', path: ['nHead'], message: heads, input: c.nHead });
     const design = designProblem(c);
-    if (design) ctx.addIssue({ code: 'custom', path: ['residual'], message: design, input: c.residual });
+    if (design) ctx.addIssue({ code: 'custom', path: [], message: design, input: c.residual });
   });
 
 export type TextClassifierConfig = z.output<typeof TextClassifierConfigSchema>;
