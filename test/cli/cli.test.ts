@@ -74,7 +74,7 @@ describe('resnorm CLI', () => {
     expectUserError(cli('train', ...TINY, '--block-size', '0'), /field 'blockSize' = 0/);
     expectUserError(cli('train', ...TINY, '--norm', 'groupnorm'), /field 'norm' = "groupnorm": Invalid option: expected one of "layernorm"\|"rmsnorm"\|"dyt"\|"batchnorm"\|"none"/);
     // A design that cannot be built: one line naming the clash and the way out, not a field dump.
-    expectUserError(cli('train', ...TINY, '--residual', 'deepnorm'), /^resnorm: flags is invalid:\n  - --residual deepnorm is DeepNorm \(Wang et al\. 2022\).*: it needs --placement post, not 'pre'$/m);
+    expectUserError(cli('train', ...TINY, '--residual', 'deepnorm'), /^resnorm: flags is invalid:\n {2}- --residual deepnorm is DeepNorm \(Wang et al\. 2022\).*: it needs --placement post, not 'pre'$/m);
     const cfg = join(tmp, 'bad.json');
     writeFileSync(cfg, JSON.stringify({ nLayers: 2 }));
     expectUserError(cli('train', '--config', cfg), /unknown field 'nLayers'/);
