@@ -79,19 +79,14 @@ export async function profileAdminStacks(model: Module, stacks: readonly AdminSt
       sizes.push(stream.size, update.size);
     },
   };
-  const wasTraining = model.training;
-  model.eval();
-  let values: Float64Array;
-  try {
+  const values = await model.inEvalMode(async () => {
     const all = noGrad(() => withTaps(sink, () => {
       run();
       return concat(variances, 0);
     }));
     const host = await all.toArray();
-    values = Float64Array.from(host, (v, i) => v / sizes[i]);
-  } finally {
-    model.train(wasTraining);
-  }
+    return Float64Array.from(host, (v, i) => v / sizes[i]);
+  });
   const expected = stacks.reduce((n, s) => n + s.layers * s.sublayers, 0);
   if (values.length !== 2 * expected) throw new Error(`profileAdmin: saw ${values.length / 2} residual branches, expected ${expected}`);
   const profile: AdminProfile = new Map();

@@ -94,6 +94,20 @@ export abstract class Module {
     return this.train(false);
   }
 
+  /**
+   * Runs fn in evaluation mode (dropout off, BatchNorm on its running statistics), then puts the mode
+   * back as it was, also when fn throws: what every evaluation, probe and decoding pass needs.
+   */
+  async inEvalMode<T>(fn: () => Promise<T> | T): Promise<T> {
+    const was = this.training;
+    this.eval();
+    try {
+      return await fn();
+    } finally {
+      this.train(was);
+    }
+  }
+
   /** Allocates every parameter in one flat buffer on `backend`, and the buffers in another, and initialises them from `rng`. */
   materialize(backend: Backend, rng: Rng, dtype: 'float32' | 'float64' = 'float32'): this {
     this.store = ParameterStore.create(this.uniqueParameters(), backend, rng, this.namedBuffers(), dtype);

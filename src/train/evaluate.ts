@@ -18,18 +18,14 @@ async function batchLoss(model: GPT, x: Int32Array, y: Int32Array, B: number, T:
 export async function estimateLoss(model: GPT, data: Int32Array, B: number, iters: number, seed: number): Promise<number> {
   const rng = new Rng(seed);
   const T = model.config.blockSize;
-  const wasTraining = model.training;
-  model.eval();
-  let sum = 0;
-  try {
+  return model.inEvalMode(async () => {
+    let sum = 0;
     for (let i = 0; i < iters; i++) {
       const { x, y } = sampleBatch(data, B, T, rng, 'validation split');
       sum += await batchLoss(model, x, y, B, T);
     }
-  } finally {
-    model.train(wasTraining);
-  }
-  return sum / iters;
+    return sum / iters;
+  });
 }
 
 export interface TextEvaluation {

@@ -2,14 +2,10 @@
 // mini-batches of examples, the model's cross-entropy, and at evaluation the loss and accuracy over
 // fixed subsets of both splits. The residual MLP and the ResNet train through it.
 
-import type { Backend } from '../backend/backend.ts';
 import type { ImageSet } from '../data/datasets/types.ts';
-import { readAfterScope } from '../tensor/arena.ts';
-import { noGrad } from '../tensor/autograd.ts';
-import { concat, reshape } from '../tensor/ops/layout.ts';
-import { crossEntropy } from '../tensor/ops/softmax.ts';
 import { Rng } from '../tensor/rng.ts';
 import { tensor, type Tensor } from '../tensor/tensor.ts';
+import { classificationLoss, lossAndPredictions } from './classification.ts';
 import type { HostInput } from './step.ts';
 import type { TaskEvaluation, TaskModel, TrainTask } from './task.ts';
 
@@ -39,10 +35,7 @@ export class ImageTask<M extends ClassifierModel> implements TrainTask<M> {
       if (set.labels.length === 0) throw new RangeError(`the ${name} split has no examples`);
       if (set.inputs.length !== set.labels.length * set.size) throw new RangeError(`the ${name} split has ${set.inputs.length} floats for ${set.labels.length} examples of ${set.size}`);
     }
-    this.loss = ([x, y]: readonly Tensor[]) => {
-      const logits = model.logits(x);
-      return crossEntropy(reshape(logits, [y.shape[0], 1, logits.shape[1]]), reshape(y, [y.shape[0], 1]));
-    };
+    this.loss = ([x, y]: readonly Tensor[]) => classificationLoss(model.logits(x), y);
   }
 
   trainBatch(rng: Rng, B: number): HostInput[] {
@@ -57,31 +50,22 @@ export class ImageTask<M extends ClassifierModel> implements TrainTask<M> {
   }
 
   /** Mean loss and accuracy over `iters` batches drawn with `seed` (the same ones on every call). */
-  private async score(set: LabelledSet, B: number, iters: number, seed: number): Promise<{ loss: number; accuracy: number }> {
+  private score(set: LabelledSet, B: number, iters: number, seed: number): Promise<{ loss: number; accuracy: number }> {
     const rng = new Rng(seed);
-    const was = this.model.training;
-    this.model.eval();
-    let loss = 0;
-    let correct = 0;
-    try {
+    const be = this.model.backend;
+    return this.model.inEvalMode(async () => {
+      let loss = 0;
+      let correct = 0;
       for (let i = 0; i < iters; i++) {
         const idx = Int32Array.from({ length: B }, () => rng.int(set.labels.length));
         const [x, y] = gather(set, idx, this.inputShape);
-        const be: Backend = this.model.backend;
-        // The loss and the logits in one buffer, so each batch is one read.
-        const out = await readAfterScope(() => noGrad(() => {
-          const xt = tensor(x.data, x.shape, { backend: be });
-          const logits = this.model.logits(xt);
-          const l = crossEntropy(reshape(logits, [B, 1, logits.shape[1]]), reshape(tensor(y.data, y.shape, { backend: be }), [B, 1]));
-          return concat([reshape(l, [1]), reshape(logits, [logits.size])], 0);
-        }));
-        loss += out[0];
-        correct += countCorrect(out.subarray(1), y.data as Int32Array);
+        const labels = y.data as Int32Array;
+        const r = await lossAndPredictions(be, () => this.model.logits(tensor(x.data, x.shape, { backend: be })), labels);
+        loss += r.loss;
+        correct += r.predicted.filter((p, b) => p === labels[b]).length;
       }
-    } finally {
-      this.model.train(was);
-    }
-    return { loss: loss / iters, accuracy: correct / (iters * B) };
+      return { loss: loss / iters, accuracy: correct / (iters * B) };
+    });
   }
 }
 
@@ -98,16 +82,4 @@ function gather(set: LabelledSet, idx: Int32Array, inputShape: readonly number[]
     { data: x, shape: [idx.length, ...inputShape] },
     { data: y, shape: [idx.length] },
   ];
-}
-
-/** How many rows of logits (B × K, row-major) have their largest entry at the label. */
-export function countCorrect(logits: ArrayLike<number>, labels: Int32Array): number {
-  const K = logits.length / labels.length;
-  let n = 0;
-  for (let b = 0; b < labels.length; b++) {
-    let best = 0;
-    for (let k = 1; k < K; k++) if (logits[b * K + k] > logits[b * K + best]) best = k;
-    if (best === labels[b]) n++;
-  }
-  return n;
 }

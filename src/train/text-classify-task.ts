@@ -6,12 +6,9 @@
 import type { LabelledText } from '../data/datasets/types.ts';
 import { classificationReport } from '../metrics/classification.ts';
 import type { TextClassifier } from '../models/text-classifier.ts';
-import { readAfterScope } from '../tensor/arena.ts';
-import { noGrad } from '../tensor/autograd.ts';
-import { concat, reshape } from '../tensor/ops/layout.ts';
-import { crossEntropy } from '../tensor/ops/softmax.ts';
 import { Rng } from '../tensor/rng.ts';
 import { tensor, type Tensor } from '../tensor/tensor.ts';
+import { classificationLoss, lossAndPredictions } from './classification.ts';
 import type { HostInput } from './step.ts';
 import type { TaskEvaluation, TrainTask } from './task.ts';
 
@@ -60,8 +57,7 @@ export class TextClassifyTask implements TrainTask<TextClassifier> {
   }
 
   private lossOf(ids: Tensor, mask: Tensor, labels: Tensor): Tensor {
-    const B = ids.shape[0];
-    return crossEntropy(reshape(this.model.logits(ids, mask), [B, 1, this.model.config.classes]), reshape(labels, [B, 1]));
+    return classificationLoss(this.model.logits(ids, mask), labels);
   }
 
   trainBatch(rng: Rng, B: number): HostInput[] {
@@ -100,38 +96,22 @@ export class TextClassifyTask implements TrainTask<TextClassifier> {
   }
 
   /** Mean loss (weighted by batch size), and every text's label and predicted class. */
-  private async score(batches: EncodedText[][]): Promise<{ loss: number; labels: number[]; predicted: number[] }> {
-    const K = this.model.config.classes;
+  private score(batches: EncodedText[][]): Promise<{ loss: number; labels: number[]; predicted: number[] }> {
     const be = this.model.backend;
-    const was = this.model.training;
-    this.model.eval();
-    let loss = 0;
-    let n = 0;
-    const labels: number[] = [];
-    const predicted: number[] = [];
-    try {
+    return this.model.inEvalMode(async () => {
+      let loss = 0;
+      let n = 0;
+      const labels: number[] = [];
+      const predicted: number[] = [];
       for (const texts of batches) {
         const [ids, mask, y] = this.batch(texts);
-        const B = texts.length;
-        // The loss and the logits in one buffer: one read per batch.
-        const out = await readAfterScope(() => noGrad(() => {
-          const t = (h: HostInput) => tensor(h.data, h.shape, { backend: be });
-          const logits = this.model.logits(t(ids), t(mask));
-          const l = crossEntropy(reshape(logits, [B, 1, K]), reshape(t(y), [B, 1]));
-          return concat([reshape(l, [1]), reshape(logits, [B * K])], 0);
-        }));
-        loss += out[0] * B;
-        n += B;
-        texts.forEach((text, b) => {
-          let best = 0;
-          for (let k = 1; k < K; k++) if (out[1 + b * K + k] > out[1 + b * K + best]) best = k;
-          labels.push(text.label);
-          predicted.push(best);
-        });
+        const r = await lossAndPredictions(be, () => this.model.logits(tensor(ids.data, ids.shape, { backend: be }), tensor(mask.data, mask.shape, { backend: be })), y.data as Int32Array);
+        loss += r.loss * texts.length;
+        n += texts.length;
+        labels.push(...texts.map((t) => t.label));
+        predicted.push(...r.predicted);
       }
-    } finally {
-      this.model.train(was);
-    }
-    return { loss: loss / n, labels, predicted };
+      return { loss: loss / n, labels, predicted };
+    });
   }
 }

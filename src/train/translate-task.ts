@@ -122,25 +122,17 @@ export class TranslateTask implements TrainTask<Seq2Seq> {
     return { trainLoss, valLoss, metrics: await this.decodeMetrics(batchSize) };
   }
 
-  private async batchLoss(pairs: EncodedPair[]): Promise<number> {
+  private batchLoss(pairs: EncodedPair[]): Promise<number> {
     const be = this.model.backend;
-    const was = this.model.training;
-    this.model.eval();
-    try {
-      const inputs = this.batch(pairs);
-      return (await readAfterScope(() => noGrad(() => this.loss(inputs.map((h) => tensor(h.data, h.shape, { backend: be }))))))[0];
-    } finally {
-      this.model.train(was);
-    }
+    const inputs = this.batch(pairs);
+    return this.model.inEvalMode(async () => (await readAfterScope(() => noGrad(() => this.loss(inputs.map((h) => tensor(h.data, h.shape, { backend: be }))))))[0]);
   }
 
   /** Greedy translations of the first `decodePairs` validation pairs, in symbols. */
-  async translate(pairs: Pair[], batchSize: number): Promise<string[][]> {
+  translate(pairs: Pair[], batchSize: number): Promise<string[][]> {
     const S = this.model.config.maxSource;
     const out: string[][] = [];
-    const was = this.model.training;
-    this.model.eval();
-    try {
+    return this.model.inEvalMode(async () => {
       for (let i = 0; i < pairs.length; i += batchSize) {
         const group = pairs.slice(i, i + batchSize);
         const src = new Int32Array(group.length * S);
@@ -153,10 +145,8 @@ export class TranslateTask implements TrainTask<Seq2Seq> {
         const ids = await greedyDecode(this.model, src, mask, group.length, S, { bos: SymbolVocab.BOS, eos: SymbolVocab.EOS, maxLen: this.model.config.maxTarget });
         out.push(...ids.map((seq) => this.o.target.decode(seq)));
       }
-    } finally {
-      this.model.train(was);
-    }
-    return out;
+      return out;
+    });
   }
 
   private async decodeMetrics(batchSize: number): Promise<Record<string, number>> {

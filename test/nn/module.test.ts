@@ -56,4 +56,17 @@ describe('Module and ParameterStore', () => {
     m.train();
     expect(m.h.items[1].mlp.training).toBe(true);
   });
+
+  it('inEvalMode runs in evaluation mode and restores the mode it found, also when the pass throws', async () => {
+    const m = GPT.create({ ...DEFAULT_GPT_CONFIG, vocabSize: 5, nLayer: 1, nHead: 1, nEmbd: 4, blockSize: 4 });
+    expect(await m.inEvalMode(() => m.h.items[0].mlp.training)).toBe(false);
+    expect(m.h.items[0].mlp.training).toBe(true);
+    await expect(m.inEvalMode(async () => {
+      throw new Error('boom');
+    })).rejects.toThrow('boom');
+    expect(m.training).toBe(true);
+    m.eval();
+    await m.inEvalMode(() => 0);
+    expect(m.training).toBe(false); // it restores, it does not switch training on
+  });
 });
