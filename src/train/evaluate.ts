@@ -46,11 +46,9 @@ export async function evaluateText(model: GPT, ids: Int32Array, batchSize: numbe
   if (ids.length < 2) throw new RangeError(`evaluation needs at least 2 tokens, the text has ${ids.length}`);
   const starts: number[] = [];
   for (let s = 0; s + 1 < ids.length; s += T) starts.push(s);
-  const wasTraining = model.training;
-  model.eval();
   let nats = 0;
   let count = 0;
-  try {
+  await model.inEvalMode(async () => {
     {
       for (let i = 0; i < starts.length; i += batchSize) {
         // Windows of equal length go in one batch; the last, shorter window goes alone.
@@ -73,9 +71,7 @@ export async function evaluateText(model: GPT, ids: Int32Array, batchSize: numbe
         onProgress?.(Math.min(i + batchSize, starts.length), starts.length);
       }
     }
-  } finally {
-    model.train(wasTraining);
-  }
+  });
   const loss = nats / count;
   return { loss, perplexity: Math.exp(loss), bitsPerToken: loss / Math.LN2, tokens: count };
 }

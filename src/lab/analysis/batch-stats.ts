@@ -56,9 +56,7 @@ export async function sequenceMoments(model: GPT, batches: readonly Batch[], B: 
   const names = new Map(model.namedModules().map(([n, m]) => [m, n] as const));
   let out: SequenceMoments[] | null = null;
   const S = batches.length * B;
-  const wasTraining = model.training;
-  model.eval();
-  try {
+  await model.inEvalMode(async () => {
     for (const [k, { x }] of batches.entries()) {
       let layers: MomentSink['layers'] = [];
       const v = await readAfterScope(() =>
@@ -79,9 +77,7 @@ export async function sequenceMoments(model: GPT, batches: readonly Batch[], B: 
         at += 2 * n;
       }
     }
-  } finally {
-    model.train(wasTraining);
-  }
+  });
   return out ?? [];
 }
 

@@ -55,9 +55,7 @@ export async function logitLens(model: GPT, batches: readonly Batch[], B: number
   const be = model.backend;
   const L = model.config.nLayer;
   const sums = new Float64Array(L + 1);
-  const wasTraining = model.training;
-  model.eval();
-  try {
+  await model.inEvalMode(async () => {
     for (const { x, y } of batches) {
       const opts = { backend: be, dtype: 'int32' } as const;
       const v = await readAfterScope(() =>
@@ -71,9 +69,7 @@ export async function logitLens(model: GPT, batches: readonly Batch[], B: number
       if (v.length !== L + 1) throw new Error(`logit lens: expected ${L} block taps, saw ${v.length - 1}; is every block a resnorm Block?`);
       for (let i = 0; i <= L; i++) sums[i] += v[i];
     }
-  } finally {
-    model.train(wasTraining);
-  }
+  });
   const n = batches.length;
   return { perBlock: Array.from(sums.subarray(0, L), (s) => s / n), model: sums[L] / n };
 }

@@ -81,21 +81,16 @@ export class Diagnostics {
     const { params, layers } = await inspection.read();
     const probe = new ActivationProbe(this.o.model, withMaps ? MAP_TOKENS : 0);
     const model = this.o.model;
-    const wasTraining = model.training;
-    model.eval();
-    let values;
-    try {
-      values = await readAfterScope(() =>
+    const values = await model.inEvalMode(() =>
+      readAfterScope(() =>
         noGrad(() =>
           withTaps(probe, () => {
             this.o.forward(this.o.probe);
             return probe.collected();
           }),
         ),
-      );
-    } finally {
-      model.train(wasTraining);
-    }
+      ),
+    );
     const { stats, maps } = probe.decode(values);
     const step = roundDeep<StepRecord>({ kind: 'step', step: m.step, wallTime: m.wallTime, loss: m.loss, gradNorm: m.gradNorm, params, layers, ...stats });
     const out: DiagnosticsRecord[] = [step];
