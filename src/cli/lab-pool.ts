@@ -34,11 +34,22 @@ export interface PoolOutcome {
   stopped: boolean;
 }
 
-/** A rough cost of a job, for ordering: steps × layers × width² × tokens per batch. */
+/** A rough cost of a job, for ordering: steps × multiply-adds of a step's forward (LM: layers × width² × tokens per batch). */
 export function jobCost(j: JobSpec): number {
   const c = j.config;
   const steps = j.train ? c.maxIters : 1;
-  return steps * c.nLayer * c.nEmbd * (c.nEmbd + c.blockSize) * c.blockSize * c.batchSize;
+  switch (j.task) {
+    case 'lm':
+      return steps * c.nLayer * c.nEmbd * (c.nEmbd + c.blockSize) * c.blockSize * c.batchSize;
+    case 'image': {
+      const m = j.model;
+      return steps * c.batchSize * m.hidden * (m.inputs + 2 * m.depth * m.hidden + m.classes);
+    }
+    default: {
+      const never: never = j;
+      throw new Error(`unknown job task ${JSON.stringify(never)}`);
+    }
+  }
 }
 
 interface Worker {

@@ -1,7 +1,8 @@
 // The worker side of `resnorm lab run`: a child process (forked by lab-pool.ts) that takes jobs over
 // its IPC channel one at a time, runs each in its own resnorm run directory — resuming from the last
-// checkpoint when a killed run left one — and writes the job's result file atomically, last. It
-// stops cleanly (saving a checkpoint) when asked, and exits when its parent goes away.
+// checkpoint when a killed run left one — and writes the job's result file atomically, last. Image
+// jobs have no run directory and start over when killed. It stops cleanly (saving a checkpoint) when
+// asked, and exits when its parent goes away.
 
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,11 +11,14 @@ import { splitTrainVal } from '../data/corpus.ts';
 import { trainBpe } from '../data/bpe-tokenizer.ts';
 import type { Tokenizer } from '../data/tokenizer.ts';
 import { RunStore } from '../io/run-store.ts';
-import { runJob, unigramLoss, type JobData, type JobResult } from '../lab/job.ts';
-import type { JobSpec } from '../lab/plan.ts';
+import { imageJobData, runImageJob, type ImageJobData } from '../lab/image-job.ts';
+import { runJob, unigramLoss, type JobData, type JobHooks, type JobResult } from '../lab/job.ts';
+import type { ImageJobSpec, JobSpec, LmJobSpec } from '../lab/plan.ts';
+import { imagesAsInputs } from '../train/image-task.ts';
 import { loadCheckpoint } from '../train/run-checkpoints.ts';
 import { selectBackend } from './backend-choice.ts';
 import { loadCorpus } from './corpus-files.ts';
+import { loadImages } from './dataset-files.ts';
 import { writeAtomic } from './lab-files.ts';
 import { nodeRunFs } from './node-run-fs.ts';
 import { acquireRunLock, type RunLock } from './run-lock.ts';
@@ -36,9 +40,10 @@ function send(m: FromWorker): void {
 }
 
 const datasets = new Map<string, JobData>();
+const imageSets = new Map<string, ImageJobData>();
 
 /** The tokenized corpus a job's config asks for (the lab's experiments all use the default one). */
-function dataFor(job: JobSpec): JobData {
+function dataFor(job: LmJobSpec): JobData {
   const c = job.config;
   const key = JSON.stringify([c.data ?? null, c.tokenizer, c.bpeVocabSize, c.valFraction]);
   let d = datasets.get(key);
@@ -48,6 +53,19 @@ function dataFor(job: JobSpec): JobData {
     const split = splitTrainVal(Int32Array.from(tokenizer.encode(corpus.text)), c.valFraction);
     d = { ...split, tokenizer, unigramLoss: unigramLoss(split.train, split.val, tokenizer.vocabSize) };
     datasets.set(key, d);
+  }
+  return d;
+}
+
+/** The image sets a job's config asks for (default: Fashion-MNIST), as classifier inputs; loaded once per worker. */
+function imageDataFor(job: ImageJobSpec): ImageJobData {
+  const c = job.config;
+  const key = JSON.stringify([c.data ?? null, c.valFraction]);
+  let d = imageSets.get(key);
+  if (!d) {
+    const { data } = loadImages(c.data, { valFraction: c.valFraction });
+    d = imageJobData({ train: imagesAsInputs(data.train), val: imagesAsInputs(data.val), test: imagesAsInputs(data.test) }, data.classNames.length);
+    imageSets.set(key, d);
   }
   return d;
 }
@@ -82,12 +100,24 @@ async function openRunDir(job: JobSpec, dir: string): Promise<{ store: RunStore;
 let stopRequested = false;
 let current: string | null = null;
 
+/** A language-model job: in its run directory, resumed from its checkpoint when it has one. */
+async function runLmJob(job: LmJobSpec, m: Extract<ToWorker, { type: 'job' }>, hooks: JobHooks): Promise<{ result: JobResult | 'stopped'; resumedAt: number | null }> {
+  const data = dataFor(job);
+  if (!job.train) return { result: await runJob(job, data, undefined, hooks), resumedAt: null };
+  const run = await openRunDir(job, m.runDir);
+  try {
+    if (run.resumedAt !== null) console.log(`${job.id}: resuming ${m.runDir} at step ${run.resumedAt}`);
+    return { result: await runJob(job, data, { store: run.store, resumeFrom: run.ckpt, assertHeld: () => run.lock.assertHeld() }, hooks), resumedAt: run.resumedAt };
+  } finally {
+    run.lock.release();
+  }
+}
+
 async function handle(m: Extract<ToWorker, { type: 'job' }>): Promise<void> {
   const { job } = m;
   current = job.id;
-  const data = dataFor(job);
   let lastReport = 0;
-  const hooks = {
+  const hooks: JobHooks = {
     onStep: (step: number, of: number) => {
       const now = Date.now();
       if (now - lastReport > 1000 || step === of) {
@@ -97,27 +127,28 @@ async function handle(m: Extract<ToWorker, { type: 'job' }>): Promise<void> {
     },
     shouldStop: () => stopRequested,
   };
-  let result: JobResult | 'stopped';
-  let resumedAt: number | null = null;
-  if (!job.train) {
-    result = await runJob(job, data, undefined, hooks);
-  } else {
-    const run = await openRunDir(job, m.runDir);
-    resumedAt = run.resumedAt;
-    try {
-      if (resumedAt !== null) console.log(`${job.id}: resuming ${m.runDir} at step ${resumedAt}`);
-      result = await runJob(job, data, { store: run.store, resumeFrom: run.ckpt, assertHeld: () => run.lock.assertHeld() }, hooks);
-    } finally {
-      run.lock.release();
+  let outcome: { result: JobResult | 'stopped'; resumedAt: number | null };
+  switch (job.task) {
+    case 'lm':
+      outcome = await runLmJob(job, m, hooks);
+      break;
+    case 'image':
+      // No run directory: a killed image job starts over (docs/lab.md, Resumability).
+      outcome = { result: await runImageJob(job, imageDataFor(job), hooks), resumedAt: null };
+      break;
+    default: {
+      const never: never = job;
+      throw new Error(`unknown job task ${JSON.stringify(never)}`);
     }
   }
+  const { result, resumedAt } = outcome;
   if (result === 'stopped') {
     send({ type: 'stopped', id: job.id });
     process.exit(0);
   }
   writeAtomic(m.resultPath, JSON.stringify(result) + '\n');
   // The result is the record now; the weights were only there to resume from.
-  if (job.train && !m.keepCheckpoints) rmSync(join(m.runDir, 'checkpoints'), { recursive: true, force: true });
+  if (job.task === 'lm' && job.train && !m.keepCheckpoints) rmSync(join(m.runDir, 'checkpoints'), { recursive: true, force: true });
   current = null;
   send({ type: 'done', id: job.id, finalValLoss: result.finalValLoss, diverged: result.diverged, wallSeconds: result.timing.wallSeconds, resumedAt });
 }

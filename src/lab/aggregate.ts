@@ -56,6 +56,8 @@ export interface ArmSummary {
   series: (name: string) => number[];
   labels: (name: string) => string[] | null;
   curve: { step: number; valLoss: number; lo: number; hi: number; trainLoss: number }[];
+  /** Image tasks: the validation accuracy at each evaluated step, mean and band as `curve`'s. */
+  accuracyCurve: { step: number; mean: number; lo: number; hi: number }[];
 }
 
 export interface Aggregate {
@@ -76,6 +78,10 @@ function summarize(exp: Experiment, arm: Arm, runs: JobResult[]): ArmSummary {
     const v = pts.map((p) => p.valLoss);
     return [{ step, valLoss: mean(v), lo: Math.min(...v), hi: Math.max(...v), trainLoss: mean(pts.map((p) => p.trainLoss)) }];
   });
+  const accuracyCurve = steps.flatMap((step) => {
+    const v = runs.map((r) => r.curve.find((p) => p.step === step)?.valAccuracy).filter((a): a is number => a !== undefined && Number.isFinite(a));
+    return v.length === 0 ? [] : [{ step, mean: mean(v), lo: Math.min(...v), hi: Math.max(...v) }];
+  });
   return {
     arm,
     runs,
@@ -85,6 +91,7 @@ function summarize(exp: Experiment, arm: Arm, runs: JobResult[]): ArmSummary {
     series: (name) => meanSeries(runs.map((r) => seriesOf(r, name)).filter((s): s is number[] => s !== undefined && s.length > 0)),
     labels: (name) => runs.map((r) => r.labels[name] ?? (exp.timing ? r.timing.labels[name] : undefined)).find((l) => l !== undefined) ?? null,
     curve,
+    accuracyCurve,
   };
 }
 

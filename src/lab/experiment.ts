@@ -9,6 +9,15 @@ export const LAB_MODES = ['quick', 'full'] as const;
 export type LabMode = (typeof LAB_MODES)[number];
 
 /**
+ * What an experiment's jobs train:
+ * - lm: the character-level GPT on the corpus (arms hold TrainConfig fields; job.ts);
+ * - image: the residual MLP classifier on Fashion-MNIST (arms hold ResidualMLP fields and the
+ *   schedule's TrainConfig fields; image-job.ts). Its loss is the classes' cross-entropy.
+ */
+export const LAB_TASKS = ['lm', 'image'] as const;
+export type LabTask = (typeof LAB_TASKS)[number];
+
+/**
  * What a job measures besides its losses (each fills `metrics` and `series` of its result; see job.ts):
  * - init-gradients: one forward and backward at initialisation, the gradient norm of every layer;
  * - train-gradients: the mean per-layer gradient norm over the diagnostics steps of training;
@@ -22,10 +31,13 @@ export type LabMode = (typeof LAB_MODES)[number];
 export const MEASURES = ['init-gradients', 'train-gradients', 'stream-rms', 'lesion', 'logit-lens', 'batch-stats', 'kernel-profile', 'step-time'] as const;
 export type Measure = (typeof MEASURES)[number];
 
+/** What an image job can measure (the others read a language model's blocks, norms or kernels). */
+export const IMAGE_MEASURES: readonly Measure[] = ['init-gradients', 'train-gradients'];
+
 /** Measures whose numbers are wall-clock times: their jobs run alone, one at a time. */
 export const TIMING_MEASURES: readonly Measure[] = ['kernel-profile', 'step-time'];
 
-/** One condition of an experiment: a model and schedule (TrainConfig fields) and what to measure. */
+/** One condition of an experiment: a model and schedule (TrainConfig fields; image: ResidualMLP and schedule fields) and what to measure. */
 export interface Arm {
   /** Kebab-case, unique in the experiment: names its jobs and run directories. */
   id: string;
@@ -59,7 +71,8 @@ export interface Claim {
 
 /** A figure of the report. */
 export type Figure =
-  | { kind: 'curves'; title: string; arms?: string[]; metric?: 'valLoss' | 'trainLoss' }
+  /** valAccuracy: image tasks only (their evaluations' accuracy on the validation split). */
+  | { kind: 'curves'; title: string; arms?: string[]; metric?: 'valLoss' | 'trainLoss' | 'valAccuracy' }
   /** A per-layer (or per-kernel) series of the results, mean over seeds, one line per arm. */
   | { kind: 'series'; title: string; series: string; arms?: string[]; logY?: boolean; xLabel: string; yLabel: string }
   /** A metric's mean ± sd per arm, as bars. */
@@ -88,6 +101,8 @@ export interface Experiment {
   };
   /** How our setup differs from the paper's (scale, data, steps): read before the verdicts. */
   differences: string;
+  /** What its jobs train (default 'lm'). */
+  task?: LabTask;
   /** Wall-clock numbers are the result (the report states the machine and thread count). */
   timing?: boolean;
   plans: Record<LabMode, Plan>;
@@ -96,9 +111,15 @@ export interface Experiment {
   figures: Figure[];
   /**
    * Final validation loss above which a finite run counts as failed (learned nothing): 'unigram' is
-   * the cross-entropy of the training split's character frequencies on the validation split.
+   * the cross-entropy of the training split's character frequencies on the validation split (image
+   * tasks: of its class frequencies).
    */
   failAbove?: number | 'unigram';
+}
+
+/** The experiment's task: 'lm' unless it says otherwise. */
+export function taskOf(exp: Pick<Experiment, 'task'>): LabTask {
+  return exp.task ?? 'lm';
 }
 
 /** The arm's full TrainConfig input: the plan's base, then the arm's fields. */

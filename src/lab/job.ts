@@ -1,8 +1,9 @@
-// One job of an experiment: build the arm's model for one seed, measure it at initialisation, train
-// it with the library's Trainer (writing a resnorm run directory through the run store, so a killed
-// job resumes from its last checkpoint), then measure the trained model. Returns its result: losses,
-// the loss curve, and each measure's metrics and per-layer series. Deterministic per seed; wall-clock
-// numbers are kept apart, under `timing`. No Node imports: the CLI hands in the store and the data.
+// One language-model job of an experiment (image jobs: image-job.ts): build the arm's GPT for one
+// seed, measure it at initialisation, train it with the library's Trainer (writing a resnorm run
+// directory through the run store, so a killed job resumes from its last checkpoint), then measure
+// the trained model. Returns its result: losses, the loss curve, and each measure's metrics and
+// per-layer series. Deterministic per seed; wall-clock numbers are kept apart, under `timing`. No
+// Node imports: the CLI hands in the store and the data.
 
 import type { Backend } from '../backend/backend.ts';
 import { sampleBatch, type Batch } from '../data/corpus.ts';
@@ -23,7 +24,7 @@ import { NORM_KERNELS, profileTraining, shareOf } from './analysis/kernel-profil
 import { batchesLoss, lesionDamage, lesionStudy } from './analysis/lesion.ts';
 import { logitLens } from './analysis/logit-lens.ts';
 import type { Measure } from './experiment.ts';
-import type { JobSpec } from './plan.ts';
+import type { LmJobSpec } from './plan.ts';
 import { RESULT_VERSION } from './plan.ts';
 import { mean, median, spearman } from './stats.ts';
 
@@ -31,6 +32,8 @@ export interface CurvePoint {
   step: number;
   trainLoss: number;
   valLoss: number;
+  /** Image jobs: the evaluation's accuracy on the validation split. */
+  valAccuracy?: number;
 }
 
 export interface JobResult {
@@ -40,10 +43,11 @@ export interface JobResult {
   seed: number;
   hash: string;
   params: number;
+  /** Image jobs: the number of classes. */
   vocabSize: number;
   /** ln V: the loss of guessing uniformly. */
   uniformLoss: number;
-  /** The training split's character frequencies, scored on the validation split. */
+  /** The training split's character (image jobs: class) frequencies, scored on the validation split. */
   unigramLoss: number;
   maxIters: number;
   /** Steps trained (where a diverged run stopped). */
@@ -167,7 +171,7 @@ async function readHistory(store: RunStore, step: number): Promise<History> {
 }
 
 /** Runs the job; 'stopped' when hooks.shouldStop asked (a checkpoint is saved first when there is a store). */
-export async function runJob(job: JobSpec, data: JobData, persist?: JobPersistence, hooks: JobHooks = {}, backend: Backend = getDefaultBackend()): Promise<JobResult | 'stopped'> {
+export async function runJob(job: LmJobSpec, data: JobData, persist?: JobPersistence, hooks: JobHooks = {}, backend: Backend = getDefaultBackend()): Promise<JobResult | 'stopped'> {
   const t0 = performance.now();
   const config = job.config;
   const V = data.tokenizer.vocabSize;
@@ -178,7 +182,7 @@ export async function runJob(job: JobSpec, data: JobData, persist?: JobPersisten
   const series: Record<string, number[]> = {};
   const labels: Record<string, string[]> = {};
   const timing: JobResult['timing'] = { wallSeconds: 0, metrics: {}, series: {}, labels: {} };
-  const has = (m: string) => job.measures.includes(m as JobSpec['measures'][number]);
+  const has = (m: string) => job.measures.includes(m as LmJobSpec['measures'][number]);
   const uniformLoss = Math.log(V);
 
   // ---- at initialisation: before the trainer draws anything, from streams of their own --------------

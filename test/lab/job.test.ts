@@ -15,7 +15,7 @@ import { RunStore } from '../../src/io/run-store.ts';
 import { runMetric } from '../../src/lab/aggregate.ts';
 import type { Arm, Experiment } from '../../src/lab/experiment.ts';
 import { MEASURE_OUTPUTS, runJob, unigramLoss, type JobData, type JobResult } from '../../src/lab/job.ts';
-import { expandJobs, type JobSpec } from '../../src/lab/plan.ts';
+import { expandJobs, type LmJobSpec } from '../../src/lab/plan.ts';
 import { loadCheckpoint } from '../../src/train/run-checkpoints.ts';
 
 // The wasm backend for speed; the reference one where this build's kernels cannot load.
@@ -36,8 +36,10 @@ function experiment(arms: Arm[]): Experiment {
   return { name: 'test', title: 't', finding: 'f', paper: { citation: 'c', found: 'f' }, differences: 'd', plans: { quick: plan, full: plan }, claims: [], columns: [], figures: [] };
 }
 
-function jobOf(arm: Arm, seed = 0): JobSpec {
-  return expandJobs(experiment([arm]), 'quick', seed + 1)[seed];
+function jobOf(arm: Arm, seed = 0): LmJobSpec {
+  const job = expandJobs(experiment([arm]), 'quick', seed + 1)[seed];
+  if (job.task !== 'lm') throw new Error('a language-model experiment expands to language-model jobs');
+  return job;
 }
 
 /** Everything but the wall-clock numbers. */

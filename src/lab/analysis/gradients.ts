@@ -1,12 +1,15 @@
 // Gradient norms at initialisation (Xiong et al. 2020, Fig. 3): one forward and backward of a fresh
 // model on one batch, and the norm of every parameter's gradient, summed in float64 on the host from
-// the model's flat gradient buffer, and grouped by layer as diagnostics.jsonl groups them.
+// the model's flat gradient buffer, and grouped by layer as diagnostics.jsonl groups them. Any model
+// with a parameter store and a loss (the GPT's, or a classifier's for the image jobs).
 
+import type { Backend } from '../../backend/backend.ts';
 import type { GPT } from '../../models/gpt.ts';
+import type { ParameterStore } from '../../nn/parameter-store.ts';
 import { layerOf } from '../../train/diagnostics/param-stats.ts';
 import { backward } from '../../tensor/autograd.ts';
 import { stepScope } from '../../tensor/arena.ts';
-import { tensor } from '../../tensor/tensor.ts';
+import { tensor, type Tensor } from '../../tensor/tensor.ts';
 
 export interface GradientNorms {
   /** ‖∂L/∂θ‖ per parameter tensor, by state-dict name, in model order. */
@@ -17,14 +20,23 @@ export interface GradientNorms {
 }
 
 /** The gradients of the loss on (x, y), (B, T) row-major; the model's weights are not changed. */
-export async function gradientNorms(model: GPT, x: Int32Array, y: Int32Array, B: number, T: number): Promise<GradientNorms> {
+export function gradientNorms(model: GPT, x: Int32Array, y: Int32Array, B: number, T: number): Promise<GradientNorms> {
+  const opts = { backend: model.backend, dtype: 'int32' } as const;
+  return lossGradientNorms(model, () => model.forward(tensor(x, [B, T], opts), tensor(y, [B, T], opts)).loss!);
+}
+
+/**
+ * The gradients of the scalar `lossOf()` (built inside the step scope) in the model's flat gradient
+ * buffer, which is zeroed afterwards; the weights are not changed. A training-mode forward does move
+ * BatchNorm's running statistics: callers that must not change the model restore its buffers.
+ */
+export async function lossGradientNorms(model: { readonly backend: Backend; readonly store: ParameterStore | null }, lossOf: () => Tensor): Promise<GradientNorms> {
   const be = model.backend;
   const store = model.store!;
   const lossBuf = be.alloc('float32', 1);
   try {
     stepScope(() => {
-      const opts = { backend: be, dtype: 'int32' } as const;
-      const loss = model.forward(tensor(x, [B, T], opts), tensor(y, [B, T], opts)).loss!;
+      const loss = lossOf();
       store.zeroGrad();
       backward(loss);
       be.cast(loss.storage, lossBuf);

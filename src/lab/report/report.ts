@@ -5,7 +5,7 @@
 // machine and thread count they were measured with.
 
 import { metricLabel, type Aggregate, type ArmSummary } from '../aggregate.ts';
-import { armConfig, type Experiment, type Figure } from '../experiment.ts';
+import { armConfig, taskOf, type Experiment, type Figure, type LabTask } from '../experiment.ts';
 import { fmtNum, type ConditionResult } from '../verdict.ts';
 import { toHtml, toMarkdown, type Block } from './document.ts';
 import { barChart, lineChart } from './svg.ts';
@@ -56,12 +56,16 @@ function figureOf(agg: Aggregate, f: Figure, file: string): Block {
       const svg = lineChart({
         title: f.title,
         xLabel: 'step',
-        yLabel: key === 'valLoss' ? 'validation loss (nats)' : 'train loss (nats, eval mode)',
-        series: arms.map((a) => ({
-          name: a.arm.label,
-          points: a.curve.map((p) => [p.step, key === 'valLoss' ? p.valLoss : p.trainLoss] as [number, number]),
-          band: key === 'valLoss' ? a.curve.map((p) => [p.step, p.lo, p.hi] as [number, number, number]) : undefined,
-        })),
+        yLabel: key === 'valLoss' ? 'validation loss (nats)' : key === 'trainLoss' ? 'train loss (nats, eval mode)' : 'validation accuracy',
+        series: arms.map((a) =>
+          key === 'valAccuracy'
+            ? { name: a.arm.label, points: a.accuracyCurve.map((p) => [p.step, p.mean] as [number, number]), band: a.accuracyCurve.map((p) => [p.step, p.lo, p.hi] as [number, number, number]) }
+            : {
+                name: a.arm.label,
+                points: a.curve.map((p) => [p.step, key === 'valLoss' ? p.valLoss : p.trainLoss] as [number, number]),
+                band: key === 'valLoss' ? a.curve.map((p) => [p.step, p.lo, p.hi] as [number, number, number]) : undefined,
+              },
+        ),
       });
       return { kind: 'figure', file, svg, caption: `${f.title}: mean over seeds, the band from the lowest to the highest run.` };
     }
@@ -105,6 +109,20 @@ function figureOf(agg: Aggregate, f: Figure, file: string): Block {
   }
 }
 
+/** What the report says of each task's data, its failure threshold and its diverged runs. */
+const TASK_TEXT: Record<LabTask, { data: string; unigram: string; diverged: string }> = {
+  lm: {
+    data: "`resnorm train`'s defaults. Data: the bundled Moby-Dick corpus, character-level.",
+    unigram: 'the unigram loss (the cross-entropy of character frequencies, what a model that learned no context scores)',
+    diverged: 'a diverged run counts as ln V (guessing uniformly) in the mean loss',
+  },
+  image: {
+    data: "the defaults of `resnorm train`'s schedule and of the residual MLP. Data: Fashion-MNIST (Debian's dataset-fashion-mnist; 28×28 greyscale, 10 classes): training split 90% of the 60,000 training images, validation the other 10% (by a hash of each image), test the official 10,000; pixels scaled to [0, 1].",
+    unigram: 'the class-prior loss (the cross-entropy of the training split\'s class frequencies, what a model blind to the pixels scores)',
+    diverged: 'a diverged run counts as ln K (guessing uniformly among the K classes) in the mean loss and 1/K in the accuracies',
+  },
+};
+
 /** The verdicts in one line: "2 reproduced, 1 inconclusive". */
 export function verdictLine(agg: Aggregate): string {
   const counts = new Map<string, number>();
@@ -144,7 +162,7 @@ export function reportBlocks(agg: Aggregate, ctx: ReportContext, figureFile: (i:
 
   blocks.push({ kind: 'h', level: 2, text: 'What we ran' });
   const base = plan.base;
-  blocks.push({ kind: 'p', text: `Base config of every arm: ${describeConfig(base)}; the rest are \`resnorm train\`'s defaults. Data: the bundled Moby-Dick corpus, character-level.` });
+  blocks.push({ kind: 'p', text: `Base config of every arm: ${describeConfig(base)}; the rest are ${TASK_TEXT[taskOf(exp)].data}` });
   blocks.push({
     kind: 'table',
     head: ['arm', 'its settings', 'measures', 'parameters'],
@@ -179,7 +197,7 @@ export function reportBlocks(agg: Aggregate, ctx: ReportContext, figureFile: (i:
   });
   if (trains) blocks.push({
     kind: 'p',
-    text: `Values are mean ± sample sd over seeds. A run failed when its loss became non-finite or its final validation loss ended above ${exp.failAbove === undefined || exp.failAbove === 'unigram' ? 'the unigram loss (the cross-entropy of character frequencies, what a model that learned no context scores)' : `${exp.failAbove} nats`}; a diverged run counts as ln V (guessing uniformly) in the mean loss.`,
+    text: `Values are mean ± sample sd over seeds. A run failed when its loss became non-finite or its final validation loss ended above ${exp.failAbove === undefined || exp.failAbove === 'unigram' ? TASK_TEXT[taskOf(exp)].unigram : `${exp.failAbove} nats`}; ${TASK_TEXT[taskOf(exp)].diverged}.`,
   });
   exp.figures.forEach((f, i) => blocks.push(figureOf(agg, f, figureFile(i + 1))));
 
