@@ -14,10 +14,10 @@ const out = mkdtempSync(join(tmpdir(), 'lab-cli-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe('resnorm lab', () => {
-  it('lists the 13 experiments', () => {
+  it('lists the 14 experiments', () => {
     const r = cli('lab', 'list');
     expect(r.code, r.err).toBe(0);
-    for (const name of ['no-residual', 'init-gradients', 'warmup', 'placement-zoo', 'layernorm-cost']) expect(r.out).toContain(name);
+    for (const name of ['no-residual', 'init-gradients', 'warmup', 'placement-zoo', 'layernorm-cost', 'mlp-depth']) expect(r.out).toContain(name);
   });
 
   it('refuses an unknown experiment and bad flags with one line', () => {

@@ -4,16 +4,18 @@
 
 import { describe, expect, it } from 'vitest';
 import { BASE_METRICS } from '../../src/lab/aggregate.ts';
-import type { Experiment } from '../../src/lab/experiment.ts';
-import { EXPERIMENTS } from '../../src/lab/experiments/index.ts';
+import { taskOf, type Experiment } from '../../src/lab/experiment.ts';
+import { EXPERIMENTS, findExperiment } from '../../src/lab/experiments/index.ts';
+import { IMAGE_METRICS } from '../../src/lab/image-job.ts';
 import { MEASURE_OUTPUTS } from '../../src/lab/job.ts';
-import { definitionProblems, expandJobs, planProblems } from '../../src/lab/plan.ts';
+import { canonicalJson, definitionProblems, expandJobs, hashText, planProblems, RESULT_VERSION, seedOf } from '../../src/lab/plan.ts';
 import { refsOf } from '../../src/lab/verdict.ts';
 
 /** The metrics an arm of `exp` has in its results. */
 function metricsOf(exp: Experiment, armId: string): Set<string> {
   const arm = exp.plans.quick.arms.find((a) => a.id === armId)!;
   const out = new Set(Object.keys(BASE_METRICS));
+  if (taskOf(exp) === 'image') for (const k of IMAGE_METRICS) out.add(k);
   for (const m of arm.measures ?? []) {
     for (const k of MEASURE_OUTPUTS[m].metrics) out.add(k);
     if (exp.timing) for (const k of MEASURE_OUTPUTS[m].timingMetrics ?? []) out.add(k);
@@ -27,9 +29,39 @@ function seriesOf(exp: Experiment, armId: string): Set<string> {
 }
 
 describe('experiment definitions', () => {
-  it('are 13, with unique kebab-case names', () => {
-    expect(EXPERIMENTS).toHaveLength(13);
-    expect(new Set(EXPERIMENTS.map((e) => e.name)).size).toBe(13);
+  it('are 14, with unique kebab-case names', () => {
+    expect(EXPERIMENTS).toHaveLength(14);
+    expect(new Set(EXPERIMENTS.map((e) => e.name)).size).toBe(14);
+  });
+
+  it('hash language-model jobs as they always have, so stored results stay valid', () => {
+    for (const exp of EXPERIMENTS.filter((e) => taskOf(e) === 'lm')) {
+      for (const j of expandJobs(exp, 'quick')) {
+        expect(j.task).toBe('lm');
+        expect(j.hash).toBe(hashText(canonicalJson({ v: RESULT_VERSION, config: j.config, measures: j.measures, train: j.train })));
+      }
+    }
+  });
+
+  it('mlp-depth: image jobs of 16 arms (4 designs × depths 2–16), every arm on the same seeds', () => {
+    const exp = findExperiment('mlp-depth')!;
+    for (const mode of ['quick', 'full'] as const) {
+      const jobs = expandJobs(exp, mode);
+      expect(jobs).toHaveLength(16 * 3);
+      for (const j of jobs) {
+        if (j.task !== 'image') throw new Error(`${j.id} is not an image job`);
+        expect(j.config.seed).toBe(seedOf(j.seed));
+        expect([2, 4, 8, 16]).toContain(j.model.depth);
+        expect(j.model.hidden).toBe(mode === 'quick' ? 128 : 256);
+      }
+      const d16 = jobs.filter((j) => j.task === 'image' && j.model.depth === 16 && j.seed === 0);
+      expect(d16.map((j) => (j.task === 'image' ? [j.model.residual, j.model.norm] : []))).toEqual([
+        ['none', 'none'],
+        ['plain', 'none'],
+        ['plain', 'layernorm'],
+        ['plain', 'batchnorm'],
+      ]);
+    }
   });
 
   for (const exp of EXPERIMENTS) {

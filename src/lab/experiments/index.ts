@@ -8,6 +8,7 @@ import { hyperValueResidual } from './hyper-value-residual.ts';
 import { initGradients } from './init-gradients.ts';
 import { layernormCost } from './layernorm-cost.ts';
 import { lesionLogitLens } from './lesion-logit-lens.ts';
+import { mlpDepth } from './mlp-depth.ts';
 import { noResidual } from './no-residual.ts';
 import { placementZoo } from './placement-zoo.ts';
 import { residualNormGrid } from './residual-norm-grid.ts';
@@ -29,6 +30,7 @@ export const EXPERIMENTS: readonly Experiment[] = [
   hyperValueResidual,
   lesionLogitLens,
   layernormCost,
+  mlpDepth,
 ];
 
 export function findExperiment(name: string): Experiment | undefined {
