@@ -111,8 +111,10 @@ export interface Experiment {
   figures: Figure[];
   /**
    * Final validation loss above which a finite run counts as failed (learned nothing): 'unigram' is
-   * the cross-entropy of the training split's character frequencies on the validation split (image
-   * tasks: of its class frequencies).
+   * the cross-entropy of the training split's character frequencies on the validation split. Image
+   * experiments give a number (plan.ts checks): with balanced classes the class frequencies score
+   * about ln K, which a loss capped at ln K (as a diverged run's is) never exceeds, so a run stuck at
+   * chance would not count as failed.
    */
   failAbove?: number | 'unigram';
 }

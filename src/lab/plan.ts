@@ -133,6 +133,7 @@ export function planProblems(exp: Experiment, mode: LabMode): { arm: string; mes
 export function definitionProblems(exp: Experiment): string[] {
   const out: string[] = [];
   if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(exp.name)) out.push(`name '${exp.name}' is not kebab-case`);
+  if (taskOf(exp) === 'image' && typeof exp.failAbove !== 'number') out.push(`an image experiment sets failAbove to a loss in nats (e.g. 2 for 10 classes, chance being ln 10 ≈ 2.30): the class-prior loss of balanced classes is about ln K, too close to chance to tell`);
   for (const mode of ['quick', 'full'] as const) {
     const plan = exp.plans[mode];
     const ids = plan.arms.map((a) => a.id);

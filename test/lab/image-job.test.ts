@@ -11,7 +11,7 @@ import { aggregate, runMetric } from '../../src/lab/aggregate.ts';
 import type { Arm, Experiment } from '../../src/lab/experiment.ts';
 import { IMAGE_METRICS, imageJobData, runImageJob } from '../../src/lab/image-job.ts';
 import type { JobResult } from '../../src/lab/job.ts';
-import { expandJobs, planProblems, type ImageJobSpec } from '../../src/lab/plan.ts';
+import { definitionProblems, expandJobs, planProblems, type ImageJobSpec } from '../../src/lab/plan.ts';
 import { renderReport } from '../../src/lab/report/report.ts';
 import { Rng } from '../../src/tensor/rng.ts';
 import type { LabelledSet } from '../../src/train/image-task.ts';
@@ -111,6 +111,9 @@ describe('runImageJob', () => {
     expect(problems.map((p) => p.arm)).toEqual(['gpt', 'lens']);
     expect(problems[0].message).toMatch(/'nLayer' is a field of the language model; an image arm trains the residual MLP, whose fields are .*depth/);
     expect(problems[1].message).toMatch(/logit-lens need a language model/);
+    // Balanced classes' prior loss is about ln K: an image experiment names its failure threshold.
+    expect(definitionProblems(experiment([]))).toEqual([expect.stringMatching(/an image experiment sets failAbove to a loss in nats/)]);
+    expect(definitionProblems({ ...experiment([]), failAbove: 2 })).toEqual([]);
   });
 
   it('renders an image experiment\'s report with accuracy curves and its data', async () => {
