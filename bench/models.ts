@@ -7,8 +7,17 @@ import { AdamW } from '../src/optim/adamw.ts';
 import { ImageTask } from '../src/train/image-task.ts';
 import { TrainStep } from '../src/train/step.ts';
 import { Rng } from '../src/tensor/index.ts';
+import type { ModelStepCase } from './model-step.ts';
 import { describeTorch, runTorchTimed, torchRefName, type TorchTimes } from './python-reference.ts';
 import { timeMsAsync, type Row } from './report.ts';
+import { RESNET_CASE } from './resnet.ts';
+import { SEQ2SEQ_CASE } from './seq2seq.ts';
+import { TEXT_CLASSIFIER_CASE } from './text-classifier.ts';
+
+export { benchModelStep, torchModelStep } from './model-step.ts';
+
+/** The task models beside the MLP, each one case (bench/seq2seq.ts, text-classifier.ts, resnet.ts). */
+export const MODEL_CASES: readonly ModelStepCase[] = [SEQ2SEQ_CASE, TEXT_CLASSIFIER_CASE, RESNET_CASE];
 
 export interface MlpCase {
   name: string;

@@ -20,6 +20,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from reference_models import BUILDERS  # the encoder-decoder, text classifier and ResNet steps
+
 
 def median_ms(fn, reps, warmup=2):
     for _ in range(warmup):
@@ -205,5 +207,6 @@ def mlp_train_step(req):
 
 if __name__ == "__main__":
     req = json.loads(sys.argv[1])
-    fn = {"matmul": matmul, "attention": attention, "train_step": train_step, "mlp_train_step": mlp_train_step}[req["kind"]]
+    fn = {"matmul": matmul, "attention": attention, "train_step": train_step, "mlp_train_step": mlp_train_step,
+          **{kind: (lambda r, build=build: timed(r, build(r))) for kind, build in BUILDERS.items()}}[req["kind"]]
     print(json.dumps(fn(req)))

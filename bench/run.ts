@@ -1,8 +1,10 @@
-// `npm run bench [-- --quick]`: every speed figure of issue 5 beside a reference measured in the same
-// run (NumPy/OpenBLAS and PyTorch through bench/reference.py when python3-torch is installed, the same
-// GPT step in TensorFlow.js's wasm and cpu backends, a memory copy for LayerNorm, the measured SIMD peak
-// for sgemm), then the issue's goals judged on those figures.
-// Writes bench/results/bench.json (bench-quick.json with --quick: fewer repetitions, same rows).
+// `npm run bench [-- --quick] [--section models,attention]`: every speed figure of issue 5 beside a
+// reference measured in the same run (NumPy/OpenBLAS and PyTorch through bench/reference.py when
+// python3-torch is installed, the same GPT step in TensorFlow.js's wasm and cpu backends, a memory copy
+// for LayerNorm, the measured SIMD peak for sgemm), then the issue's goals judged on those figures.
+// Writes bench/results/bench.json (bench-quick.json with --quick: fewer repetitions, same rows). With
+// --section, only the named sections run (no goals: they need the others) and the file is
+// bench-<sections>.json, so a partial run never overwrites a whole one.
 
 import { availableParallelism, loadavg } from 'node:os';
 import type { WasmBackend } from '../src/backend/wasm/index.ts';
@@ -15,7 +17,7 @@ import { benchLayerNorm } from './layernorm.ts';
 import { benchRefMatmul, benchSgemm, type SgemmResult } from './matmul.ts';
 import { runMemoryStability } from './memory-stability.ts';
 import { benchDesigns } from './designs.ts';
-import { benchMlpStep, MLP_CASES, torchMlpStep } from './models.ts';
+import { benchMlpStep, benchModelStep, MLP_CASES, MODEL_CASES, torchMlpStep, torchModelStep } from './models.ts';
 import { profileTrainStep } from './profile.ts';
 import { describeTorch, findTorchPython, threadRange, torchRefName, torchSettingName, type OpenblasInfo, type TorchTimes } from './python-reference.ts';
 import { printGoals, printTable, saveResults, type Row } from './report.ts';
@@ -23,6 +25,8 @@ import { tfjsAvailability, tfjsRows, tfjsTrainStep, type TfjsRun } from './tfjs-
 import { benchTrainStep, DEFAULT_STEP_CASE, LARGE_STEP_CASE, torchTrainStep } from './train-step.ts';
 
 const quick = process.argv.includes('--quick');
+const SECTIONS = ['sgemm', 'matmul ref', 'layernorm', 'attention', 'train step', 'tfjs train step', 'models', 'designs', 'profile', 'generate', 'memory'] as const;
+const only = sectionsFlag();
 const cores = availableParallelism();
 const threadCounts = [...new Set([1, cores])];
 // PyTorch's reference is its fastest over torch threads × OpenBLAS threads, each 1..cores (4 settings on
@@ -40,8 +44,24 @@ const seconds: Record<string, number> = {};
 const rssAfter: Record<string, number> = {};
 const t00 = performance.now();
 
-/** Runs one section, printing how long it took (the run has a time budget: ~4 min quick, ~15 full). */
-async function section<T>(name: string, fn: () => T | Promise<T>): Promise<T> {
+/** --section a,b: the sections to run (null: all), checked against SECTIONS so a typo is not a silent empty run. */
+function sectionsFlag(): Set<string> | null {
+  const i = process.argv.indexOf('--section');
+  if (i < 0) return null;
+  const names = (process.argv[i + 1] ?? '').split(',').map((n) => n.trim()).filter(Boolean);
+  const unknown = names.filter((n) => !(SECTIONS as readonly string[]).includes(n));
+  if (names.length === 0 || unknown.length) {
+    throw new Error(`--section ${unknown.length ? `has unknown ${unknown.map((n) => `'${n}'`).join(', ')}` : 'needs a name'}; sections: ${SECTIONS.join(', ')} (comma-separated)`);
+  }
+  return new Set(names);
+}
+
+/**
+ * Runs one section, printing how long it took (the run has a time budget: ~4 min quick, ~15 full);
+ * a section --section left out returns `skipped` without running.
+ */
+async function section<T>(name: (typeof SECTIONS)[number], fn: () => T | Promise<T>, skipped: T): Promise<T> {
+  if (only && !only.has(name)) return skipped;
   const t0 = performance.now();
   process.stdout.write(`${name}... `);
   const r = await fn();
@@ -72,17 +92,17 @@ console.log(`resnorm bench${quick ? ' --quick' : ''}: ${cores} cores (load avera
   `reference ${hasTorch ? 'NumPy/PyTorch (bench/reference.py)' : 'absent: apt-get install python3-torch libopenblas0-pthread'}; ` +
   `TensorFlow.js ${'version' in tfjs ? tfjs.version : `absent (${tfjs.missing})`}`);
 
-const sgemm: SgemmResult | null = wasm ? await section('sgemm', () => benchSgemm(wasm.flavour)) : null;
+const sgemm: SgemmResult | null = wasm ? await section('sgemm', () => benchSgemm(wasm.flavour), null) : null;
 if (sgemm) {
   rows.push(...sgemm.rows.map((r) => (r.reference ? { ...r, note: `${r.note ? `${r.note}; ` : ''}numpy at resnorm's thread count` } : r)));
 }
-rows.push(...(await section('matmul ref', () => benchRefMatmul(ref, [64, 256]))));
+rows.push(...(await section('matmul ref', () => benchRefMatmul(ref, [64, 256]), [])));
 
 const normShapes = [
   { name: 'default', rows: DEFAULT_STEP_CASE.batch * DEFAULT_STEP_CASE.config.blockSize, C: DEFAULT_STEP_CASE.config.nEmbd },
   { name: 'large', rows: LARGE_STEP_CASE.batch * LARGE_STEP_CASE.config.blockSize, C: LARGE_STEP_CASE.config.nEmbd },
 ];
-const layerNorm = await section('layernorm', () => wasms.flatMap(({ be, label }) => benchLayerNorm(be, normShapes, quick ? 300 : 1000, label)));
+const layerNorm = await section('layernorm', () => wasms.flatMap(({ be, label }) => benchLayerNorm(be, normShapes, quick ? 300 : 1000, label)), []);
 rows.push(...layerNorm);
 
 const attnCases: AttentionCase[] = [DEFAULT_STEP_CASE, LARGE_STEP_CASE].map((c) => ({
@@ -97,7 +117,7 @@ await section('attention', () => {
       rows.push(torch && row.reference ? { ...row, reference: { ...row.reference, name: torchRefName(torch) }, note: describeTorch(torch) } : row);
     }
   }
-});
+}, undefined);
 
 // Fresh wasm backends per config, so each one's peak live memory is that config's training step alone
 // (and the large step's ~GiB of linear memory is dropped before the next bench).
@@ -135,14 +155,14 @@ await section('train step', async () => {
     rows.push(...out);
   }
   rows.push(...diagnosticsRows);
-});
+}, undefined);
 
 // The same default step in TensorFlow.js (bench/tfjs/gpt.ts), wasm and cpu backends, each in a child
 // process under a time cap (the cpu backend takes ~10 s a step, so it gets two timed steps).
 const tfjsRun: TfjsRun = await section('tfjs train step', () => tfjsTrainStep(DEFAULT_STEP_CASE, [
   { backend: 'wasm', reps: quick ? 3 : 5, capMs: (quick ? 60 : 90) * 1000 },
   { backend: 'cpu', reps: 2, capMs: (quick ? 75 : 120) * 1000 },
-]));
+]), { results: [], problems: [] });
 for (const p of tfjsRun.problems) console.log(`(TF.js reference unavailable: ${p})`);
 rows.push(...tfjsRows(trainDefault, tfjsRun, DEFAULT_STEP_CASE));
 
@@ -152,19 +172,26 @@ await section('models', async () => {
     const torch = noteTorch(`train step ${c.name}`, torchMlpStep(c, torchThreadAxis, quick ? 5 : 20));
     for (const { be, label } of wasms) rows.push(await benchMlpStep(be, c, quick ? 5 : 20, torch, `wasm ${label}`));
   }
-});
+  // The encoder-decoder, the text classifier and the ResNet: PyTorch checks its parameter count is resnorm's.
+  for (const c of MODEL_CASES) {
+    const reps = quick ? c.reps.quick : c.reps.full;
+    const torch = torchModelStep(c, torchThreadAxis, reps);
+    noteTorch(`train step ${c.name}`, torch?.times ?? null);
+    for (const { be, label } of wasms) rows.push(await benchModelStep(be, c, reps, torch, `wasm ${label}`));
+  }
+}, undefined);
 
 // Each design's step beside the default design's (one thread: the designs' own cost, not threading's).
-if (wasm) rows.push(...(await section('designs', () => benchDesigns(() => wasmBackend(1), DEFAULT_STEP_CASE, quick ? 3 : 9, 'wasm 1 thread'))));
+if (wasm) rows.push(...(await section('designs', () => benchDesigns(() => wasmBackend(1), DEFAULT_STEP_CASE, quick ? 3 : 9, 'wasm 1 thread'), [])));
 
-if (wasm) rows.push(...(await section('profile', () => profileTrainStep(wasm, DEFAULT_STEP_CASE, quick ? 3 : 10, 'wasm 1 thread'))));
+if (wasm) rows.push(...(await section('profile', () => profileTrainStep(wasm, DEFAULT_STEP_CASE, quick ? 3 : 10, 'wasm 1 thread'), [])));
 
 const generated: Row[] = await section('generate', async () => {
   const r = await benchGenerate(ref, DEFAULT_STEP_CASE, quick ? 50 : 100, 'ref');
   const out = [r];
   for (const { be, label } of wasms) out.push(await benchGenerate(be, DEFAULT_STEP_CASE, 500, `wasm ${label}`, r));
   return out;
-});
+}, []);
 rows.push(...generated);
 
 const [memory, memoryDefaultV8, peakDefault, peakLarge] = await section('memory', () => [
@@ -172,7 +199,7 @@ const [memory, memoryDefaultV8, peakDefault, peakLarge] = await section('memory'
   runMemoryStability(1000, cores, 'small', []),
   runMemoryStability(quick ? 5 : 20, cores, 'default'),
   runMemoryStability(2, cores, 'large'),
-]);
+], [null, null, null, null]);
 for (const mem of [memory, memoryDefaultV8]) {
   if (!mem) continue;
   const at = (step: number) => mem.samples.find((s) => s.step === step)!;
@@ -204,7 +231,7 @@ rows.push({ section: 'memory', bench: 'peak RSS, this bench process', case: 'all
 
 await Promise.all(wasms.map(({ be }) => be.dispose()));
 printTable(rows);
-const goals = judgeGoals({ cores, sgemm, layerNorm, trainDefault, tfjs: tfjsRun, generate: generated, memory });
+const goals = only ? [] : judgeGoals({ cores, sgemm, layerNorm, trainDefault, tfjs: tfjsRun, generate: generated, memory });
 if (sgemm?.blas) console.log(`\nNumPy's BLAS in this run: ${sgemm.blas}; NumPy's sgemm rows hold OpenBLAS to the same thread count as resnorm's row (a per-thread-count comparison)`);
 const grids = Object.entries(torchGrids);
 const openblas: OpenblasInfo | null = grids.find(([, t]) => t.openblas)?.[1].openblas ?? null;
@@ -218,8 +245,9 @@ if (openblas) {
     ? `; this environment sets OPENBLAS_CORETYPE=${forced}, which the reference processes run without (and without OPENBLAS_L2_SIZE), on OpenBLAS's detection of this CPU: NumPy and PyTorch at their best`
     : ''));
 }
-printGoals(goals);
-const file = saveResults(quick ? 'bench-quick' : 'bench', rows, {
+if (!only) printGoals(goals);
+const file = saveResults(`bench${quick ? '-quick' : ''}${only ? `-${[...only].join('-').replace(/\W+/g, '-')}` : ''}`, rows, {
+  sections: only ? [...only] : 'all',
   quick, cores, flavour: wasm?.flavour, blas: sgemm?.blas, goals,
   pytorch: { settings: 'torch threads (torch.set_num_threads, OMP_NUM_THREADS) × OpenBLAS threads (OPENBLAS_NUM_THREADS), each in its own process; the fastest is the reference',
     threads: torchThreadAxis, grids: torchGrids },
