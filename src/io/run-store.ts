@@ -20,8 +20,8 @@ import { fsErrorCode, joinPath, utf8, writeFileAtomic, type RunFs } from './run-
 
 export const RUN_FORMAT = 'resnorm-run';
 export const RUN_FORMAT_VERSION = 2;
-/** The kinds of model a run directory can hold; later tasks add theirs. */
-export const RUN_KINDS = ['gpt'] as const;
+/** The kinds of run a directory can hold: the language model's ('gpt'), and one per other task (src/train/tasks/kinds.ts). */
+export const RUN_KINDS = ['gpt', 'translate', 'classify', 'image'] as const;
 export type RunKind = (typeof RUN_KINDS)[number];
 
 const MANIFEST = 'run.json';

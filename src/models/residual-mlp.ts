@@ -23,21 +23,23 @@ import { configError } from './gpt-config.ts';
 
 const posInt = z.number().int().positive();
 
-export const ResidualMLPConfigSchema = z
-  .object({
-    inputs: posInt.default(784),
-    hidden: posInt.default(256),
-    classes: posInt.min(2).default(10),
-    /** Residual blocks of width `hidden` (the articles' SimpleNet has one). */
-    depth: posInt.max(256).default(1),
-    dropout: z.number().min(0).lt(1).default(0),
-    bias: z.boolean().default(true),
-    norm: z.enum(NORM_KINDS).default('layernorm'),
-    placement: z.enum(PLACEMENTS).default('pre'),
-    residual: z.enum(RESIDUALS).default('plain'),
-    mixRatio: z.number().min(0).max(1).default(DEFAULT_MIX_RATIO),
-    hyperStreams: posInt.max(16).default(DEFAULT_HYPER_STREAMS),
-  })
+/** The fields, without the checks across them (the image task's run config picks from here). */
+export const ResidualMLPConfigFields = z.object({
+  inputs: posInt.default(784),
+  hidden: posInt.default(256),
+  classes: posInt.min(2).default(10),
+  /** Residual blocks of width `hidden` (the articles' SimpleNet has one). */
+  depth: posInt.max(256).default(1),
+  dropout: z.number().min(0).lt(1).default(0),
+  bias: z.boolean().default(true),
+  norm: z.enum(NORM_KINDS).default('layernorm'),
+  placement: z.enum(PLACEMENTS).default('pre'),
+  residual: z.enum(RESIDUALS).default('plain'),
+  mixRatio: z.number().min(0).max(1).default(DEFAULT_MIX_RATIO),
+  hyperStreams: posInt.max(16).default(DEFAULT_HYPER_STREAMS),
+});
+
+export const ResidualMLPConfigSchema = ResidualMLPConfigFields
   .strict()
   .superRefine((c, ctx) => {
     const problem = residualMLPProblem(c);

@@ -25,16 +25,18 @@ export type Pooling = (typeof POOLINGS)[number];
 
 const posInt = z.number().int().positive();
 
-export const TextClassifierConfigSchema = z
-  .object({
-    vocabSize: posInt,
-    /** The longest text, in tokens (the class token included). */
-    maxLen: posInt.default(256),
-    classes: posInt.min(2),
-    nLayer: GPTConfigFields.shape.nLayer,
-    ...TransformerFields.shape,
-    pooling: z.enum(POOLINGS).default('mean'),
-  })
+/** The fields, without the checks across them (the classify task's run config picks from here). */
+export const TextClassifierConfigFields = z.object({
+  vocabSize: posInt,
+  /** The longest text, in tokens (the class token included). */
+  maxLen: posInt.default(256),
+  classes: posInt.min(2),
+  nLayer: GPTConfigFields.shape.nLayer,
+  ...TransformerFields.shape,
+  pooling: z.enum(POOLINGS).default('mean'),
+});
+
+export const TextClassifierConfigSchema = TextClassifierConfigFields
   .strict()
   .superRefine((c, ctx) => {
     const heads = headSplitProblem(c.nEmbd, c.nHead);

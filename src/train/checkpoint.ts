@@ -7,6 +7,8 @@ import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from '..
 import type { Tokenizer } from '../data/tokenizer.ts';
 import type { GPT } from '../models/gpt.ts';
 import { CheckpointError, decodeWeights, parseState, type RunConfigFile } from './checkpoint-readers.ts';
+import type { TrainerConfig } from './config.ts';
+import type { TaskModel } from './task.ts';
 import type { Trainer } from './trainer.ts';
 
 export { CheckpointError, decodeWeights, parseRunConfig, parseState, parseTokenizer, type RunConfigFile } from './checkpoint-readers.ts';
@@ -14,8 +16,11 @@ export { CheckpointError, decodeWeights, parseRunConfig, parseState, parseTokeni
 export const CHECKPOINT_FILES = ['config.json', 'tokenizer.json', 'model.safetensors', 'optimizer.safetensors', 'state.json'] as const;
 export type CheckpointFile = (typeof CHECKPOINT_FILES)[number];
 
+/** A trained model as its checkpoint sees it: parameters in a store, and the config it was built from. */
+type SavedModel = Pick<GPT, 'store'> & { readonly config: object };
+
 /** Encodes the model's weights (standard safetensors, F32, names as in the model). */
-export async function encodeWeights(model: GPT, step: number): Promise<Uint8Array> {
+export async function encodeWeights(model: SavedModel, step: number): Promise<Uint8Array> {
   const state = await model.store!.stateDict();
   const tensors: Record<string, SafetensorsTensor> = {};
   for (const [name, t] of state) tensors[name] = { dtype: 'F32', shape: t.shape, data: t.data };
@@ -23,22 +28,32 @@ export async function encodeWeights(model: GPT, step: number): Promise<Uint8Arra
 }
 
 export async function encodeCheckpoint(trainer: Trainer, tokenizer: Tokenizer): Promise<Record<CheckpointFile, Uint8Array | string>> {
+  const config: RunConfigFile = { format: 'resnorm-run', version: 1, train: trainer.config, model: trainer.model.config };
+  return {
+    'config.json': JSON.stringify(config, null, 2) + '\n',
+    'tokenizer.json': JSON.stringify(tokenizer.toJSON()) + '\n',
+    ...(await encodeTrainingState(trainer)),
+  };
+}
+
+/** The files every task's checkpoint holds besides its config and vocabulary: weights, AdamW moments, loop state. */
+export async function encodeTrainingState(trainer: AnyTrainer & { model: SavedModel }): Promise<Record<'model.safetensors' | 'optimizer.safetensors' | 'state.json', Uint8Array | string>> {
   const { model, opt } = trainer;
   const b = model.backend;
   const step = trainer.step;
   const [m, v] = await Promise.all([b.read(opt.m), b.read(opt.v)]);
-  const config: RunConfigFile = { format: 'resnorm-run', version: 1, train: trainer.config, model: model.config };
   return {
-    'config.json': JSON.stringify(config, null, 2) + '\n',
-    'tokenizer.json': JSON.stringify(tokenizer.toJSON()) + '\n',
     'model.safetensors': await encodeWeights(model, step),
     'optimizer.safetensors': encodeSafetensors({ m: { dtype: 'F32', shape: [m.length], data: m }, v: { dtype: 'F32', shape: [v.length], data: v } }, { step: String(step) }),
     'state.json': JSON.stringify({ ...trainer.getState() }, null, 2) + '\n',
   };
 }
 
+/** A trainer of any task. */
+export type AnyTrainer = Trainer<TaskModel, TrainerConfig>;
+
 /** Restores weights, optimizer moments and loop state, after checking that all files agree. */
-export function restoreTrainer(trainer: Trainer, files: { model: Uint8Array; optimizer: Uint8Array; state: string }, dir: string): void {
+export function restoreTrainer(trainer: AnyTrainer, files: { model: Uint8Array; optimizer: Uint8Array; state: string }, dir: string): void {
   const { state: weights, step: weightStep } = decodeWeights(files.model, `${dir}/model.safetensors`);
   const st = parseState(files.state, dir);
   let opt;

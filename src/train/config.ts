@@ -12,7 +12,8 @@ const posInt = z.number().int().positive();
 /** The model's fields that a run chooses: all but vocabSize, which comes from the tokenizer. */
 const MODEL_FIELDS = GPT_CONFIG_FIELDS.filter((k): k is Exclude<keyof GPTConfig, 'vocabSize'> => k !== 'vocabSize');
 
-export const TrainConfigSchema = GPTConfigFields.omit({ vocabSize: true })
+/** The fields, without the checks across them (other tasks pick the schedule from here). */
+export const TrainConfigFields = GPTConfigFields.omit({ vocabSize: true })
   .extend({
     // data: a UTF-8 file or a directory of .txt files; absent means the bundled Moby-Dick
     data: z.string().min(1).optional(),
@@ -42,11 +43,26 @@ export const TrainConfigSchema = GPTConfigFields.omit({ vocabSize: true })
     // checkpoints: the last keepCheckpoints by step are kept, and with keepBest the best by validation loss
     keepCheckpoints: posInt.default(3),
     keepBest: z.boolean().default(false),
-  })
-  .strict()
-  .superRefine(checkAcrossFields);
+  });
+
+export const TrainConfigSchema = TrainConfigFields.strict().superRefine(checkAcrossFields);
 
 export type TrainConfig = z.infer<typeof TrainConfigSchema>;
+
+/**
+ * The optimisation and bookkeeping fields, which every task's run config shares (the other tasks'
+ * schemas, src/train/tasks/, pick them from here and set their own defaults).
+ */
+export const SCHEDULE_FIELDS = [
+  'batchSize', 'maxIters', 'lr', 'minLr', 'warmupIters', 'lrDecayIters', 'weightDecay', 'beta1', 'beta2', 'gradClip',
+  'evalInterval', 'evalIters', 'logInterval', 'diagInterval', 'seed', 'keepCheckpoints', 'keepBest',
+] as const satisfies readonly (keyof TrainConfig)[];
+export type ScheduleField = (typeof SCHEDULE_FIELDS)[number];
+
+export const ScheduleFields = TrainConfigFields.pick(Object.fromEntries(SCHEDULE_FIELDS.map((k) => [k, true])) as { [K in ScheduleField]: true });
+
+/** What the Trainer reads of a run's config: the schedule, whatever the task. */
+export type TrainerConfig = Pick<TrainConfig, ScheduleField>;
 
 export const TRAIN_CONFIG_FIELDS = Object.keys(TrainConfigSchema.shape) as (keyof TrainConfig)[];
 

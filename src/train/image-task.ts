@@ -5,7 +5,7 @@
 import type { ImageSet } from '../data/datasets/types.ts';
 import { Rng } from '../tensor/rng.ts';
 import { tensor, type Tensor } from '../tensor/tensor.ts';
-import { classificationLoss, lossAndPredictions } from './classification.ts';
+import { classificationLoss, lossAndPredictions, type Predictions } from './classification.ts';
 import type { HostInput } from './step.ts';
 import type { TaskEvaluation, TaskModel, TrainTask } from './task.ts';
 
@@ -47,6 +47,26 @@ export class ImageTask<M extends ClassifierModel> implements TrainTask<M> {
     const train = await this.score(this.data.train, batchSize, iters, seed + 1);
     const val = await this.score(this.data.val, batchSize, iters, seed + 2);
     return { trainLoss: train.loss, valLoss: val.loss, metrics: { accuracy: val.accuracy, trainAccuracy: train.accuracy } };
+  }
+
+  /** Every example of `set` in order, in batches of `B`: the mean loss, and each one's class and its probability. */
+  predictSet(set: LabelledSet, B: number): Promise<Predictions> {
+    const be = this.model.backend;
+    const n = set.labels.length;
+    const predicted = new Int32Array(n);
+    const probability = new Float32Array(n);
+    return this.model.inEvalMode(async () => {
+      let loss = 0;
+      for (let i = 0; i < n; i += B) {
+        const idx = Int32Array.from({ length: Math.min(B, n - i) }, (_, k) => i + k);
+        const [x, y] = gather(set, idx, this.inputShape);
+        const r = await lossAndPredictions(be, () => this.model.logits(tensor(x.data, x.shape, { backend: be })), y.data as Int32Array);
+        loss += r.loss * idx.length;
+        predicted.set(r.predicted, i);
+        probability.set(r.probability, i);
+      }
+      return { loss: loss / n, predicted, probability };
+    });
   }
 
   /** Mean loss and accuracy over `iters` batches drawn with `seed` (the same ones on every call). */

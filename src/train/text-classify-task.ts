@@ -8,7 +8,7 @@ import { classificationReport } from '../metrics/classification.ts';
 import type { TextClassifier } from '../models/text-classifier.ts';
 import { Rng } from '../tensor/rng.ts';
 import { tensor, type Tensor } from '../tensor/tensor.ts';
-import { classificationLoss, lossAndPredictions } from './classification.ts';
+import { classificationLoss, lossAndPredictions, type Predictions } from './classification.ts';
 import type { HostInput } from './step.ts';
 import type { TaskEvaluation, TrainTask } from './task.ts';
 
@@ -31,29 +31,47 @@ export class TextClassifyTask implements TrainTask<TextClassifier> {
   private readonly val: EncodedText[];
   /** Texts longer than the model's maxLen keep their first maxLen tokens. */
   readonly truncated: number;
+  private readonly encodeText: (text: string, what: string) => Int32Array;
 
   constructor(
     readonly model: TextClassifier,
     data: { train: LabelledText[]; val: LabelledText[] },
     o: TextClassifyOptions,
   ) {
-    const { maxLen, pooling, classes } = model.config;
+    const { maxLen, pooling } = model.config;
     if (pooling === 'cls' && o.clsId === undefined) throw new Error("TextClassifyTask: 'cls' pooling needs the class token's id (clsId)");
     let truncated = 0;
+    this.encodeText = (text, what) => {
+      const ids = pooling === 'cls' ? [o.clsId!, ...o.encode(text)] : o.encode(text);
+      if (ids.length === 0) throw new RangeError(`${what}: the text has no tokens; every text needs at least one`);
+      if (ids.length > maxLen) truncated++;
+      return Int32Array.from(ids.slice(0, maxLen));
+    };
     const encodeAll = (texts: LabelledText[], split: string) => {
       if (texts.length === 0) throw new RangeError(`the ${split} split has no texts`);
-      return texts.map((t) => {
-        if (!(Number.isInteger(t.label) && t.label >= 0 && t.label < classes)) throw new RangeError(`${t.id}: label ${t.label} is outside the model's ${classes} classes`);
-        const ids = pooling === 'cls' ? [o.clsId!, ...o.encode(t.text)] : o.encode(t.text);
-        if (ids.length === 0) throw new RangeError(`${t.id}: the text has no tokens; every text needs at least one`);
-        if (ids.length > maxLen) truncated++;
-        return { ids: Int32Array.from(ids.slice(0, maxLen)), label: t.label };
-      });
+      return texts.map((t) => this.encodeLabelled(t));
     };
     this.train = encodeAll(data.train, 'training');
     this.val = encodeAll(data.val, 'validation');
     this.truncated = truncated;
     this.loss = ([ids, mask, labels]: readonly Tensor[]) => this.lossOf(ids, mask, labels);
+  }
+
+  private encodeLabelled(t: LabelledText): EncodedText {
+    const classes = this.model.config.classes;
+    if (!(Number.isInteger(t.label) && t.label >= 0 && t.label < classes)) throw new RangeError(`${t.id}: label ${t.label} is outside the model's ${classes} classes`);
+    return { ids: this.encodeText(t.text, t.id), label: t.label };
+  }
+
+  /**
+   * Every text in order, in batches of `B`: the mean loss against their labels, and each one's class
+   * and its probability. Texts without a label (prediction) pass label 0 and ignore the loss.
+   */
+  predictTexts(texts: readonly LabelledText[], B: number): Promise<Predictions> {
+    const encoded = texts.map((t) => this.encodeLabelled(t));
+    const batches: EncodedText[][] = [];
+    for (let i = 0; i < encoded.length; i += B) batches.push(encoded.slice(i, i + B));
+    return this.score(batches);
   }
 
   private lossOf(ids: Tensor, mask: Tensor, labels: Tensor): Tensor {
@@ -96,13 +114,14 @@ export class TextClassifyTask implements TrainTask<TextClassifier> {
   }
 
   /** Mean loss (weighted by batch size), and every text's label and predicted class. */
-  private score(batches: EncodedText[][]): Promise<{ loss: number; labels: number[]; predicted: number[] }> {
+  private score(batches: EncodedText[][]): Promise<Predictions & { labels: number[] }> {
     const be = this.model.backend;
     return this.model.inEvalMode(async () => {
       let loss = 0;
       let n = 0;
       const labels: number[] = [];
       const predicted: number[] = [];
+      const probability: number[] = [];
       for (const texts of batches) {
         const [ids, mask, y] = this.batch(texts);
         const r = await lossAndPredictions(be, () => this.model.logits(tensor(ids.data, ids.shape, { backend: be }), tensor(mask.data, mask.shape, { backend: be })), y.data as Int32Array);
@@ -110,8 +129,9 @@ export class TextClassifyTask implements TrainTask<TextClassifier> {
         n += texts.length;
         labels.push(...texts.map((t) => t.label));
         predicted.push(...r.predicted);
+        probability.push(...r.probability);
       }
-      return { loss: loss / n, labels, predicted };
+      return { loss: loss / n, labels, predicted: Int32Array.from(predicted), probability: Float32Array.from(probability) };
     });
   }
 }

@@ -6,7 +6,7 @@ import { GPT } from '../models/gpt.ts';
 import { AdamW } from '../optim/adamw.ts';
 import { learningRate, type LrSchedule } from '../optim/schedule.ts';
 import { Rng, type RngState } from '../tensor/rng.ts';
-import type { TrainConfig } from './config.ts';
+import type { TrainConfig, TrainerConfig } from './config.ts';
 import { Diagnostics, PROBE_SEQUENCES, type DiagnosticsRecord } from './diagnostics/diagnostics.ts';
 import { LmTask, type LmData } from './lm-task.ts';
 import { TrainStep } from './step.ts';
@@ -34,6 +34,8 @@ export interface EvalMetrics {
   step: number;
   trainLoss: number;
   valLoss: number;
+  /** The task's own measures on the validation split (accuracy, BLEU, …); absent for the language model. */
+  metrics?: Record<string, number>;
 }
 
 /** Everything besides weights and optimizer moments that a resumed run needs to continue exactly. */
@@ -59,7 +61,7 @@ export interface TrainerHooks {
  * Trains a task's model: `new Trainer(task, config, opts)` for any task, or `new Trainer(gpt, config,
  * data, opts)` for the language model on token ids.
  */
-export class Trainer<M extends TaskModel = GPT> {
+export class Trainer<M extends TaskModel = GPT, C extends TrainerConfig = TrainConfig> {
   readonly task: TrainTask<M>;
   readonly model: M;
   readonly opt: AdamW;
@@ -78,11 +80,11 @@ export class Trainer<M extends TaskModel = GPT> {
   /** Whether the initialisation that needs data (Admin's profile) has run, or a resumed state made it moot. */
   private initialised = false;
 
-  constructor(model: GPT, config: TrainConfig, data: LmData, opts?: TrainerOptions);
-  constructor(task: TrainTask<M>, config: TrainConfig, opts?: TrainerOptions);
+  constructor(model: GPT, config: C, data: LmData, opts?: TrainerOptions);
+  constructor(task: TrainTask<M>, config: C, opts?: TrainerOptions);
   constructor(
     taskOrModel: TrainTask<M> | GPT,
-    readonly config: TrainConfig,
+    readonly config: C,
     dataOrOpts?: LmData | TrainerOptions,
     lmOpts: TrainerOptions = {},
   ) {
@@ -177,10 +179,10 @@ export class Trainer<M extends TaskModel = GPT> {
   /** Train and validation loss over fixed batches (evalIters of them). */
   async evaluate(): Promise<EvalMetrics> {
     const { batchSize, evalIters, seed } = this.config;
-    const { trainLoss, valLoss } = await this.task.evaluate(batchSize, evalIters, seed);
+    const { trainLoss, valLoss, metrics } = await this.task.evaluate(batchSize, evalIters, seed);
     this.lastValLoss = valLoss;
     if (this.bestValLoss === null || valLoss < this.bestValLoss) this.bestValLoss = valLoss;
-    return { step: this.step, trainLoss, valLoss };
+    return { step: this.step, trainLoss, valLoss, ...(metrics ? { metrics } : {}) };
   }
 
   /** Trains until `maxIters` (or shouldStop), evaluating every evalInterval steps and at the end. */

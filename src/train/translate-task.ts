@@ -5,8 +5,8 @@
 
 import type { Pair } from '../data/datasets/types.ts';
 import { corpusBleu } from '../metrics/bleu.ts';
-import { g2pWordErrorRate, phonemeErrorRate } from '../metrics/error-rates.ts';
-import { greedyDecode } from '../models/seq2seq-decode.ts';
+import { g2pWordErrorRate, phonemeErrorRate, tokenErrorRate } from '../metrics/error-rates.ts';
+import { beamSearch, greedyDecode } from '../models/seq2seq-decode.ts';
 import { seq2seqBatch, seq2seqLoss, type Seq2Seq } from '../models/seq2seq.ts';
 import { readAfterScope } from '../tensor/arena.ts';
 import { noGrad } from '../tensor/autograd.ts';
@@ -16,8 +16,25 @@ import { tensor } from '../tensor/tensor.ts';
 import type { HostInput } from './step.ts';
 import type { TaskEvaluation, TrainTask } from './task.ts';
 
+/**
+ * One side of a translation as the model reads it: symbol sequences (letters, phonemes, characters)
+ * ↔ ids, where ids 0, 1, 2 are padding, start and end.
+ */
+export interface SideCodec {
+  /** Ids in use, the three special ones included. */
+  readonly size: number;
+  /** Throws a RangeError naming `what` when a symbol has no id. */
+  encode(seq: readonly string[], what: string): number[];
+  /** Ids to symbols, stopping at the end token. */
+  decode(ids: readonly number[]): string[];
+}
+
+/** How the error rates and BLEU count: per symbol (G2P's phonemes), or per whitespace-separated word of the text. */
+export const METRIC_UNITS = ['symbols', 'words'] as const;
+export type MetricUnits = (typeof METRIC_UNITS)[number];
+
 /** Symbols ↔ ids of one side; ids 0, 1, 2 are padding, start and end. */
-export class SymbolVocab {
+export class SymbolVocab implements SideCodec {
   static readonly PAD = 0;
   static readonly BOS = 1;
   static readonly EOS = 2;
@@ -53,8 +70,12 @@ interface EncodedPair {
 }
 
 export interface TranslateOptions {
-  source: SymbolVocab;
-  target: SymbolVocab;
+  source: SideCodec;
+  target: SideCodec;
+  /** What the metrics count (default 'symbols'); 'words' joins a side's symbols into text and splits it at whitespace. */
+  units?: MetricUnits;
+  /** Beam width of the decoding behind the metrics (default 1: greedy). */
+  beam?: number;
   /** Validation pairs decoded at each evaluation for the error rates and BLEU (the first ones, in order). */
   decodePairs?: number;
 }
@@ -128,39 +149,88 @@ export class TranslateTask implements TrainTask<Seq2Seq> {
     return this.model.inEvalMode(async () => (await readAfterScope(() => noGrad(() => this.loss(inputs.map((h) => tensor(h.data, h.shape, { backend: be }))))))[0]);
   }
 
-  /** Greedy translations of the first `decodePairs` validation pairs, in symbols. */
-  translate(pairs: Pair[], batchSize: number): Promise<string[][]> {
-    const S = this.model.config.maxSource;
-    const out: string[][] = [];
-    return this.model.inEvalMode(async () => {
-      for (let i = 0; i < pairs.length; i += batchSize) {
-        const group = pairs.slice(i, i + batchSize);
-        const src = new Int32Array(group.length * S);
-        const mask = new Float32Array(group.length * S);
-        group.forEach((p, b) => {
-          const ids = this.o.source.encode(p.source, `pair ${i + b + 1}`);
-          src.set(ids, b * S);
-          mask.fill(1, b * S, b * S + ids.length);
-        });
-        const ids = await greedyDecode(this.model, src, mask, group.length, S, { bos: SymbolVocab.BOS, eos: SymbolVocab.EOS, maxLen: this.model.config.maxTarget });
-        out.push(...ids.map((seq) => this.o.target.decode(seq)));
-      }
-      return out;
-    });
+  /** Translations of source sequences, in symbols (see translateSequences). */
+  translate(sources: readonly (readonly string[])[], batchSize: number): Promise<string[][]> {
+    return translateSequences(this.model, this.o, sources, batchSize);
+  }
+
+  /** The metrics of translating `pairs` (the first `decodePairs` validation pairs at each evaluation). */
+  async scorePairs(pairs: readonly Pair[], batchSize: number): Promise<{ metrics: Record<string, number>; hypotheses: string[][] }> {
+    const hypotheses = await this.translate(pairs.map((p) => p.source), batchSize);
+    return { metrics: translationMetrics(hypotheses, pairs.map((p) => p.target), this.o.units ?? 'symbols'), hypotheses };
   }
 
   private async decodeMetrics(batchSize: number): Promise<Record<string, number>> {
     const n = Math.min(this.o.decodePairs ?? 200, this.val.length);
-    const pairs = this.val.slice(0, n).map((p) => p.pair);
-    const hyps = await this.translate(pairs, batchSize);
-    const refs = pairs.map((p) => p.target);
-    const exact = hyps.filter((h, i) => h.length === refs[i].length && h.every((s, j) => s === refs[i][j])).length / n;
-    return {
-      exactMatch: exact,
-      wordErrorRate: g2pWordErrorRate(hyps, refs),
-      phonemeErrorRate: phonemeErrorRate(hyps, refs),
-      // NLTK's method1 smoothing (ε = 0.1): a short corpus without a 4-gram match still scores.
-      bleu: corpusBleu(hyps, refs.map((r) => [r]), { smoothing: 'epsilon' }).bleu,
-    };
+    return (await this.scorePairs(this.val.slice(0, n).map((p) => p.pair), batchSize)).metrics;
+  }
+}
+
+/**
+ * Translations of source sequences, in symbols: greedy in batches, or beam search one at a time
+ * (o.beam > 1). Sources must fit the model (1 to maxSource symbols of the vocabulary).
+ */
+export function translateSequences(model: Seq2Seq, o: Pick<TranslateOptions, 'source' | 'target' | 'beam'>, sources: readonly (readonly string[])[], batchSize: number): Promise<string[][]> {
+  const { maxSource: S, maxTarget } = model.config;
+  const decode = { bos: SymbolVocab.BOS, eos: SymbolVocab.EOS, maxLen: maxTarget };
+  const encode = (seq: readonly string[], i: number) => {
+    const ids = o.source.encode(seq, `source ${i + 1}`);
+    if (ids.length === 0 || ids.length > S) throw new RangeError(`source ${i + 1} (${seq.join('')}) has ${ids.length} symbols; this model reads 1 to ${S}`);
+    return ids;
+  };
+  const beam = o.beam ?? 1;
+  const out: string[][] = [];
+  return model.inEvalMode(async () => {
+    if (beam > 1) {
+      for (let i = 0; i < sources.length; i++) {
+        const [best] = await beamSearch(model, encode(sources[i], i), { ...decode, beamWidth: beam });
+        out.push(o.target.decode(best.tokens));
+      }
+      return out;
+    }
+    for (let i = 0; i < sources.length; i += batchSize) {
+      const group = sources.slice(i, i + batchSize);
+      const src = new Int32Array(group.length * S);
+      const mask = new Float32Array(group.length * S);
+      group.forEach((seq, b) => {
+        const ids = encode(seq, i + b);
+        src.set(ids, b * S);
+        mask.fill(1, b * S, b * S + ids.length);
+      });
+      const ids = await greedyDecode(model, src, mask, group.length, S, decode);
+      out.push(...ids.map((seq) => o.target.decode(seq)));
+    }
+    return out;
+  });
+}
+
+/** Symbols as the metrics count them: themselves, or the words of the text they spell. */
+export function metricTokens(seq: readonly string[], units: MetricUnits): string[] {
+  switch (units) {
+    case 'symbols':
+      return [...seq];
+    case 'words':
+      return seq.join('').split(/\s+/).filter((w) => w.length > 0);
+  }
+}
+
+/**
+ * Exact match (the whole output right), word error rate, the symbol error rate (phonemes for G2P,
+ * characters for text) and corpus BLEU. G2P's word error rate is the share of words with any error
+ * (Yolchuyeva et al. 2019); for sentences it is the edit distance over words (the ASR definition).
+ */
+export function translationMetrics(hyps: readonly (readonly string[])[], refs: readonly (readonly string[])[], units: MetricUnits): Record<string, number> {
+  const n = hyps.length;
+  const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((s, j) => s === b[j]);
+  const exactMatch = hyps.filter((h, i) => same(h, refs[i])).length / n;
+  const hw = hyps.map((h) => metricTokens(h, units));
+  const rw = refs.map((r) => metricTokens(r, units));
+  // NLTK's method1 smoothing (ε = 0.1): a short corpus without a 4-gram match still scores.
+  const bleu = corpusBleu(hw, rw.map((r) => [r]), { smoothing: 'epsilon' }).bleu;
+  switch (units) {
+    case 'symbols':
+      return { exactMatch, wordErrorRate: g2pWordErrorRate(hyps, refs), phonemeErrorRate: phonemeErrorRate(hyps, refs), bleu };
+    case 'words':
+      return { exactMatch, wordErrorRate: tokenErrorRate(hw, rw), characterErrorRate: tokenErrorRate(hyps, refs), bleu };
   }
 }

@@ -35,8 +35,11 @@ export function metricsSummary(r: Rec): RunSummary | null {
   const values: SummaryValue[] = [];
   if ('valLoss' in r) {
     scalars(values, [['loss/val', r.valLoss], ['loss/train_eval', r.trainLoss]]);
+    // The task's own measures (accuracy, BLEU, …), under eval/.
+    const m = r.metrics;
+    if (m !== null && typeof m === 'object' && !Array.isArray(m)) scalars(values, Object.entries(m as Rec).map(([k, v]) => [`eval/${k}`, v] as [string, unknown]));
   } else if ('lr' in r) {
-    scalars(values, [['loss/train', r.trainLoss], ['lr', r.lr], ['grad_norm', r.gradNorm], ['tokens_per_sec', r.tokensPerSec]]);
+    scalars(values, [['loss/train', r.trainLoss], ['lr', r.lr], ['grad_norm', r.gradNorm], ['tokens_per_sec', r.tokensPerSec], ['examples_per_sec', r.examplesPerSec]]);
   }
   return values.length > 0 ? { ...h, values } : null;
 }
