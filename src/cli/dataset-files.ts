@@ -8,11 +8,11 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { type CmudictOptions, type G2PDataset, cmudictPairs } from '../data/datasets/cmudict.ts';
 import { DatasetError } from '../data/datasets/dataset-error.ts';
-import { FASHION_MNIST_CLASSES, type IdxFile, type IdxFiles, type IdxOptions, idxDataset } from '../data/datasets/idx.ts';
+import { FASHION_MNIST_CLASSES, type IdxFile, type IdxFiles, type IdxOptions, idxDataset, parseIdx } from '../data/datasets/idx.ts';
 import { type LabelledTsvOptions, labelledDataset, parseLabelledTsv } from '../data/datasets/labelled-tsv.ts';
 import { type ParallelDataset, type ParallelTsvOptions, parallelDataset, parseParallelTsv } from '../data/datasets/parallel-tsv.ts';
 import { type SpamAssassinMessage, type SpamDataset, spamAssassinDataset } from '../data/datasets/spam-assassin.ts';
-import type { ImageDataset, TextClassificationDataset } from '../data/datasets/types.ts';
+import type { ImageDataset, ImageSet, TextClassificationDataset } from '../data/datasets/types.ts';
 import { UserError } from './errors.ts';
 
 /** A dataset and the line the CLI prints about where it came from. */
@@ -38,14 +38,14 @@ function parsing<T>(fn: () => T): T {
   }
 }
 
-function readDataFile(path: string): Uint8Array {
+function readDataFile(path: string, flag = '--data', expected = 'this task reads one .tsv file'): Uint8Array {
   let st;
   try {
     st = statSync(path);
   } catch {
-    throw new UserError(`--data ${path}: no such file or directory`);
+    throw new UserError(`${flag} ${path}: no such file or directory`);
   }
-  if (st.isDirectory()) throw new UserError(`--data ${path} is a directory; this task reads one .tsv file`);
+  if (st.isDirectory()) throw new UserError(`${flag} ${path} is a directory; ${expected}`);
   return readFileSync(path);
 }
 
@@ -119,6 +119,17 @@ function readIdxFile(path: string): IdxFile {
     }
   }
   return { name: path, bytes: raw };
+}
+
+/** One IDX images file (plain or .gz), for prediction: its images, which must be rows × cols. */
+export function loadIdxImages(path: string, rows: number, cols: number): ImageSet {
+  readDataFile(path, '--images', 'give one IDX images file (…-images-idx3-ubyte[.gz])'); // a missing path or a directory is said plainly
+  const file = readIdxFile(path);
+  const im = parsing(() => parseIdx(file.bytes, path, 3));
+  const [n, r, c] = im.dims;
+  if (r !== rows || c !== cols) throw new UserError(`${path} holds ${r}×${c} images, but the model takes ${rows}×${cols}`);
+  if (n === 0) throw new UserError(`${path} holds no images`);
+  return { count: n, rows, cols, pixels: im.data, labels: new Uint8Array(n) };
 }
 
 /** MNIST-format train/validation/test sets from a directory of the four IDX files. */

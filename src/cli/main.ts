@@ -7,9 +7,11 @@ import { registerDashboardCommand } from './dashboard-command.ts';
 import { registerLabCommand } from './lab-command.ts';
 import { reportAndExit } from './errors.ts';
 import { registerReportCommand } from './report-command.ts';
-import { evalCommand, infoCommand, sampleCommand } from './run-commands.ts';
+import { evalCommand, infoCommand, predictCommand, sampleCommand, translateCommand } from './run-commands.ts';
 import { registerTensorBoardCommand } from './tensorboard-command.ts';
-import { trainCommand, type TrainOptions } from './train-command.ts';
+import { trainCommand } from './train-command.ts';
+import type { TrainOptions } from './train-options.ts';
+import { TASKS } from '../train/tasks/kinds.ts';
 
 const program = new Command('resnorm')
   .description('Build, train, inspect and run Transformer language models; residual connections and layer normalization are first-class.')
@@ -28,7 +30,10 @@ const program = new Command('resnorm')
 addConfigFlags(
   program
     .command('train')
-    .description('train a GPT on a text (default: Moby-Dick); every config field can be set by a flag or --config file')
+    .description(
+      'train a model: --task lm (default) a GPT on a text (Moby-Dick), translate an encoder-decoder (CMUdict grapheme → phoneme, or --data pairs.tsv), classify a text classifier (SpamAssassin, or --data labelled.tsv), image a ResNet or --model mlp (Fashion-MNIST, or --data IDX-DIR); every config field can be set by a flag or --config file (settings marked [tasks] belong to those tasks)',
+    )
+    .option('--task <task>', `what to train (${TASKS.join('|')}); --resume takes the run's own`)
     .option('--config <file>', 'JSON file of config fields (flags override it)')
     .option('--out <dir>', 'run directory (default runs/<timestamp>)')
     .option('--resume <dir>', 'continue the run in <dir> exactly where its latest checkpoint left off')
@@ -53,17 +58,41 @@ program
 
 program
   .command('eval')
-  .description('perplexity and bits per character over the whole validation text (every position)')
+  .description(
+    "score a run on held-out data: lm: perplexity and bits per character over the whole validation text; translate: exact match, word and phoneme (or character) error rates and BLEU; classify, image: accuracy, per-class precision, recall and F1, macro and micro averages, the confusion matrix",
+  )
   .argument('<run-dir>', 'a run directory written by resnorm train')
-  .option('--data <path>', 'evaluate on this text instead of the run’s validation split')
+  .option('--data <path>', 'evaluate on this data instead of the run’s (a text, a TSV, an IDX directory)')
+  .option('--split <split>', "the held-out split of the other tasks: 'val' or 'test' (lm has a validation split only)", 'val')
+  .option('--beam <k>', 'translate: beam width (default: the run’s, 1 = greedy)')
+  .option('--limit <n>', 'score only the first n held-out examples')
   .option('--step <n>', "the checkpoint to evaluate: a step number, 'latest' or 'best'", 'latest')
   .action(evalCommand);
 
 program
   .command('info')
-  .description('config, parameter count, steps, tokenizer, validation losses and the checkpoints of a run')
+  .description('task, config, parameter count, steps, vocabulary, validation losses and metrics, and the checkpoints of a run')
   .argument('<run-dir>', 'a run directory written by resnorm train')
   .action(infoCommand);
+
+program
+  .command('translate')
+  .description('translate with a run of --task translate: words to phonemes (CMUdict), or sentences of its TSV pairs')
+  .argument('<run-dir>', 'a run directory written by resnorm train --task translate')
+  .argument('[source...]', 'what to translate; without it, one source per line on stdin')
+  .option('--beam <k>', 'beam width (1 = greedy)', '1')
+  .option('--step <n>', "the checkpoint to use: a step number, 'latest' or 'best'", 'latest')
+  .action(translateCommand);
+
+program
+  .command('predict')
+  .description('classify with a run of --task classify (texts) or --task image (the images of an IDX file): each one’s class and its probability')
+  .argument('<run-dir>', 'a run directory written by resnorm train --task classify or image')
+  .argument('[text...]', 'classify: the texts; without them, one text per line on stdin')
+  .option('--images <file>', 'image: an IDX images file (…-images-idx3-ubyte, plain or .gz)')
+  .option('--limit <n>', 'image: predict only the first n images')
+  .option('--step <n>', "the checkpoint to use: a step number, 'latest' or 'best'", 'latest')
+  .action(predictCommand);
 
 registerDashboardCommand(program);
 registerTensorBoardCommand(program);

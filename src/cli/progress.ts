@@ -15,9 +15,10 @@ export interface Progress {
   stop(): void;
 }
 
-export function createProgress(total: number, start: number, logInterval: number): Progress {
+/** `unit`: what the throughput counts ('tok' for the language model, 'ex' for examples of the other tasks). */
+export function createProgress(total: number, start: number, logInterval: number, unit = 'tok'): Progress {
   const fmt = (f: ProgressFields) =>
-    `step ${f.step}/${total} | loss ${f.loss.toFixed(4)} | val ${f.val === null ? '—' : f.val.toFixed(4)} | ${Math.round(f.tokensPerSec)} tok/s`;
+    `step ${f.step}/${total} | loss ${f.loss.toFixed(4)} | val ${f.val === null ? '—' : f.val.toFixed(4)} | ${Math.round(f.tokensPerSec)} ${unit}/s`;
   if (!process.stdout.isTTY) {
     return {
       update: (f) => {

@@ -1,7 +1,9 @@
 // `resnorm sample`, `resnorm eval` and `resnorm info`: commands that read a finished (or running) run.
 
 import { splitTrainVal } from '../data/corpus.ts';
-import { bestCheckpoint } from '../io/run-store.ts';
+import { bestCheckpoint, type RunStore } from '../io/run-store.ts';
+import { taskOfRunKind, type Task } from '../train/tasks/kinds.ts';
+import { evalTaskCommand, infoTaskCommand, predictCommand as predictTaskCommand, translateCommand as translateTaskCommand } from './task-commands.ts';
 import { promptFor } from '../data/tokenizer.ts';
 import { generate } from '../models/generate.ts';
 import { evaluateText } from '../train/evaluate.ts';
@@ -18,7 +20,15 @@ function num(v: string, flag: string, integer = false): number {
   return n;
 }
 
+/** The run's task, from run.json; the other tasks' runs go to their own commands. */
+async function openWithTask(dir: string): Promise<{ store: RunStore; task: Task }> {
+  const store = await openRun(dir);
+  return { store, task: taskOfRunKind(store.kind) };
+}
+
 export async function sampleCommand(dir: string, o: { prompt?: string; tokens: string; temperature: string; topK: string; topP: string; seed: string; step?: string }): Promise<void> {
+  const { task } = await openWithTask(dir);
+  if (task !== 'lm') throw new UserError(`${dir} is a ${task} run; resnorm sample generates from language models — use resnorm ${task === 'translate' ? 'translate' : 'predict'} ${dir}`);
   const { ckpt: run, model } = await loadForInference(dir, o.step);
   // Without --prompt, start from a newline (or a space) when the vocabulary has one: a text with
   // neither would refuse a fixed default.
@@ -49,7 +59,11 @@ export async function sampleCommand(dir: string, o: { prompt?: string; tokens: s
   process.stdout.write(text.slice(printed) + '\n');
 }
 
-export async function evalCommand(dir: string, o: { data?: string; step?: string }): Promise<void> {
+export async function evalCommand(dir: string, o: { data?: string; step?: string; split?: string; beam?: string; limit?: string }): Promise<void> {
+  const { store, task } = await openWithTask(dir);
+  if (task !== 'lm') return evalTaskCommand(store, task, o);
+  if (o.split !== undefined && o.split !== 'val') throw new UserError(`--split ${o.split}: a language-model run has a validation split only (or pass --data FILE)`);
+  if (o.beam !== undefined || o.limit !== undefined) throw new UserError(`--${o.beam !== undefined ? 'beam' : 'limit'} is for the other tasks' runs; ${dir} is a language model`);
   const { ckpt: run, model } = await loadForInference(dir, o.step);
   const corpus = loadCorpus(o.data ?? run.config.train.data);
   const ids = Int32Array.from(run.tokenizer.encode(corpus.text));
@@ -68,7 +82,8 @@ export async function evalCommand(dir: string, o: { data?: string; step?: string
 }
 
 export async function infoCommand(dir: string): Promise<void> {
-  const store = await openRun(dir);
+  const { store, task } = await openWithTask(dir);
+  if (task !== 'lm') return infoTaskCommand(store, task);
   const all = await store.checkpoints();
   // Every file is read (not stat'ed): a trainer running now may prune this checkpoint at any moment.
   const run = await loadCheckpoint(store, 'latest', { forTraining: true });
@@ -77,6 +92,7 @@ export async function infoCommand(dir: string): Promise<void> {
   const m = run.config.model;
   const size = (f: string) => `${(run.files.get(f)!.length / 1024).toFixed(1)} KiB`;
   console.log(`run           ${dir}`);
+  console.log('task          lm');
   console.log(`data          ${t.data ?? 'Moby-Dick (bundled default)'}`);
   console.log(`tokenizer     ${run.tokenizer.kind}, ${run.tokenizer.vocabSize} tokens`);
   console.log(`model         ${m.nLayer} layers, ${m.nHead} heads, width ${m.nEmbd}, block ${m.blockSize}, ${describeDesign(m)}, ${m.positional} positions, ${m.tieWeights ? 'tied' : 'untied'} head`);
@@ -92,4 +108,16 @@ export async function infoCommand(dir: string): Promise<void> {
   }
   console.log(`files         ${CHECKPOINT_FILES.map((f) => `${f} ${size(f)}`).join(', ')} (latest)`);
   console.log(`config        ${JSON.stringify(t)}`);
+}
+
+export async function translateCommand(dir: string, sources: string[], o: { beam?: string; step?: string }): Promise<void> {
+  const { store, task } = await openWithTask(dir);
+  if (task === 'lm') throw new UserError(`${dir} is a language model; resnorm translate needs a run of --task translate (generate text with resnorm sample)`);
+  return translateTaskCommand(store, task, sources, o);
+}
+
+export async function predictCommand(dir: string, texts: string[], o: { images?: string; limit?: string; step?: string }): Promise<void> {
+  const { store, task } = await openWithTask(dir);
+  if (task === 'lm') throw new UserError(`${dir} is a language model; resnorm predict needs a run of --task classify or image (generate text with resnorm sample)`);
+  return predictTaskCommand(store, task, texts, o);
 }

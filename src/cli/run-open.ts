@@ -3,20 +3,25 @@
 
 import type { RunLock } from './run-lock.ts';
 import { acquireRunLock } from './run-lock.ts';
-import { CheckpointWriteError, describeFsError, RunStore } from '../io/run-store.ts';
+import { CheckpointWriteError, describeFsError, RunStore, type RunKind } from '../io/run-store.ts';
 import { loadCheckpoint, type LoadedCheckpoint } from '../train/run-checkpoints.ts';
 import { UserError } from './errors.ts';
 import { nodeRunFs } from './node-run-fs.ts';
 import { withFsErrors } from './run-dir.ts';
 
-/** Opens the run to resume under its lock, clears the debris of an interrupted save, loads its latest checkpoint. */
-export async function openForResume(dir: string): Promise<{ store: RunStore; lock: RunLock; ckpt: LoadedCheckpoint }> {
+/**
+ * Opens the run to resume under its lock, clears the debris of an interrupted save, and loads its
+ * latest checkpoint with `load` (the language model's loader unless another is given).
+ */
+export async function openForResume(dir: string): Promise<{ store: RunStore; lock: RunLock; ckpt: LoadedCheckpoint }>;
+export async function openForResume<C>(dir: string, load: (store: RunStore) => Promise<C>): Promise<{ store: RunStore; lock: RunLock; ckpt: C }>;
+export async function openForResume<C>(dir: string, load?: (store: RunStore) => Promise<C>): Promise<{ store: RunStore; lock: RunLock; ckpt: C | LoadedCheckpoint }> {
   const store = await RunStore.open(nodeRunFs, dir);
   const lock = await withFsErrors(`cannot lock ${dir}`, 'check that the directory is writable', async () => acquireRunLock(dir, `resnorm train --resume ${dir}`));
   try {
     const removed = await store.collectGarbage();
     if (removed.length > 0) console.log(`removed what an interrupted save left in ${dir}: ${removed.join(', ')}`);
-    return { store, lock, ckpt: await loadCheckpoint(store, 'latest', { forTraining: true }) };
+    return { store, lock, ckpt: load ? await load(store) : await loadCheckpoint(store, 'latest', { forTraining: true }) };
   } catch (e) {
     lock.release();
     throw e;
@@ -30,7 +35,7 @@ export async function refuseUnusableOut(dir: string): Promise<void> {
 }
 
 /** Makes the new run's directory and takes its lock; refuses a path that is a file or already holds a run. */
-export async function createRun(dir: string): Promise<{ store: RunStore; lock: RunLock }> {
+export async function createRun(dir: string, kind: RunKind = 'gpt'): Promise<{ store: RunStore; lock: RunLock }> {
   const fs = nodeRunFs;
   await refuseUnusableOut(dir);
   const hint = 'choose another --out, or fix the permissions';
@@ -38,7 +43,7 @@ export async function createRun(dir: string): Promise<{ store: RunStore; lock: R
   const lock = await withFsErrors(`cannot write in ${dir}`, hint, async () => acquireRunLock(dir, `resnorm train --out ${dir}`));
   try {
     await refuseUnusableOut(dir);
-    return { store: await withFsErrors(`cannot write in ${dir}`, hint, () => RunStore.create(fs, dir, 'gpt')), lock };
+    return { store: await withFsErrors(`cannot write in ${dir}`, hint, () => RunStore.create(fs, dir, kind)), lock };
   } catch (e) {
     lock.release();
     throw e;

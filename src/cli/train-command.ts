@@ -1,66 +1,52 @@
 // `resnorm train`: builds or resumes a run under its lock, trains with progress, evaluates, samples,
 // commits checkpoints as a whole (src/io/run-store.ts), and saves cleanly on Ctrl-C.
 
-import { existsSync, readFileSync } from 'node:fs';
 import { CharTokenizer } from '../data/char-tokenizer.ts';
 import { splitTrainVal } from '../data/corpus.ts';
 import { trainBpe } from '../data/bpe-tokenizer.ts';
 import { promptFor, type Tokenizer } from '../data/tokenizer.ts';
-import { appendJsonl, repairJsonl } from '../io/jsonl-log.ts';
-import { CheckpointWriteError, RUN_LOGS, type RunLog, type RunStore } from '../io/run-store.ts';
-import { fsErrorCode } from '../io/run-fs.ts';
+import { repairJsonl } from '../io/jsonl-log.ts';
+import { RUN_LOGS, type RunStore } from '../io/run-store.ts';
 import { generate } from '../models/generate.ts';
 import { GPT } from '../models/gpt.ts';
 import { modelConfigOf, parseTrainConfig, type TrainConfig } from '../train/config.ts';
-import { resumeTrainer, saveCheckpoint, type LoadedCheckpoint } from '../train/run-checkpoints.ts';
+import { encodeCheckpoint } from '../train/checkpoint.ts';
+import { resumeTrainer, type LoadedCheckpoint } from '../train/run-checkpoints.ts';
 import { Trainer } from '../train/trainer.ts';
-import { startDashboard, type Dashboard } from '../dashboard/server.ts';
-import { TensorBoardWriter } from './tensorboard-writer.ts';
 import { configOverrides } from './config-flags.ts';
 import { loadCorpus } from './corpus-files.ts';
 import { UserError } from './errors.ts';
 import { nodeRunFs } from './node-run-fs.ts';
 import { timestampDir } from './run-dir.ts';
 import type { RunLock } from './run-lock.ts';
-import { createRun, openForResume, refuseUnusableOut, stoppedByWriteFailure } from './run-open.ts';
-import { createProgress } from './progress.ts';
+import { createRun, openForResume, refuseUnusableOut } from './run-open.ts';
+import { dashboardPort, runTrainLoop } from './train-loop.ts';
 import { chooseIterations } from './time-budget.ts';
 import { describeDesign } from '../nn/design.ts';
+import { TASKS, taskOfRunKind, type Task } from '../train/tasks/kinds.ts';
+import { openRun } from './run-dir.ts';
+import { trainTaskCommand } from './task-train.ts';
+import { readConfigFile, RESUMABLE_OVERRIDES, type TrainOptions } from './train-options.ts';
 
-export interface TrainOptions extends Record<string, unknown> {
-  config?: string;
-  out?: string;
-  resume?: string;
-  budgetMinutes?: string;
-  /** Serve the live dashboard of this run while it trains. */
-  dashboard?: boolean;
-  dashboardPort?: string;
-  /** Also write TensorBoard event files into this directory. */
-  tensorboard?: string;
+/** The task of `train`: --task, or the resumed run's; the two must agree. */
+async function taskOf(opts: TrainOptions): Promise<Task> {
+  const given = opts.task;
+  if (given !== undefined && !(TASKS as readonly string[]).includes(given)) throw new UserError(`--task must be one of ${TASKS.join(', ')}, got '${given}'`);
+  if (!opts.resume) return (given as Task | undefined) ?? 'lm';
+  const task = taskOfRunKind((await openRun(opts.resume)).kind);
+  if (given !== undefined && given !== task) throw new UserError(`${opts.resume} is a run of --task ${task}, not ${given}; drop --task to resume it`);
+  return task;
 }
-
-/** Fields that may change when a run is resumed; changing anything else would break exact continuation. */
-const RESUMABLE_OVERRIDES = new Set(['maxIters', 'evalInterval', 'evalIters', 'logInterval', 'diagInterval', 'sampleLength', 'data', 'keepCheckpoints', 'keepBest']);
-
-function readConfigFile(path: string): Record<string, unknown> {
-  if (!existsSync(path)) throw new UserError(`--config ${path}: no such file`);
-  try {
-    const v = JSON.parse(readFileSync(path, 'utf8')) as unknown;
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('the top level must be an object of config fields');
-    return v as Record<string, unknown>;
-  } catch (e) {
-    throw new UserError(`--config ${path} is not a valid JSON config: ${(e as Error).message}`);
-  }
-}
-
 
 export async function trainCommand(opts: TrainOptions): Promise<void> {
+  const task = await taskOf(opts);
+  if (task !== 'lm') return trainTaskCommand(task, opts);
   if (opts.dashboard) dashboardPort(opts.dashboardPort); // a bad port is said before any run directory is made
-  const overrides = configOverrides(opts);
+  const overrides = configOverrides(opts, 'lm');
   let config: TrainConfig;
   let tokenizer: Tokenizer | null = null;
   let fileConfig: Record<string, unknown> = {};
-  let resumed: Awaited<ReturnType<typeof openForResume>> | null = null;
+  let resumed: { store: RunStore; lock: RunLock; ckpt: LoadedCheckpoint } | null = null;
   if (opts.resume) {
     const bad = Object.keys(overrides).filter((k) => !RESUMABLE_OVERRIDES.has(k));
     if (bad.length > 0 || opts.config) {
@@ -159,115 +145,32 @@ interface LoopInput {
   opts: TrainOptions;
 }
 
-/** `--dashboard-port`: an integer port, 0 for any free one. */
-function dashboardPort(raw: string | undefined): number {
-  if (raw === undefined) return 6007;
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--dashboard-port must be an integer from 0 to 65535 (0 = any free port), got ${raw}`);
-  return port;
-}
-
 async function trainLoop(o: LoopInput): Promise<void> {
-  const { config, tokenizer, model, trainer, store, lock } = o;
-  const dir = store.dir;
-  let lastSaved = o.lastSaved;
-  const keep = { last: config.keepCheckpoints, best: config.keepBest };
-  const save = async (valLoss: number | null) => {
-    lock.assertHeld();
-    try {
-      await saveCheckpoint(store, trainer, tokenizer, { valLoss, keep });
-    } catch (e) {
-      if (e instanceof CheckpointWriteError) throw stoppedByWriteFailure(e, dir, lastSaved);
-      throw e;
-    }
-    lastSaved = trainer.step;
-  };
-  const tensorboard = o.opts.tensorboard !== undefined ? TensorBoardWriter.open(o.opts.tensorboard) : null;
-  if (tensorboard) console.log(`tensorboard: writing ${tensorboard.path}; view with: tensorboard --logdir ${o.opts.tensorboard}`);
-  const log = async (record: object, to: RunLog = 'metrics.jsonl') => {
-    try {
-      await appendJsonl(store.fs, store.logPath(to), record as Record<string, unknown>);
-      if (to === 'metrics.jsonl') tensorboard?.metrics(record as Record<string, unknown>);
-      if (to === 'diagnostics.jsonl') tensorboard?.diagnostics(record as Record<string, unknown>);
-    } catch (e) {
-      if (fsErrorCode(e) !== undefined) throw stoppedByWriteFailure(e, dir, lastSaved);
-      throw e;
-    }
-  };
-  console.log(`training ${config.maxIters - trainer.step} iterations (batch ${config.batchSize}) into ${dir}`);
-
-  // Ctrl-C, or SIGTERM from a service manager: finish the step, save, and say how to continue.
-  let stopRequested = false;
-  const onStopSignal = (signal: NodeJS.Signals) => {
-    if (stopRequested) {
-      lock.release();
-      process.exit(130);
-    }
-    stopRequested = true;
-    progress.log(`${signal === 'SIGINT' ? 'Ctrl-C' : signal}: finishing this step and saving a checkpoint (Ctrl-C again to quit without saving)…`);
-  };
-  process.on('SIGINT', onStopSignal);
-  process.on('SIGTERM', onStopSignal);
+  const { config, tokenizer, model, trainer, store } = o;
   const prompt = promptFor(tokenizer, o.corpusText);
-  let dashboard: Dashboard | null = null;
-  if (o.opts.dashboard) {
-    dashboard = await startDashboard({ runDirs: [dir], port: dashboardPort(o.opts.dashboardPort) });
-    console.log(`dashboard: ${dashboard.url}`);
-  }
-  const t0 = performance.now();
-  trainer.wallClock = () => (performance.now() - t0) / 1000;
-  const startStep = trainer.step;
-  const tokensPerStep = config.batchSize * config.blockSize;
-  const progress = createProgress(config.maxIters, trainer.step, config.logInterval);
-  // A new run is resumable from its first instant; a format-1 run moves to checkpoints/ now.
-  if (lastSaved === null || o.migrate) await save(null);
-  let result: 'done' | 'stopped';
-  try {
-    result = await trainer.run(config.maxIters, {
-      onStep: async (m) => {
-        const elapsed = (performance.now() - t0) / 1000;
-        const tokensPerSec = ((m.step - startStep) * tokensPerStep) / elapsed;
-        progress.update({ step: m.step, loss: m.trainLoss, val: trainer.lastValLoss, tokensPerSec });
-        if (m.step % config.logInterval === 0) {
-          await log({ step: m.step, trainLoss: m.trainLoss, lr: m.lr, gradNorm: m.gradNorm, tokensPerSec, wallTime: elapsed });
-        }
-        // Let the event loop run so Ctrl-C is seen between steps.
-        await new Promise((r) => setImmediate(r));
-      },
-      onDiagnostics: async (records) => {
-        for (const r of records) await log(r, 'diagnostics.jsonl');
-      },
-      onEval: async (e) => {
-        await log({ step: e.step, trainLoss: e.trainLoss, valLoss: e.valLoss, wallTime: trainer.wallClock() });
-        const sample = config.sampleLength > 0 ? tokenizer.decode(await generate(model, prompt, { maxNewTokens: config.sampleLength, seed: config.seed + e.step })) : '';
-        if (sample) await log({ step: e.step, wallTime: trainer.wallClock(), prompt: tokenizer.decode(prompt), text: sample }, 'samples.jsonl');
-        progress.log(`step ${e.step}: train loss ${e.trainLoss.toFixed(4)}, val loss ${e.valLoss.toFixed(4)}${sample ? `\n--- sample ---\n${sample.trim()}\n--------------` : ''}`);
-        await save(e.valLoss);
-      },
-      shouldStop: () => stopRequested,
-    });
-  } finally {
-    progress.stop();
-    process.off('SIGINT', onStopSignal);
-    process.off('SIGTERM', onStopSignal);
-    tensorboard?.close();
-    await dashboard?.close();
-  }
-  if (lastSaved !== trainer.step) await save(null);
-  if (result === 'stopped') {
-    console.log(`stopped at step ${trainer.step}; checkpoint saved. Continue with: resnorm train --resume ${dir}`);
-    return;
-  }
-  const minutes = ((performance.now() - t0) / 60000).toFixed(1);
-  console.log(`\ndone: ${trainer.step} steps in ${minutes} min; final validation loss ${trainer.lastValLoss?.toFixed(4)} (best ${trainer.bestValLoss?.toFixed(4)})`);
-  console.log(`steps: ${trainer.stepper.describe()}`);
+  const { result } = await runTrainLoop(
+    {
+      trainer,
+      config,
+      store,
+      lock: o.lock,
+      lastSaved: o.lastSaved,
+      migrate: o.migrate,
+      encode: () => encodeCheckpoint(trainer, tokenizer),
+      throughput: { perStep: config.batchSize * config.blockSize, field: 'tokensPerSec', unit: 'tok' },
+      sample: async (e) =>
+        config.sampleLength > 0 ? { prompt: tokenizer.decode(prompt), text: tokenizer.decode(await generate(model, prompt, { maxNewTokens: config.sampleLength, seed: config.seed + e.step })) } : null,
+    },
+    o.opts,
+  );
+  if (result === 'stopped') return;
   console.log(
     config.diagInterval > 0
       ? `diagnostics: every ${config.diagInterval} steps and at evaluations, from a probe of ${trainer.diagnostics!.o.probe.sequences}×${trainer.diagnostics!.o.probe.length} tokens, in ${store.logPath('diagnostics.jsonl')}`
       : 'diagnostics: off (--diag-interval 0)',
   );
-  console.log(`run directory: ${dir}`);
-  if (o.opts.dashboard) console.log(`the dashboard stopped with training; serve this run again with: resnorm dashboard ${dir}`);
+  console.log(`run directory: ${store.dir}`);
+  if (o.opts.dashboard) console.log(`the dashboard stopped with training; serve this run again with: resnorm dashboard ${store.dir}`);
   console.log('--- 500 characters of sample ---');
   process.stdout.write(tokenizer.decode(await generate(model, prompt, { maxNewTokens: 500, seed: config.seed })).slice(0, 500) + '\n');
 }
