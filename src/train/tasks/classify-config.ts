@@ -21,7 +21,7 @@ export const ClassifyConfigSchema = TextClassifierConfigFields.omit({ vocabSize:
     data: z.string().min(1).optional(),
     tokenizer: z.enum(TOKENIZER_KINDS).default('bpe'),
     bpeVocabSize: z.number().int().min(257).max(65536).default(1024),
-    ...scheduleWith({ batchSize: 32, maxIters: 1500, lr: 1e-3, minLr: 1e-4, warmupIters: 100, weightDecay: 0.01, evalInterval: 250, evalIters: 10, diagInterval: 50 }),
+    ...scheduleWith({ batchSize: 32, maxIters: 2000, lr: 1e-3, minLr: 1e-4, warmupIters: 100, weightDecay: 0.01, evalInterval: 400, evalIters: 10, diagInterval: 50 }),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -28,7 +28,7 @@ export const ImageConfigSchema = z
     data: z.string().min(1).optional(),
     /** Validation images held out of the training file (the test file stays the test set). */
     valFraction: z.number().gt(0).lt(1).default(0.1),
-    ...scheduleWith({ batchSize: 64, maxIters: 3000, lr: 2e-3, minLr: 1e-4, warmupIters: 100, weightDecay: 0.0005, evalInterval: 500, evalIters: 20, diagInterval: 100 }),
+    ...scheduleWith({ batchSize: 64, maxIters: 1500, lr: 2e-3, minLr: 1e-4, warmupIters: 100, weightDecay: 0.0005, evalInterval: 250, evalIters: 20, diagInterval: 100 }),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -32,7 +32,7 @@ export const TranslateConfigSchema = Seq2SeqConfigFields.omit({ sourceVocab: tru
     beam: z.number().int().min(1).max(64).default(1),
     /** Validation pairs decoded at each evaluation for exact match, error rates and BLEU. */
     decodePairs: posInt.default(500),
-    ...scheduleWith({ batchSize: 64, maxIters: 2400, lr: 2e-3, minLr: 1e-4, warmupIters: 200, weightDecay: 0.01, beta2: 0.98, evalInterval: 400, evalIters: 10, diagInterval: 100 }),
+    ...scheduleWith({ batchSize: 64, maxIters: 3000, lr: 2e-3, minLr: 1e-4, warmupIters: 200, weightDecay: 0.01, beta2: 0.98, evalInterval: 500, evalIters: 10, diagInterval: 100 }),
   })
   .strict()
   .superRefine((c, ctx) => {
