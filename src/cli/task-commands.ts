@@ -203,8 +203,8 @@ export async function predictCommand(store: RunStore, task: OtherTask, args: str
     return;
   }
   if (run.task === 'image') {
+    if (args.length > 0) throw new UserError(`an image run reads its images from --images FILE (an IDX images file), not from arguments (got ${args.length})`);
     if (!o.images) throw new UserError('an image run predicts the images of an IDX file: pass --images FILE (…-images-idx3-ubyte, plain or .gz)');
-    if (args.length > 0) throw new UserError(`an image run reads its images from --images, not from arguments (got ${args.length})`);
     const limit = intFlag(o.limit, '--limit', 1);
     const set = loadIdxImages(o.images, run.vocab.rows, run.vocab.cols);
     const inputs = imagesAsInputs(set);

@@ -8,9 +8,9 @@ import type { TaskModel } from '../train/task.ts';
 import { parseClassifyConfig } from '../train/tasks/classify-config.ts';
 import { parseImageConfig } from '../train/tasks/image-config.ts';
 import { runKindOf, type OtherTask } from '../train/tasks/kinds.ts';
-import { createTaskModel, encodeTaskCheckpoint, loadTaskCheckpoint, resumeTaskTrainer, taskRun, type LoadedTaskCheckpoint, type TaskRun } from '../train/tasks/task-run.ts';
+import { createTaskModel, encodeTaskCheckpoint, savedTrainFields, loadTaskCheckpoint, resumeTaskTrainer, taskRun, type LoadedTaskCheckpoint, type TaskRun } from '../train/tasks/task-run.ts';
 import { parseTranslateConfig } from '../train/tasks/translate-config.ts';
-import { TranslateTask } from '../train/translate-task.ts';
+import { SymbolVocab, TranslateTask } from '../train/translate-task.ts';
 import { Trainer } from '../train/trainer.ts';
 import { configOverrides } from './config-flags.ts';
 import { UserError } from './errors.ts';
@@ -49,7 +49,7 @@ export async function trainTaskCommand(task: OtherTask, opts: TrainOptions): Pro
       throw new UserError(`--resume continues a run exactly, so only ${[...RESUMABLE_OVERRIDES].join(', ')} may change; drop ${opts.config ? '--config' : bad.map((k) => `--${k}`).join(', ')}`);
     }
     resumed = await openForResume(opts.resume, (store) => loadTaskCheckpoint(store, task, 'latest', { forTraining: true }));
-    train = parseTaskConfig(task, { ...resumed.ckpt.run.train, ...overrides }, 'resumed config');
+    train = parseTaskConfig(task, { ...savedTrainFields(resumed.ckpt.run), ...overrides }, 'resumed config');
   } else {
     const fileConfig = opts.config ? readConfigFile(opts.config) : {};
     train = parseTaskConfig(task, { ...fileConfig, ...overrides }, opts.config ?? 'flags');
@@ -71,7 +71,9 @@ async function trainTask(task: OtherTask, initial: TaskRun['train'], opts: Train
   const model = createTaskModel(run, { seed: config.seed });
   const built = buildTask(run, model, data);
   for (const line of built.summary) console.log(line);
-  const trainer: AnyTrainer = new Trainer<TaskModel, TaskRun['train']>(built.task, run.train);
+  // The attention maps' labels: the translator's decoder inputs are target symbols (the start token first).
+  const decodeToken = run.task === 'translate' ? (id: number) => (id === SymbolVocab.BOS ? '<s>' : run.vocab.target.codec.decode([id]).join('')) : undefined;
+  const trainer: AnyTrainer = new Trainer<TaskModel, TaskRun['train']>(built.task, run.train, { decodeToken });
   let lastSaved: number | null = null;
   if (resumed) {
     resumeTaskTrainer(trainer, resumed.ckpt);

@@ -13,6 +13,7 @@ import { Linear } from '../nn/linear.ts';
 import { Module, ModuleList } from '../nn/module.ts';
 import { makeNorm, NORM_KINDS, type Norm } from '../nn/norm.ts';
 import { ResidualLayer, type Sublayer } from '../nn/sublayer.ts';
+import { taps } from '../nn/taps.ts';
 import { relu } from '../tensor/ops/elementwise.ts';
 import { expand, reshape } from '../tensor/ops/layout.ts';
 import { sum } from '../tensor/ops/reduce.ts';
@@ -72,7 +73,9 @@ class MLPBlock extends ResidualLayer {
     this.drop = this.child('drop', new Dropout(c.dropout, rng));
   }
   forward(x: Tensor): Tensor {
-    return this.sub.forward(x, this, (h) => this.drop.forward(this.fc2.forward(relu(this.fc1.forward(h)))));
+    const y = this.sub.forward(x, this, (h) => this.drop.forward(this.fc2.forward(relu(this.fc1.forward(h)))));
+    taps()?.block(this, x, y); // the stream's RMS in and out, as a Transformer block reports it
+    return y;
   }
 }
 

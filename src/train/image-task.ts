@@ -7,7 +7,7 @@ import { Rng } from '../tensor/rng.ts';
 import { tensor, type Tensor } from '../tensor/tensor.ts';
 import { classificationLoss, lossAndPredictions, type Predictions } from './classification.ts';
 import type { HostInput } from './step.ts';
-import type { TaskEvaluation, TaskModel, TrainTask } from './task.ts';
+import type { TaskEvaluation, TaskModel, TaskProbe, TrainTask } from './task.ts';
 
 /** N examples of `size` floats each (row-major), with int32 labels in [0, classes). */
 export interface LabelledSet {
@@ -47,6 +47,19 @@ export class ImageTask<M extends ClassifierModel> implements TrainTask<M> {
     const train = await this.score(this.data.train, batchSize, iters, seed + 1);
     const val = await this.score(this.data.val, batchSize, iters, seed + 2);
     return { trainLoss: train.loss, valLoss: val.loss, metrics: { accuracy: val.accuracy, trainAccuracy: train.accuracy } };
+  }
+
+  /** The diagnostics' probe: `n` validation examples drawn with `seed`, through the model's logits. */
+  probe(n: number, seed: number): TaskProbe {
+    const rng = new Rng(seed);
+    const set = this.data.val;
+    const idx = Int32Array.from({ length: Math.min(n, set.labels.length) }, () => rng.int(set.labels.length));
+    const [x] = gather(set, idx, this.inputShape);
+    const be = this.model.backend;
+    return {
+      probe: { ids: new Int32Array(0), sequences: idx.length, length: 0, source: 'validation images', seed },
+      forward: () => this.model.logits(tensor(x.data, x.shape, { backend: be })),
+    };
   }
 
   /** Every example of `set` in order, in batches of `B`: the mean loss, and each one's class and its probability. */

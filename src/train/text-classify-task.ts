@@ -10,7 +10,7 @@ import { Rng } from '../tensor/rng.ts';
 import { tensor, type Tensor } from '../tensor/tensor.ts';
 import { classificationLoss, lossAndPredictions, type Predictions } from './classification.ts';
 import type { HostInput } from './step.ts';
-import type { TaskEvaluation, TrainTask } from './task.ts';
+import type { TaskEvaluation, TaskProbe, TrainTask } from './task.ts';
 
 /** A text as the classifier reads it: at most maxLen token ids (the class token first, with 'cls' pooling). */
 interface EncodedText {
@@ -72,6 +72,19 @@ export class TextClassifyTask implements TrainTask<TextClassifier> {
     const batches: EncodedText[][] = [];
     for (let i = 0; i < encoded.length; i += B) batches.push(encoded.slice(i, i + B));
     return this.score(batches);
+  }
+
+  /** The diagnostics' probe: `n` validation texts drawn with `seed`, through the classifier's logits. */
+  probe(n: number, seed: number): TaskProbe {
+    const rng = new Rng(seed);
+    const texts = Array.from({ length: Math.min(n, this.val.length) }, () => this.val[rng.int(this.val.length)]);
+    const [ids, mask] = this.batch(texts);
+    const be = this.model.backend;
+    const T = this.model.config.maxLen;
+    return {
+      probe: { ids: ids.data as Int32Array, sequences: texts.length, length: T, source: 'validation split', seed },
+      forward: () => this.model.logits(tensor(ids.data, ids.shape, { backend: be }), tensor(mask.data, mask.shape, { backend: be })),
+    };
   }
 
   private lossOf(ids: Tensor, mask: Tensor, labels: Tensor): Tensor {

@@ -14,7 +14,7 @@ import { IGNORE_INDEX } from '../tensor/ops/softmax.ts';
 import { Rng } from '../tensor/rng.ts';
 import { tensor } from '../tensor/tensor.ts';
 import type { HostInput } from './step.ts';
-import type { TaskEvaluation, TrainTask } from './task.ts';
+import type { TaskEvaluation, TaskProbe, TrainTask } from './task.ts';
 
 /**
  * One side of a translation as the model reads it: symbol sequences (letters, phonemes, characters)
@@ -141,6 +141,21 @@ export class TranslateTask implements TrainTask<Seq2Seq> {
     const trainLoss = await loss(this.train, seed + 1);
     const valLoss = await loss(this.val, seed + 2);
     return { trainLoss, valLoss, metrics: await this.decodeMetrics(batchSize) };
+  }
+
+  /**
+   * The diagnostics' probe: `n` validation pairs drawn with `seed`, teacher-forced through the whole
+   * model. Its ids are the decoder's inputs, whose causal self-attention the attention maps show.
+   */
+  probe(n: number, seed: number): TaskProbe {
+    const rng = new Rng(seed);
+    const inputs = this.batch(Array.from({ length: Math.min(n, this.val.length) }, () => this.val[rng.int(this.val.length)]));
+    const be = this.model.backend;
+    const [B, T] = inputs[2].shape;
+    return {
+      probe: { ids: inputs[2].data as Int32Array, sequences: B, length: T, source: 'validation split (decoder inputs)', seed },
+      forward: () => this.loss(inputs.map((h) => tensor(h.data, h.shape, { backend: be }))),
+    };
   }
 
   private batchLoss(pairs: EncodedPair[]): Promise<number> {

@@ -74,12 +74,13 @@ interface TaskConfigFile {
   model: unknown;
 }
 
-function trainFieldsToSave(run: TaskRun): unknown {
-  return run.task === 'image' ? imageFieldsInUse(run.train) : run.train;
+/** The train half of config.json: the run's config, less the fields of an image model it does not use. */
+export function savedTrainFields(run: TaskRun): Record<string, unknown> {
+  return { ...(run.task === 'image' ? imageFieldsInUse(run.train) : run.train) };
 }
 
 export async function encodeTaskCheckpoint(trainer: AnyTrainer, run: TaskRun): Promise<Record<(typeof TASK_CHECKPOINT_FILES)[number], Uint8Array | string>> {
-  const config: TaskConfigFile = { format: 'resnorm-run', version: 2, task: run.task, train: trainFieldsToSave(run), model: run.model };
+  const config: TaskConfigFile = { format: 'resnorm-run', version: 2, task: run.task, train: savedTrainFields(run), model: run.model };
   return {
     'config.json': JSON.stringify(config, null, 2) + '\n',
     'vocab.json': JSON.stringify(vocabToJSON(run.vocab)) + '\n',
