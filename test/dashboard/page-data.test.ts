@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseDiag, parseMetric, parseSample, RunClock } from '../../src/dashboard/page/records.ts';
-import { diagKey, RunData } from '../../src/dashboard/page/run-data.ts';
+import { diagKey, metricKey, RunData } from '../../src/dashboard/page/run-data.ts';
 import { parseEvent, Store } from '../../src/dashboard/page/store.ts';
 
 const fixture = (run: string, file: string) =>
@@ -28,8 +28,25 @@ describe('records', () => {
       lr: 0.001,
       gradNorm: NaN,
       tokensPerSec: 15234,
+      examplesPerSec: NaN,
     });
-    expect(parseMetric('{"step":250,"trainLoss":2.41,"valLoss":2.47,"wallTime":14.2,"extra":1}')).toEqual({ kind: 'eval', step: 250, wallTime: 14.2, trainLoss: 2.41, valLoss: 2.47 });
+    expect(parseMetric('{"step":250,"trainLoss":2.41,"valLoss":2.47,"wallTime":14.2,"extra":1}')).toEqual({ kind: 'eval', step: 250, wallTime: 14.2, trainLoss: 2.41, valLoss: 2.47, metrics: [] });
+  });
+
+  it("reads the other tasks' throughput and evaluation metrics, keeping only finite numbers", () => {
+    expect(parseMetric('{"step":10,"trainLoss":0.6,"lr":0.001,"gradNorm":1,"examplesPerSec":320,"wallTime":2}')).toMatchObject({ kind: 'train', tokensPerSec: NaN, examplesPerSec: 320 });
+    const e = parseMetric('{"step":400,"trainLoss":0.2,"valLoss":0.25,"wallTime":90,"metrics":{"accuracy":0.95,"macroF1":0.94,"bad":"x","none":null}}');
+    expect(e).toMatchObject({ kind: 'eval', metrics: [['accuracy', 0.95], ['macroF1', 0.94]] });
+    const d = new RunData();
+    d.apply('metrics.jsonl', [
+      '{"step":200,"trainLoss":0.3,"valLoss":0.35,"wallTime":40,"metrics":{"accuracy":0.9}}',
+      '{"step":400,"trainLoss":0.2,"valLoss":0.25,"wallTime":90,"metrics":{"accuracy":0.95,"macroF1":0.94}}',
+    ]);
+    expect(d.metricNames).toEqual(['accuracy', 'macroF1']);
+    expect(Array.from(d.evals.col(metricKey('accuracy'))!.subarray(0, d.evals.n))).toEqual([0.9, 0.95]);
+    expect(Array.from(d.evals.col(metricKey('macroF1'))!.subarray(0, d.evals.n))).toEqual([NaN, 0.94]);
+    d.reset('metrics.jsonl');
+    expect(d.metricNames).toEqual([]);
   });
 
   it('skips what is not a record: torn lines, other JSON, missing steps', () => {

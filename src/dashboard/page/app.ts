@@ -9,7 +9,7 @@ import { LineChart } from './line-chart.ts';
 import { ConfigPanel, RunsPanel, SamplesPanel, SpikesPanel } from './panels.ts';
 import { Scheduler, type Drawable } from './scheduler.ts';
 import type { Status } from './source.ts';
-import { diagSpecs, entropySpecs, lossSpecs, metricSpecs, selection } from './specs.ts';
+import { diagSpecs, entropySpecs, lossSpecs, metricSpecs, selection, speedSpecs, taskMetricSpecs } from './specs.ts';
 import { Store, type SourceEvent } from './store.ts';
 import { TimeModel, type ViewState } from './time-model.ts';
 
@@ -180,7 +180,11 @@ export class App {
             chart('loss', 'Loss', () => lossSpecs(this.sel), { note: 'Train loss of each logged step (solid), validation loss at evaluations (dashed, dots); spikes in red.' }),
             chart('lr', 'Learning rate', () => metricSpecs(this.sel, 'lr', 'learning rate'), { note: 'The schedule: warmup, then cosine decay.' }),
             chart('grad-norm', 'Gradient norm', () => metricSpecs(this.sel, 'gradNorm', 'gradient norm'), { note: 'Global ‖g‖ before clipping; spikes in red.', log: true }),
-            chart('speed', 'Training speed', () => metricSpecs(this.sel, 'tokensPerSec', 'tokens/s'), { note: 'Tokens per second, mean since the process started.' }),
+            chart('speed', 'Training speed', () => speedSpecs(this.sel), { note: 'Tokens per second (language models) or examples per second (the other tasks), mean since the process started.' }),
+            chart('task-metrics', 'Task metrics', () => taskMetricSpecs(this.sel), {
+              note: 'The task’s measures on the validation split at each evaluation: accuracy and F1 (classify, image), exact match, error rates and BLEU (translate).',
+              empty: 'no task metrics: a language model’s evaluation is its loss (above); the other tasks log theirs at each evaluation',
+            }),
           ),
           this.panel(new SpikesPanel(this.store, this.selected, this.scheduler)),
         ),

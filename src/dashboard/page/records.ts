@@ -12,6 +12,8 @@ export interface StepMetric {
   lr: number;
   gradNorm: number;
   tokensPerSec: number;
+  /** The throughput of the tasks besides the language model (pairs, texts or images a second). */
+  examplesPerSec: number;
 }
 
 export interface EvalMetric {
@@ -20,6 +22,8 @@ export interface EvalMetric {
   wallTime: number;
   trainLoss: number;
   valLoss: number;
+  /** The task's measures on the validation split (accuracy, BLEU, …): the finite numbers of `metrics`. */
+  metrics: [string, number][];
 }
 
 export type MetricRecord = StepMetric | EvalMetric;
@@ -102,10 +106,18 @@ export function parseMetric(line: string): MetricRecord | null {
   if (!o || !hasStep(o)) return null;
   const step = o.step as number;
   if ('lr' in o) {
-    return { kind: 'train', step, wallTime: num(o.wallTime), trainLoss: num(o.trainLoss), lr: num(o.lr), gradNorm: num(o.gradNorm), tokensPerSec: num(o.tokensPerSec) };
+    return { kind: 'train', step, wallTime: num(o.wallTime), trainLoss: num(o.trainLoss), lr: num(o.lr), gradNorm: num(o.gradNorm), tokensPerSec: num(o.tokensPerSec), examplesPerSec: num(o.examplesPerSec) };
   }
-  if ('valLoss' in o) return { kind: 'eval', step, wallTime: num(o.wallTime), trainLoss: num(o.trainLoss), valLoss: num(o.valLoss) };
+  if ('valLoss' in o) return { kind: 'eval', step, wallTime: num(o.wallTime), trainLoss: num(o.trainLoss), valLoss: num(o.valLoss), metrics: taskMetrics(o.metrics) };
   return null;
+}
+
+/** A record's `metrics` object as [name, value] pairs: finite numbers only, at most 64 of them. */
+function taskMetrics(v: unknown): [string, number][] {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return [];
+  return Object.entries(v as Obj)
+    .filter((e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1]))
+    .slice(0, 64);
 }
 
 export function parseSample(line: string): Sample | null {

@@ -19,11 +19,18 @@ export function diagKey(group: DiagGroup, name: string, prop: string): string {
   return `${group}|${name}|${prop}`;
 }
 
+/** The column of the evaluations table holding task metric `name`. */
+export function metricKey(name: string): string {
+  return `metric|${name}`;
+}
+
 export class RunData {
-  /** Step records: columns trainLoss, lr, gradNorm, tokensPerSec. */
+  /** Step records: columns trainLoss, lr, gradNorm, tokensPerSec, examplesPerSec. */
   train = new Table();
-  /** Evaluation records: columns trainLoss, valLoss. */
+  /** Evaluation records: columns trainLoss, valLoss, and metricKey(name) for each task metric. */
   evals = new Table();
+  /** The task metrics' names (accuracy, bleu, …), in the order first seen. */
+  metricNames: string[] = [];
   /** Diagnostics step records: loss, gradNorm, and diagKey(...) columns. */
   diag = new Table();
   /** The entry names of each group, in model order (as first seen). */
@@ -51,6 +58,7 @@ export class RunData {
       case 'metrics.jsonl':
         this.train = new Table();
         this.evals = new Table();
+        this.metricNames = [];
         break;
       case 'samples.jsonl':
         this.samples = [];
@@ -105,12 +113,15 @@ export class RunData {
         ['lr', r.lr],
         ['gradNorm', r.gradNorm],
         ['tokensPerSec', r.tokensPerSec],
+        ['examplesPerSec', r.examplesPerSec],
       ]);
     } else {
       if (r.step <= this.evals.lastStep) this.evals.truncateFrom(r.step);
+      for (const [name] of r.metrics) if (!this.metricNames.includes(name)) this.metricNames.push(name);
       this.evals.push(r.step, wall, [
         ['trainLoss', r.trainLoss],
         ['valLoss', r.valLoss],
+        ...r.metrics.map(([name, v]): [string, number] => [metricKey(name), v]),
       ]);
     }
   }

@@ -3,7 +3,7 @@
 
 import { runColor, shade } from './colors.ts';
 import type { LineSpec } from './line-data.ts';
-import { diagKey, type DiagGroup, type RunData } from './run-data.ts';
+import { diagKey, metricKey, type DiagGroup, type RunData } from './run-data.ts';
 import type { Store } from './store.ts';
 import { Table } from './table.ts';
 
@@ -48,11 +48,24 @@ export function lossSpecs(sel: Selection): LineSpec[] {
   ]);
 }
 
-export function metricSpecs(sel: Selection, col: 'lr' | 'gradNorm' | 'tokensPerSec', label: string): LineSpec[] {
+export function metricSpecs(sel: Selection, col: 'lr' | 'gradNorm' | 'tokensPerSec' | 'examplesPerSec', label: string): LineSpec[] {
   return sel.runs().flatMap((r) => [
     { id: `${r.id}/${col}`, run: r.name, label, color: r.color, table: r.data.train, col, noSmooth: col === 'lr' },
     ...(col === 'gradNorm' ? [{ id: `${r.id}/spike`, run: r.name, label: 'gradient-norm spikes', color: '#d62728', marker: true, table: spikeTable(r.data, 'gradNorm'), col: 'value' }] : []),
   ]);
+}
+
+/** Throughput: tokens/s of language models, examples/s of the other tasks (a run has one or the other). */
+export function speedSpecs(sel: Selection): LineSpec[] {
+  return [...metricSpecs(sel, 'tokensPerSec', 'tokens/s'), ...metricSpecs(sel, 'examplesPerSec', 'examples/s')];
+}
+
+/** The tasks' own measures at evaluations (accuracy, BLEU, error rates): one line per metric, per run. */
+export function taskMetricSpecs(sel: Selection): LineSpec[] {
+  return sel.runs().flatMap((r) => {
+    const names = r.data.metricNames;
+    return names.map((name, i) => ({ id: `${r.id}/metric/${name}`, run: r.name, label: name, color: shade(r.color, i, names.length), points: true, noSmooth: true, table: r.data.evals, col: metricKey(name) }));
+  });
 }
 
 /** One line per entry of a diagnostics group (per layer, sub-layer, norm), per run. */
