@@ -37,7 +37,7 @@ addConfigFlags(
     .option('--config <file>', 'JSON file of config fields (flags override it)')
     .option('--out <dir>', 'run directory (default runs/<timestamp>)')
     .option('--resume <dir>', 'continue the run in <dir> exactly where its latest checkpoint left off')
-    .option('--budget-minutes <m>', 'fit the number of iterations to this time budget (unless --max-iters is given)')
+    .option('--budget-minutes <m>', 'lm: fit the number of iterations to this time budget (unless --max-iters is given)')
     .option('--dashboard', 'serve the live dashboard of this run on 127.0.0.1 while it trains (see resnorm dashboard)')
     .option('--dashboard-port <n>', 'port of --dashboard (0 = any free port)', '6007')
     .option('--tensorboard <dir>', 'also write TensorBoard event files into <dir> as training goes'),

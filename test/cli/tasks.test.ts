@@ -138,6 +138,20 @@ describe('resnorm train --task', () => {
     expectUserError(cli('train', ...IMAGE, '--data', join(tmp, 'nowhere')), /no such directory/);
   });
 
+  it('trains each task on its bundled default data', () => {
+    const one = ['--max-iters', '1', '--eval-interval', '1', '--eval-iters', '1', '--diag-interval', '0'];
+    const g2p = cli('train', '--task', 'translate', '--encoder-layers', '1', '--decoder-layers', '1', '--n-embd', '16', '--n-head', '2', '--decode-pairs', '4', ...one, '--out', join(tmp, 'g2p'));
+    expect(g2p.code, g2p.err).toBe(0);
+    expect(g2p.out).toMatch(/data: CMU Pronouncing Dictionary, @stdlib\/datasets-cmudict\n111,365 training \/ 6,205 validation pairs/);
+    const spam = cli('train', '--task', 'classify', '--tokenizer', 'char', '--n-layer', '1', '--n-embd', '16', '--n-head', '2', '--max-len', '16', ...one, '--out', join(tmp, 'spam'));
+    expect(spam.code, spam.err).toBe(0);
+    expect(spam.out).toMatch(/4,656 training \/ 631 validation texts; labels ham \(3251 \/ 426\), spam \(1405 \/ 205\)/);
+    // The image default, Fashion-MNIST, is Debian's dataset-fashion-mnist, which .ci/run installs.
+    const fashion = cli('train', '--task', 'image', '--model', 'mlp', '--hidden', '16', ...one, '--out', join(tmp, 'fashion'));
+    expect(fashion.code, fashion.err).toBe(0);
+    expect(fashion.out).toMatch(/data: Fashion-MNIST[^\n]*\n\d{2},\d{3} training \/ \d,\d{3} validation images of 28×28; classes T-shirt\/top, Trouser/);
+  });
+
   it('refuses settings and commands of another task', () => {
     expectUserError(cli('train', ...IMAGE, '--block-size', '8'), /--block-size is not a setting of --task image \(--task lm has it\); its settings: --model/);
     expectUserError(cli('train', ...IMAGE, '--width', '8'), /width is a setting of --model resnet, but the model is mlp/);
