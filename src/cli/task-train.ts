@@ -91,7 +91,9 @@ async function trainTask(task: OtherTask, initial: TaskRun['train'], opts: Train
   const { store, lock } = resumed ?? (await createRun(dir, runKindOf(task)));
   try {
     const translator = built.task instanceof TranslateTask ? built.task : null;
-    const shown = run.task === 'translate' ? (data.task === 'translate' ? data.loaded.data.val : []).slice(0, SHOWN_PAIRS) : [];
+    // A few validation pairs spread over the split (it is in dictionary order for CMUdict).
+    const val = run.task === 'translate' && data.task === 'translate' ? data.loaded.data.val : [];
+    const shown = Array.from({ length: Math.min(SHOWN_PAIRS, val.length) }, (_, i) => val[Math.floor((i * val.length) / Math.min(SHOWN_PAIRS, val.length))]);
     const join = run.task === 'translate' && run.vocab.units === 'symbols' ? ' ' : '';
     const { result } = await runTrainLoop(
       {

@@ -76,7 +76,7 @@ export interface TranslateOptions {
   units?: MetricUnits;
   /** Beam width of the decoding behind the metrics (default 1: greedy). */
   beam?: number;
-  /** Validation pairs decoded at each evaluation for the error rates and BLEU (the first ones, in order). */
+  /** Validation pairs decoded at each evaluation for the error rates and BLEU (spread evenly over the split). */
   decodePairs?: number;
 }
 
@@ -169,15 +169,23 @@ export class TranslateTask implements TrainTask<Seq2Seq> {
     return translateSequences(this.model, this.o, sources, batchSize);
   }
 
-  /** The metrics of translating `pairs` (the first `decodePairs` validation pairs at each evaluation). */
+  /** The metrics of translating `pairs` (at each evaluation, decodeSubset's validation pairs). */
   async scorePairs(pairs: readonly Pair[], batchSize: number): Promise<{ metrics: Record<string, number>; hypotheses: string[][] }> {
     const hypotheses = await this.translate(pairs.map((p) => p.source), batchSize);
     return { metrics: translationMetrics(hypotheses, pairs.map((p) => p.target), this.o.units ?? 'symbols'), hypotheses };
   }
 
   private async decodeMetrics(batchSize: number): Promise<Record<string, number>> {
+    return (await this.scorePairs(this.decodeSubset().map((p) => p.pair), batchSize)).metrics;
+  }
+
+  /**
+   * The validation pairs decoded at each evaluation: `decodePairs` of them spread evenly over the split,
+   * the same ones every time. Not the first ones: a split in dictionary order would score only words in a….
+   */
+  private decodeSubset(): EncodedPair[] {
     const n = Math.min(this.o.decodePairs ?? 200, this.val.length);
-    return (await this.scorePairs(this.val.slice(0, n).map((p) => p.pair), batchSize)).metrics;
+    return Array.from({ length: n }, (_, i) => this.val[Math.floor((i * this.val.length) / n)]);
   }
 }
 
