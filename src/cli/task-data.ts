@@ -91,14 +91,13 @@ export function newImageVocab(d: Loaded<ImageDataset>): ImageVocab {
 }
 
 /** A new run's vocabulary, from its data. */
-export function newVocab(task: TaskRun['task'], train: TaskRun['train'], d: TaskData): TaskRun['vocab'] {
+export function newVocab(train: TaskRun['train'], d: TaskData): TaskRun['vocab'] {
   switch (d.task) {
     case 'translate':
       return newTranslateVocab(train as TranslateConfig, d.loaded);
     case 'classify':
       return newClassifyVocab(train as ClassifyConfig, d.loaded);
     case 'image':
-      if (task !== 'image') throw new Error('unreachable');
       return newImageVocab(d.loaded);
   }
 }

@@ -5,11 +5,9 @@ import { repairJsonl } from '../io/jsonl-log.ts';
 import { RUN_LOGS, type RunStore } from '../io/run-store.ts';
 import type { AnyTrainer } from '../train/checkpoint.ts';
 import type { TaskModel } from '../train/task.ts';
-import { parseClassifyConfig } from '../train/tasks/classify-config.ts';
-import { parseImageConfig } from '../train/tasks/image-config.ts';
 import { runKindOf, type OtherTask } from '../train/tasks/kinds.ts';
-import { createTaskModel, encodeTaskCheckpoint, savedTrainFields, loadTaskCheckpoint, resumeTaskTrainer, taskRun, type LoadedTaskCheckpoint, type TaskRun } from '../train/tasks/task-run.ts';
-import { parseTranslateConfig } from '../train/tasks/translate-config.ts';
+import { resumeTrainer } from '../train/run-checkpoints.ts';
+import { createTaskModel, encodeTaskCheckpoint, parseTaskConfig, savedTrainFields, loadTaskCheckpoint, taskRun, type LoadedTaskCheckpoint, type TaskRun } from '../train/tasks/task-run.ts';
 import { SymbolVocab, TranslateTask } from '../train/translate-task.ts';
 import { Trainer } from '../train/trainer.ts';
 import { configOverrides } from './config-flags.ts';
@@ -23,16 +21,6 @@ import { buildTask, loadTaskData, newVocab } from './task-data.ts';
 import { readConfigFile, RESUMABLE_OVERRIDES, type TrainOptions } from './train-options.ts';
 import { dashboardPort, runTrainLoop } from './train-loop.ts';
 
-export function parseTaskConfig(task: OtherTask, raw: unknown, source: string): TaskRun['train'] {
-  switch (task) {
-    case 'translate':
-      return parseTranslateConfig(raw, source);
-    case 'classify':
-      return parseClassifyConfig(raw, source);
-    case 'image':
-      return parseImageConfig(raw, source);
-  }
-}
 
 /** Translations of the first few validation pairs, shown at each evaluation. */
 const SHOWN_PAIRS = 5;
@@ -66,7 +54,7 @@ async function trainTask(task: OtherTask, initial: TaskRun['train'], opts: Train
   const config = { ...initial, lrDecayIters: initial.lrDecayIters ?? initial.maxIters };
   const data = loadTaskData({ task, train: config }, { vocab: resumed?.ckpt.run.vocab });
   console.log(`data: ${data.loaded.source}`);
-  const vocab = resumed?.ckpt.run.vocab ?? newVocab(task, config, data);
+  const vocab = resumed?.ckpt.run.vocab ?? newVocab(config, data);
   const run = taskRun(config as never, vocab as never) as TaskRun;
   const model = createTaskModel(run, { seed: config.seed });
   const built = buildTask(run, model, data);
@@ -76,7 +64,7 @@ async function trainTask(task: OtherTask, initial: TaskRun['train'], opts: Train
   const trainer: AnyTrainer = new Trainer<TaskModel, TaskRun['train']>(built.task, run.train, { decodeToken });
   let lastSaved: number | null = null;
   if (resumed) {
-    resumeTaskTrainer(trainer, resumed.ckpt);
+    resumeTrainer(trainer, resumed.ckpt);
     lastSaved = trainer.step;
     for (const log of RUN_LOGS) {
       const repair = await repairJsonl(nodeRunFs, resumed.store.logPath(log), (r) => typeof r.step === 'number' && r.step <= trainer.step);

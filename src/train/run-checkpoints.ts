@@ -5,7 +5,7 @@ import type { Tokenizer } from '../data/tokenizer.ts';
 import { GPT } from '../models/gpt.ts';
 import type { Backend } from '../backend/backend.ts';
 import type { CheckpointChoice, CheckpointEntry, KeepPolicy, RunStore } from '../io/run-store.ts';
-import { CheckpointError, decodeWeights, encodeCheckpoint, parseRunConfig, parseState, parseTokenizer, restoreTrainer, type RunConfigFile } from './checkpoint.ts';
+import { CheckpointError, decodeWeights, encodeCheckpoint, type AnyTrainer, parseRunConfig, parseState, parseTokenizer, restoreTrainer, type RunConfigFile } from './checkpoint.ts';
 import type { Trainer, TrainerState } from './trainer.ts';
 
 /** What sampling and evaluation read; resuming reads the optimizer moments too. */
@@ -45,7 +45,17 @@ export async function loadCheckpoint(store: RunStore, which: CheckpointChoice, o
 
 /** The checkpoint's model, with its weights. */
 export function modelOf(ckpt: LoadedCheckpoint, backend?: Backend): GPT {
-  const model = GPT.create(ckpt.config.model, backend ? { backend } : {});
+  return withCheckpointWeights(GPT.create(ckpt.config.model, backend ? { backend } : {}), ckpt);
+}
+
+/** What a checkpoint of any task holds for its weights and state: its files, and where they are. */
+export interface CheckpointFiles {
+  source: string;
+  files: Map<string, Uint8Array>;
+}
+
+/** Loads the checkpoint's model.safetensors into a model built from its config; returns the model. */
+export function withCheckpointWeights<M extends Pick<GPT, 'store'>>(model: M, ckpt: CheckpointFiles): M {
   const path = `${ckpt.source}/model.safetensors`;
   const { state } = decodeWeights(ckpt.files.get('model.safetensors')!, path);
   try {
@@ -56,8 +66,8 @@ export function modelOf(ckpt: LoadedCheckpoint, backend?: Backend): GPT {
   return model;
 }
 
-/** Puts a trainer (built from the checkpoint's config) exactly where the checkpoint left off. */
-export function resumeTrainer(trainer: Trainer, ckpt: LoadedCheckpoint): void {
+/** Puts a trainer (of any task, built from the checkpoint's config) exactly where the checkpoint left off. */
+export function resumeTrainer(trainer: AnyTrainer, ckpt: CheckpointFiles): void {
   const f = (name: string) => ckpt.files.get(name)!;
   restoreTrainer(trainer, { model: f('model.safetensors'), optimizer: f('optimizer.safetensors'), state: new TextDecoder().decode(f('state.json')) }, ckpt.source);
 }

@@ -10,8 +10,9 @@ import { ResNet, type ResNetConfig } from '../../models/resnet.ts';
 import { Seq2Seq, type Seq2SeqConfig } from '../../models/seq2seq.ts';
 import { TextClassifier, type TextClassifierConfig } from '../../models/text-classifier.ts';
 import { ConfigError } from '../../models/gpt-config.ts';
-import { CheckpointError, decodeWeights, parseJSON, parseState } from '../checkpoint-readers.ts';
-import { encodeTrainingState, restoreTrainer, type AnyTrainer } from '../checkpoint.ts';
+import { CheckpointError, parseJSON, parseState } from '../checkpoint-readers.ts';
+import { withCheckpointWeights } from '../run-checkpoints.ts';
+import { encodeTrainingState, type AnyTrainer } from '../checkpoint.ts';
 import type { TaskModel } from '../task.ts';
 import type { TrainerState } from '../trainer.ts';
 import { classifierConfigOf, parseClassifyConfig, type ClassifyConfig } from './classify-config.ts';
@@ -94,7 +95,8 @@ export async function saveTaskCheckpoint(store: RunStore, trainer: AnyTrainer, r
 
 const CORRUPT = 'the file is corrupt — choose an earlier checkpoint with --step (resnorm info lists them), or start a new run';
 
-function parseTrain(task: OtherTask, raw: unknown, source: string): TranslateConfig | ClassifyConfig | ImageConfig {
+/** A task's run config from raw input (a config file with flags, or a checkpoint's train half). */
+export function parseTaskConfig(task: OtherTask, raw: unknown, source: string): TaskRun['train'] {
   switch (task) {
     case 'translate':
       return parseTranslateConfig(raw, source);
@@ -116,7 +118,7 @@ export function parseTaskRun(configText: string, vocabText: string, dir: string,
   if (c.task !== expected) throw new CheckpointError(`${file} is a run of task ${JSON.stringify(c.task)}, but run.json says ${expected}; ${CORRUPT}`);
   let train;
   try {
-    train = parseTrain(expected, c.train, `${file} (field 'train')`);
+    train = parseTaskConfig(expected, c.train, `${file} (field 'train')`);
   } catch (e) {
     if (e instanceof ConfigError) throw new CheckpointError(`${e.message}\n${CORRUPT}`);
     throw e;
@@ -154,19 +156,5 @@ export async function loadTaskCheckpoint(store: RunStore, task: OtherTask, which
 
 /** The checkpoint's model with its weights. */
 export function taskModelOf(ckpt: LoadedTaskCheckpoint, backend?: Backend): TaskModel {
-  const model = createTaskModel(ckpt.run, { seed: ckpt.run.train.seed, backend });
-  const path = `${ckpt.source}/model.safetensors`;
-  const { state } = decodeWeights(ckpt.files.get('model.safetensors')!, path);
-  try {
-    model.store!.loadStateDict(state, path);
-  } catch (e) {
-    throw new CheckpointError((e as Error).message);
-  }
-  return model;
-}
-
-/** Puts a trainer (built from the checkpoint's run) exactly where the checkpoint left off. */
-export function resumeTaskTrainer(trainer: AnyTrainer, ckpt: LoadedTaskCheckpoint): void {
-  const f = (name: string) => ckpt.files.get(name)!;
-  restoreTrainer(trainer, { model: f('model.safetensors'), optimizer: f('optimizer.safetensors'), state: new TextDecoder().decode(f('state.json')) }, ckpt.source);
+  return withCheckpointWeights(createTaskModel(ckpt.run, { seed: ckpt.run.train.seed, backend }), ckpt);
 }
