@@ -7,7 +7,7 @@ import { AdamW } from '../src/optim/adamw.ts';
 import { ImageTask } from '../src/train/image-task.ts';
 import { TrainStep } from '../src/train/step.ts';
 import { Rng } from '../src/tensor/index.ts';
-import type { ModelStepCase } from './model-step.ts';
+import type { ModelSetup, ModelStepCase } from './model-step.ts';
 import { describeTorch, runTorchTimed, torchRefName, type TorchTimes } from './python-reference.ts';
 import { timeMsAsync, type Row } from './report.ts';
 import { RESNET_CASE } from './resnet.ts';
@@ -35,7 +35,8 @@ export function torchMlpStep(c: MlpCase, threadCounts: readonly number[], reps: 
   return runTorchTimed({ kind: 'mlp_train_step', config: c.config, batch: c.batch, reps, warmup: 3 }, threadCounts);
 }
 
-export async function benchMlpStep(backend: Backend, c: MlpCase, reps: number, torch: TorchTimes | null, label: string): Promise<Row> {
+/** The MLP, its task's loss and one batch of random images (values do not change the work). */
+export function mlpSetup(backend: Backend, c: MlpCase): ModelSetup {
   const model = ResidualMLP.create(c.config, { backend, seed: 0 });
   const rng = new Rng(0);
   const n = c.batch * 4;
@@ -43,8 +44,12 @@ export async function benchMlpStep(backend: Backend, c: MlpCase, reps: number, t
   const labels = Int32Array.from({ length: n }, () => rng.int(c.config.classes));
   const set = { inputs, labels, size: c.config.inputs };
   const task = new ImageTask(model, { train: set, val: set });
-  const stepper = new TrainStep(model, new AdamW(model.store!), { loss: task.loss });
-  const batch = task.trainBatch(rng, c.batch);
+  return { model, loss: task.loss, batch: task.trainBatch(rng, c.batch), config: c.config };
+}
+
+export async function benchMlpStep(backend: Backend, c: MlpCase, reps: number, torch: TorchTimes | null, label: string): Promise<Row> {
+  const { model, loss, batch } = mlpSetup(backend, c);
+  const stepper = new TrainStep(model, new AdamW(model.store!), { loss });
   const ms = await timeMsAsync(() => stepper.runBatch(batch, { gradClip: 1 }), reps, 3);
   stepper.release();
   model.store!.release();

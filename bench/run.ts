@@ -8,6 +8,7 @@
 
 import { availableParallelism, loadavg } from 'node:os';
 import type { WasmBackend } from '../src/backend/wasm/index.ts';
+import type { Backend } from '../src/backend/backend.ts';
 import { createRefBackend } from '../src/backend/ref/ref-backend.ts';
 import { benchAttention, torchAttention, type AttentionCase } from './attention.ts';
 import { benchDiagnostics } from './diagnostics.ts';
@@ -17,12 +18,14 @@ import { benchLayerNorm } from './layernorm.ts';
 import { benchRefMatmul, benchSgemm, type SgemmResult } from './matmul.ts';
 import { runMemoryStability } from './memory-stability.ts';
 import { benchDesigns } from './designs.ts';
-import { benchMlpStep, benchModelStep, MLP_CASES, MODEL_CASES, torchMlpStep, torchModelStep } from './models.ts';
-import { profileTrainStep } from './profile.ts';
+import { benchMlpStep, benchModelStep, MLP_CASES, mlpSetup, MODEL_CASES, torchMlpStep, torchModelStep } from './models.ts';
+import { profileRows, profileStep, type ProfileCase } from './profile.ts';
+import { peakGflops } from './wasm/peak.ts';
+import { timeIt } from './wasm/sgemm.ts';
 import { describeTorch, findTorchPython, threadRange, torchRefName, torchSettingName, type OpenblasInfo, type TorchTimes } from './python-reference.ts';
 import { printGoals, printTable, saveResults, type Row } from './report.ts';
 import { tfjsAvailability, tfjsRows, tfjsTrainStep, type TfjsRun } from './tfjs-reference.ts';
-import { benchTrainStep, DEFAULT_STEP_CASE, LARGE_STEP_CASE, torchTrainStep } from './train-step.ts';
+import { benchTrainStep, DEFAULT_STEP_CASE, gptSetup, LARGE_STEP_CASE, torchTrainStep } from './train-step.ts';
 
 const quick = process.argv.includes('--quick');
 const SECTIONS = ['sgemm', 'matmul ref', 'layernorm', 'attention', 'train step', 'tfjs train step', 'models', 'designs', 'profile', 'generate', 'memory'] as const;
@@ -40,6 +43,12 @@ function noteTorch(key: string, t: TorchTimes | null): TorchTimes | null {
   return t;
 }
 const rows: Row[] = [];
+/** The profile section's models: both GPT configs, the SimpleNet MLP and the other task models. */
+const PROFILE_CASES: ProfileCase[] = [
+  ...[DEFAULT_STEP_CASE, LARGE_STEP_CASE].map((c) => ({ name: c.name, setup: (be: Backend) => gptSetup(be, c) })),
+  { name: MLP_CASES[0].name, setup: (be: Backend) => mlpSetup(be, MLP_CASES[0]) },
+  ...MODEL_CASES.map((c) => ({ name: c.name, setup: (be: Backend) => c.setup(be) })),
+];
 const seconds: Record<string, number> = {};
 const rssAfter: Record<string, number> = {};
 const t00 = performance.now();
@@ -184,7 +193,19 @@ await section('models', async () => {
 // Each design's step beside the default design's (one thread: the designs' own cost, not threading's).
 if (wasm) rows.push(...(await section('designs', () => benchDesigns(() => wasmBackend(1), DEFAULT_STEP_CASE, quick ? 3 : 9, 'wasm 1 thread'), [])));
 
-if (wasm) rows.push(...(await section('profile', () => profileTrainStep(wasm, DEFAULT_STEP_CASE, quick ? 3 : 10, 'wasm 1 thread'), [])));
+// Every model's captured step, kernel by kernel, on all threads (as `resnorm train` runs it), against the SIMD peak.
+const profiled = wasmAll ?? wasm;
+if (profiled) {
+  rows.push(...(await section('profile', async () => {
+    const peak = sgemm?.peak ?? (await peakGflops(profiled.flavour, (fn) => timeIt(fn)));
+    const out: Row[] = [];
+    for (const c of PROFILE_CASES) {
+      const p = await profileStep(profiled, profiled.threads, c, quick ? 2 : 5);
+      if (p) out.push(...profileRows(p, peak, `wasm ${profiled.threads} thread${profiled.threads > 1 ? 's' : ''}`));
+    }
+    return out;
+  }, [])));
+}
 
 const generated: Row[] = await section('generate', async () => {
   const r = await benchGenerate(ref, DEFAULT_STEP_CASE, quick ? 50 : 100, 'ref');

@@ -5,7 +5,8 @@
 import type { Backend } from '../src/backend/backend.ts';
 import { GPT, DEFAULT_GPT_CONFIG, type GPTConfig } from '../src/models/gpt.ts';
 import { AdamW } from '../src/optim/adamw.ts';
-import { TrainStep } from '../src/train/step.ts';
+import { lmInputs, lmLoss, TrainStep } from '../src/train/step.ts';
+import type { ModelSetup } from './model-step.ts';
 import { Rng } from '../src/tensor/index.ts';
 import { describeTorch, runTorchTimed, torchRefName, type TorchTimes } from './python-reference.ts';
 import { timeMsAsync, type Row } from './report.ts';
@@ -22,6 +23,15 @@ export const LARGE_STEP_CASE: StepCase = {
   config: { ...DEFAULT_GPT_CONFIG, vocabSize: 65, nLayer: 6, nHead: 6, nEmbd: 384, blockSize: 256 },
   batch: 8,
 };
+
+/** The GPT of a case, its loss and one batch of random tokens (the same ids as inputs and targets). */
+export function gptSetup(backend: Backend, c: StepCase): ModelSetup {
+  const model = GPT.create(c.config, { backend, seed: 0 });
+  const rng = new Rng(0);
+  const T = c.config.blockSize;
+  const ids = Int32Array.from({ length: c.batch * T }, () => rng.int(c.config.vocabSize));
+  return { model, loss: lmLoss(model), batch: lmInputs(ids, ids, c.batch, T), config: c.config };
+}
 
 /** PyTorch's step at every (torch threads, OpenBLAS threads) pair from `threadCounts` (the bench: 1..cores). */
 export function torchTrainStep(c: StepCase, threadCounts: readonly number[], reps: number, warmup: number): TorchTimes | null {

@@ -19,7 +19,7 @@ export interface Row {
 }
 
 /** Calls fn until minSeconds have passed (after a warm-up long enough for V8 to tier up); seconds per call. */
-function timeIt(fn: () => void, minSeconds = 0.3): number {
+export function timeIt(fn: () => void, minSeconds = 0.3): number {
   const warm = performance.now();
   while (performance.now() - warm < 100) fn();
   let calls = 0;

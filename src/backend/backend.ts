@@ -409,6 +409,29 @@ export interface CaptureKernels {
   beginCapture(): void;
   /** Ends the capture: a program that replays it, or, when something seen cannot be replayed, why not. */
   endCapture(): CaptureResult;
+  /**
+   * Profiling only: files the launches recorded from now on under `label` (null: unlabelled), so
+   * that a program's profile can say which call each launch came from (see kernel-cost.ts).
+   */
+  labelLaunches?(label: LaunchLabel | null): void;
+}
+
+/** The call a captured launch came from: a profile's line, and that call's arithmetic and traffic. */
+export interface LaunchLabel {
+  readonly key: string;
+  readonly flops: number;
+  readonly bytes: number;
+}
+
+/** One line of a program's profile: every launch filed under one key, over one timed replay. */
+export interface ProgramProfileLine {
+  key: string;
+  /** Backend calls (labels) and the launches they made. */
+  calls: number;
+  launches: number;
+  ms: number;
+  flops: number;
+  bytes: number;
 }
 
 /** A backend: the core, plus whichever fused kernels and capture it declares. */
@@ -451,6 +474,11 @@ export interface KernelProgram {
   readonly launches: number;
   /** Redoes every launch in order, over the current contents of the buffers it reads. */
   run(): void;
+  /**
+   * Optional: run() with each launch timed, summed by label (first-seen order; launches recorded
+   * without a label under '(unlabelled)'). Same results as run(); the timer adds a little per launch.
+   */
+  profile?(): ProgramProfileLine[];
   /** Releases the memory the program pinned. */
   dispose(): void;
 }

@@ -4,7 +4,7 @@
 
 import { FUSED_KERNELS, type Backend, type HostArray, type Storage } from './backend.ts';
 
-const CAPTURE = ['beginCapture', 'endCapture'] as const;
+const CAPTURE = ['beginCapture', 'endCapture', 'labelLaunches'] as const;
 
 /** `b` with the listed methods absent and every other member forwarded (methods bound to `b`). */
 function without(b: Backend, name: string, hidden: ReadonlySet<string>, override: Partial<Backend> = {}): Backend {

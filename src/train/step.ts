@@ -5,7 +5,7 @@
 // Any model trains here: a step is a list of host inputs (token ids, targets, pixels, masks) and a
 // loss function of their tensors. The language model's (x, y) → GPT.forward(x, y).loss is the default.
 
-import type { Backend, HostArray, KernelProgram, Storage } from '../backend/backend.ts';
+import type { Backend, HostArray, KernelProgram, ProgramProfileLine, Storage } from '../backend/backend.ts';
 import { GPT } from '../models/gpt.ts';
 import type { ParameterStore } from '../nn/parameter-store.ts';
 import type { AdamW } from '../optim/adamw.ts';
@@ -104,7 +104,8 @@ function inputTensor(model: StepModel, input: HostInput): Tensor {
   return t;
 }
 
-const lmInputs = (x: Int32Array, y: Int32Array, B: number, T: number): HostInput[] => [
+/** A language-model batch as TrainStep.runBatch takes it: ids x and targets y, int32 (B, T). */
+export const lmInputs = (x: Int32Array, y: Int32Array, B: number, T: number): HostInput[] => [
   { data: x, shape: [B, T] },
   { data: y, shape: [B, T] },
 ];
@@ -168,6 +169,16 @@ export class TrainStep {
   /** The captured program's launches per step (0 while eager). */
   get launches(): number {
     return this.program?.launches ?? 0;
+  }
+
+  /**
+   * Profiling: one replay of the captured forward and backward with each launch timed, by the label
+   * it was captured under (see labelledBackend); null while steps are eager or before the first.
+   * It overwrites the gradients and the step's stats with those of the current weights on the last
+   * batch; the next step computes both afresh, so a run that profiles trains as one that does not.
+   */
+  profile(): ProgramProfileLine[] | null {
+    return this.program?.profile?.() ?? null;
   }
 
   /** How steps run, in words: for logs and bench notes. */

@@ -1,8 +1,8 @@
 // How the wasm backend launches kernels (on this thread, or split over its worker pool) and captures
 // those launches: beginCapture … endCapture records them into a kernel program that replays them.
-import type { CaptureResult } from '../backend.ts';
+import type { CaptureResult, LaunchLabel, ProgramProfileLine } from '../backend.ts';
 import { WasmMemory } from './backend-memory.ts';
-import { Recorder, replayLaunches, WasmKernelProgram, type KernelFn, type Launch } from './kernel-program.ts';
+import { profileLaunches, Recorder, replayLaunches, WasmKernelProgram, type KernelFn, type Launch } from './kernel-program.ts';
 import type { JobName, KernelPool } from './thread-pool.ts';
 
 export abstract class WasmCapture extends WasmMemory {
@@ -74,8 +74,22 @@ export abstract class WasmCapture extends WasmMemory {
     if (rec.unreplayable !== null) return { program: null, reason: rec.unreplayable };
     // Every block the capture touched becomes the program's: out of the free lists, never released while pinned.
     this.pin(rec.blocks);
-    const host = { replay: (l: readonly Launch[]) => this.replay(l), unpin: (b: ReadonlyMap<number, number>) => this.unpin(b) };
-    return { program: new WasmKernelProgram(host, rec.launches, rec.blocks), reason: null };
+    const host = {
+      replay: (l: readonly Launch[]) => this.replay(l),
+      profile: (l: readonly Launch[], labels: readonly (LaunchLabel | null)[]) => this.profileReplay(l, labels),
+      unpin: (b: ReadonlyMap<number, number>) => this.unpin(b),
+    };
+    return { program: new WasmKernelProgram(host, rec.launches, rec.blocks, rec.labels), reason: null };
+  }
+
+  labelLaunches(label: LaunchLabel | null): void {
+    if (this.rec) this.rec.label = label;
+  }
+
+  private profileReplay(launches: readonly Launch[], labels: readonly (LaunchLabel | null)[]): ProgramProfileLine[] {
+    if (this.rec) throw new Error('A kernel program cannot run while a capture is open.');
+    this.refreshViews();
+    return profileLaunches(launches, labels, { i32: this.i32, f32: this.f32, u8: this.u8 }, this.pool);
   }
 
   /** Re-issues captured launches over the current views of memory (it may have grown since). */

@@ -10,6 +10,7 @@
 // A capture that saw something a replay cannot repeat (a value read back to JavaScript, a fresh
 // random seed) yields no program, only the reason, and the caller stays eager.
 
+import type { LaunchLabel, ProgramProfileLine } from '../backend.ts';
 import type { JobName, KernelPool } from './thread-pool.ts';
 
 /** A kernel export, called with plain numbers (wasm functions ignore `this`). */
@@ -36,11 +37,16 @@ export class Recorder {
   readonly launches: Launch[] = [];
   /** Block pointer → bytes, for every block handed out while capturing. */
   readonly blocks = new Map<number, number>();
+  /** Each launch's label (profiling: the call it came from), by index; null when none was set. */
+  readonly labels: (LaunchLabel | null)[] = [];
   /** The first thing seen that a replay could not repeat; null while replayable. */
   unreplayable: string | null = null;
+  /** The label launches get as they are recorded (CaptureKernels.labelLaunches). */
+  label: LaunchLabel | null = null;
 
   record(l: Launch): void {
     this.launches.push(l);
+    this.labels.push(this.label);
   }
 
   refuse(reason: string): void {
@@ -57,45 +63,75 @@ export interface MemoryViews {
 
 /** Re-issues launches in order: numbers into kernels, nothing allocated. */
 export function replayLaunches(launches: readonly Launch[], mem: MemoryViews, pool: KernelPool | null): void {
-  for (const l of launches) {
-    switch (l.kind) {
-      case 'call':
-        l.fn.apply(null, l.args);
-        break;
-      case 'job':
-        if (!pool) throw new Error('This kernel program was captured with worker threads, and the backend has none now.');
-        pool.post(l.job, l.args);
-        try {
-          l.fn.apply(null, l.local);
-        } finally {
-          pool.join();
-        }
-        break;
-      case 'write32':
-        mem.i32.set(l.values, l.at);
-        break;
-      case 'writeF32':
-        mem.f32.set(l.values, l.at);
-        break;
-      case 'copy':
-        mem.u8.copyWithin(l.dst, l.src, l.src + l.bytes);
-        break;
-      case 'convert':
-        for (let i = 0; i < l.n; i++) {
-          if (l.toFloat) mem.f32[l.dst + i] = mem.i32[l.src + i];
-          else mem.i32[l.dst + i] = mem.f32[l.src + i];
-        }
-        break;
-      case 'check':
-        l.report(l.fn.apply(null, l.args) as number);
-        break;
+  for (const l of launches) replayLaunch(l, mem, pool);
+}
+
+/**
+ * replayLaunches with every launch timed, summed by label. A label's flops and bytes count once per
+ * call, however many launches (metadata writes, the kernel) that call made.
+ */
+export function profileLaunches(launches: readonly Launch[], labels: readonly (LaunchLabel | null)[], mem: MemoryViews, pool: KernelPool | null): ProgramProfileLine[] {
+  const lines = new Map<string, ProgramProfileLine>();
+  let last: LaunchLabel | null = null;
+  for (let i = 0; i < launches.length; i++) {
+    const t0 = performance.now();
+    replayLaunch(launches[i], mem, pool);
+    const ms = performance.now() - t0;
+    const label = labels[i] ?? null;
+    const key = label?.key ?? '(unlabelled)';
+    let line = lines.get(key);
+    if (!line) lines.set(key, (line = { key, calls: 0, launches: 0, ms: 0, flops: 0, bytes: 0 }));
+    line.launches++;
+    line.ms += ms;
+    if (label !== null && label !== last) {
+      line.calls++;
+      line.flops += label.flops;
+      line.bytes += label.bytes;
     }
+    last = label;
+  }
+  return [...lines.values()];
+}
+
+function replayLaunch(l: Launch, mem: MemoryViews, pool: KernelPool | null): void {
+  switch (l.kind) {
+    case 'call':
+      l.fn.apply(null, l.args);
+      break;
+    case 'job':
+      if (!pool) throw new Error('This kernel program was captured with worker threads, and the backend has none now.');
+      pool.post(l.job, l.args);
+      try {
+        l.fn.apply(null, l.local);
+      } finally {
+        pool.join();
+      }
+      break;
+    case 'write32':
+      mem.i32.set(l.values, l.at);
+      break;
+    case 'writeF32':
+      mem.f32.set(l.values, l.at);
+      break;
+    case 'copy':
+      mem.u8.copyWithin(l.dst, l.src, l.src + l.bytes);
+      break;
+    case 'convert':
+      for (let i = 0; i < l.n; i++) {
+        if (l.toFloat) mem.f32[l.dst + i] = mem.i32[l.src + i];
+        else mem.i32[l.dst + i] = mem.f32[l.src + i];
+      }
+      break;
+    case 'check':
+      l.report(l.fn.apply(null, l.args) as number);
+      break;
   }
 }
 
 /** What the backend lends a program to run and release itself. */
 export interface ProgramHost {
   replay(launches: readonly Launch[]): void;
+  profile(launches: readonly Launch[], labels: readonly (LaunchLabel | null)[]): ProgramProfileLine[];
   unpin(blocks: ReadonlyMap<number, number>): void;
 }
 
@@ -106,6 +142,7 @@ export class WasmKernelProgram {
     private readonly host: ProgramHost,
     private readonly list: readonly Launch[],
     private readonly blocks: ReadonlyMap<number, number>,
+    private readonly labels: readonly (LaunchLabel | null)[],
   ) {}
 
   get launches(): number {
@@ -115,6 +152,11 @@ export class WasmKernelProgram {
   run(): void {
     if (this.disposed) throw new Error('This kernel program was disposed; capture the step again.');
     this.host.replay(this.list);
+  }
+
+  profile(): ProgramProfileLine[] {
+    if (this.disposed) throw new Error('This kernel program was disposed; capture the step again.');
+    return this.host.profile(this.list, this.labels);
   }
 
   dispose(): void {

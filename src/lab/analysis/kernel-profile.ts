@@ -3,13 +3,10 @@
 // operations from its arguments, over a few eager steps. (bench/profile.ts times the same way for
 // the benchmarks; src/ cannot import bench/, and the lab also needs the FLOPs.)
 //
-// FLOP conventions (an add or multiply is 1; exp, log, sqrt, tanh, sigmoid 4; GELU 8): matmul
-// 2·m·n·k per product; LayerNorm 8 per element forward (mean 1, variance 3, normalize 2, affine 2)
-// and 13 backward; RMSNorm 5 and 9; softmax 5 and 4; cross-entropy 4 and 4 per logit; attention
-// 4·T²·D + 5·T² per head forward and 10·T²·D + 5·T² backward, halved when causal; AdamW 12 per
-// parameter. Copies, fills, casts and the embedding gather count 0: they move data, they do not compute.
+// FLOPs: src/backend/kernel-cost.ts (the conventions are written there).
 
-import type { Backend, MatmulArgs, Storage, UnaryOp } from '../../backend/backend.ts';
+import type { Backend } from '../../backend/backend.ts';
+import { kernelFlops } from '../../backend/kernel-cost.ts';
 import type { Batch } from '../../data/corpus.ts';
 import { GPT, type GPTConfig } from '../../models/gpt.ts';
 import { AdamW } from '../../optim/adamw.ts';
@@ -17,68 +14,6 @@ import { optimizationStep } from '../../train/step.ts';
 
 /** Methods that manage memory rather than run kernels (their time is reported apart). */
 const MEMORY_METHODS = new Set(['alloc', 'view', 'free', 'write', 'read', 'readSync', 'memoryStats']);
-
-const UNARY_COST: Record<UnaryOp, number> = { neg: 1, relu: 1, exp: 4, log: 4, sqrt: 4, tanh: 4, sigmoid: 4, gelu: 8, gelu_tanh: 8 };
-
-const len = (s: unknown) => (s as Storage).length;
-const num = (x: unknown) => x as number;
-
-/** Floating-point operations of one backend call (0 for data movement and memory methods). */
-export function kernelFlops(method: string, args: readonly unknown[]): number {
-  switch (method) {
-    case 'matmul': {
-      const a = args[3] as MatmulArgs;
-      return 2 * a.batch * a.m * a.n * a.k;
-    }
-    case 'layerNormForward':
-      return 8 * num(args[6]) * num(args[7]);
-    case 'layerNormBackward':
-      return 13 * num(args[8]) * num(args[9]);
-    case 'rmsNormForward':
-      return 5 * num(args[4]) * num(args[5]);
-    case 'rmsNormBackward':
-      return 9 * num(args[6]) * num(args[7]);
-    case 'softmaxForward':
-    case 'logSoftmaxForward':
-      return 5 * num(args[2]) * num(args[3]);
-    case 'softmaxBackward':
-    case 'logSoftmaxBackward':
-      return 4 * num(args[3]) * num(args[4]);
-    case 'crossEntropyForward':
-      return 4 * num(args[4]) * num(args[5]);
-    case 'crossEntropyBackward':
-      return 4 * num(args[5]) * num(args[6]);
-    case 'attentionForward': {
-      const [B, H, T, D] = [7, 8, 9, 10].map((i) => num(args[i]));
-      return (args[12] ? 0.5 : 1) * B * H * T * T * (4 * D + 5);
-    }
-    case 'attentionBackward': {
-      const [B, H, T, D] = [12, 13, 14, 15].map((i) => num(args[i]));
-      return (args[17] ? 0.5 : 1) * B * H * T * T * (10 * D + 5);
-    }
-    case 'unary':
-      return UNARY_COST[args[0] as UnaryOp] * len(args[1]);
-    case 'unaryBackward':
-      return 2 * UNARY_COST[args[0] as UnaryOp] * len(args[1]);
-    case 'affine':
-    case 'axpy':
-      return 2 * len(args[0]);
-    case 'binary':
-      return len(args[5]);
-    case 'equal':
-      return len(args[0]);
-    case 'reduce':
-      return (args[0] === 'sumsq' ? 2 : 1) * len(args[1]);
-    case 'embeddingBackward':
-      return num(args[3]) * num(args[4]);
-    case 'dropoutForward':
-      return 2 * len(args[0]);
-    case 'adamw':
-      return 12 * len(args[0]);
-    default:
-      return 0;
-  }
-}
 
 /** The order kernels are reported in: the compute kernels of a step, then data movement, then memory methods. */
 export const KERNEL_ORDER: readonly string[] = [
@@ -106,6 +41,12 @@ export const KERNEL_ORDER: readonly string[] = [
   'adamw',
   'embeddingForward',
   'embeddingBackward',
+  'conv2dForward',
+  'conv2dBackward',
+  'maxPool2dForward',
+  'maxPool2dBackward',
+  'avgPool2dForward',
+  'avgPool2dBackward',
   'stridedCopy',
   'cast',
   'fill',
@@ -201,4 +142,4 @@ export function shareOf(p: KernelProfile, names: readonly string[]): { ms: numbe
   return { ms, flops, timeShare: ms / p.stepMs, flopShare: p.flops > 0 ? flops / p.flops : 0 };
 }
 
-export { MEMORY_METHODS };
+export { MEMORY_METHODS, kernelFlops };
