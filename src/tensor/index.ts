@@ -2,7 +2,7 @@
 
 export * from './tensor.ts';
 export * from './shape.ts';
-export { backward, noGrad, isGradEnabled } from './autograd.ts';
+export { backward, noGrad, isGradEnabled, type BackwardOptions } from './autograd.ts';
 export { outsideArenas, readAfterScope, stepScope } from './arena.ts';
 export { getDefaultBackend, setDefaultBackend } from './backend-registry.ts';
 export { Rng, type RngState } from './rng.ts';

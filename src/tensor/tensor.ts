@@ -54,8 +54,8 @@ export class Tensor {
   get storage(): Storage {
     if (this.buf.released) {
       throw new Error(
-        `Tensor${this.name ? ` '${this.name}'` : ''} ${fmt(this.shape)} was released at the end of its step scope; ` +
-          'read its values inside the scope, or keep() it',
+        `Tensor${this.name ? ` '${this.name}'` : ''} ${fmt(this.shape)} was released, at the end of its step scope or by a ` +
+          "backward with freeGraph that went past it; read its values inside the scope and before such a backward, or keep() it",
       );
     }
     return this.buf.storage;

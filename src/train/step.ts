@@ -66,7 +66,8 @@ export const lmLoss = (model: GPT): LossFn => (inputs) => model.forward(inputs[0
 function forwardBackward(model: StepModel, lossOf: LossFn, inputs: readonly Tensor[]): Tensor {
   const loss = lossOf(inputs);
   model.store!.zeroGrad();
-  backward(loss);
+  // The step holds only the loss: every other buffer of the graph is freed as backward passes it.
+  backward(loss, undefined, { freeGraph: true });
   return loss;
 }
 

@@ -69,7 +69,7 @@ describe('the engine over training steps: memory, interleaving, determinism, sco
 
   it('throws a clear error when a tensor is used after its step scope', () => {
     const t = stepScope(() => F.ones([2, 3]));
-    expect(() => t.toArraySync()).toThrow(/released at the end of its step scope/);
+    expect(() => t.toArraySync()).toThrow(/was released, at the end of its step scope/);
     const kept = stepScope(() => F.keep(F.ones([2])));
     expect(Array.from(kept.toArraySync())).toEqual([1, 1]);
   });
