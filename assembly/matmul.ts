@@ -227,7 +227,8 @@ function gemm(a: usize, aRow: i32, aCol: i32, b: usize, bRow: i32, bCol: i32, c:
 
 /**
  * Thread `tid` of `threads`' share (its scratch at scratch0 + tid·scratchStride bytes) of C[b] (= or +=) op(A[b])·op(B[b]) for b < batch: whole batches
- * when there are at least as many as threads, else a band of rows (a multiple of MR) of every batch.
+ * when there are at least as many as threads, else a band of rows (a multiple of MR) of every batch, or
+ * of columns (a multiple of NR) where there are fewer rows than columns.
  * Each element of C is computed by one thread in the same order whatever the thread count, so the
  * result is bit-identical for 1 or N threads. Pointers in bytes, strides in elements.
  */
@@ -259,18 +260,27 @@ export function matmulPart(
     }
     return;
   }
+  let j0 = 0, j1 = n;
   if (batch >= threads) {
     b0 = <i32>((<i64>batch * tid) / threads);
     b1 = <i32>((<i64>batch * (tid + 1)) / threads);
-  } else {
+  } else if (m >= n) {
     const band = ((m + threads - 1) / threads + MR - 1) / MR * MR;
     i0 = min<i32>(m, tid * band);
     i1 = min<i32>(m, i0 + band);
+  } else {
+    // Fewer rows than columns (the weight gradients Xᵀ·dY of a widening layer): split the columns,
+    // so that each thread packs only its part of B. A row split packs all of B on every thread, and
+    // with few rows per thread that packing is a large part of the work. The rows it repacks instead
+    // are fewer.
+    const band = ((n + threads - 1) / threads + NR - 1) / NR * NR;
+    j0 = min<i32>(n, tid * band);
+    j1 = min<i32>(n, j0 + band);
   }
   for (let bi = b0; bi < b1; bi++) {
     const ab = a + (<usize>(bi * strideA + i0 * aRow) << 2);
-    const bb = b + (<usize>(bi * strideB) << 2);
-    const cb = c + (<usize>(bi * m * n + i0 * n) << 2);
-    gemm(ab, aRow, aCol, bb, bRow, bCol, cb, n, i1 - i0, n, k, accumulate, scratch);
+    const bb = b + (<usize>(bi * strideB + j0 * bCol) << 2);
+    const cb = c + (<usize>(bi * m * n + i0 * n + j0) << 2);
+    gemm(ab, aRow, aCol, bb, bRow, bCol, cb, n, i1 - i0, j1 - j0, k, accumulate, scratch);
   }
 }

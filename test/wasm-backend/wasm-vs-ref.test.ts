@@ -564,6 +564,10 @@ describe.each(flavours.map((k) => [k.flavour, k] as const))('wasm (%s) against r
           [1, 130, 67, 300, 1, 1],
           [2, 64, 64, 64, 1, 0],
           [5, 33, 17, 67, 0, 1],
+          // Fewer rows than columns: column bands (multiples of 8) per thread, past one K block and one N panel.
+          [1, 40, 301, 130, 1, 1],
+          [1, 13, 515, 260, 1, 1],
+          [1, 50, 2101, 70, 1, 1],
           // Few rows (no packing): columns split between threads, or whole batches.
           [1, 1, 2053, 131, 1, 1],
           [2, 3, 1031, 97, 1, 0],
