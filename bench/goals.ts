@@ -95,3 +95,45 @@ export function judgeGoals(g: GoalInputs): Goal[] {
   });
   return goals;
 }
+
+/** resnorm's fastest captured wasm row per case of a section, with its PyTorch reference (rows without one are left out). */
+function fastestPerCase(rows: readonly Row[], section: string): Row[] {
+  const best = new Map<string, Row>();
+  for (const r of rows) {
+    if (r.section !== section || r.unit !== 'ms/step' || !r.reference || !r.bench.includes('wasm') || r.bench.endsWith('eager')) continue;
+    const b = best.get(r.case);
+    if (!b || r.value < b.value) best.set(r.case, r);
+  }
+  return [...best.values()];
+}
+
+const speedup = (r: Row) => r.reference!.value / r.value;
+const speedFigures = (r: Row) =>
+  `${r.bench.replace('train step ', '')} ${fmtNum(r.value)} ms vs ${r.reference!.name} ${fmtNum(r.reference!.value)} ms = ${speedup(r).toFixed(2)}x`;
+
+/**
+ * The goals of issues 13 and 15 (other models, speed at scale), judged on whichever of their rows this
+ * run measured: each step at its fastest thread count against PyTorch at its best setting, and the
+ * large config's peak RSS against PyTorch's process. A goal whose rows were not run is left out.
+ */
+export function judgeScaleGoals(rows: readonly Row[]): Goal[] {
+  const goals: Goal[] = [];
+  const steps = fastestPerCase(rows, 'train step');
+  for (const [prefix, ratio] of [['large', 0.8], ['default', 1.0]] as const) {
+    const r = steps.find((s) => s.case.startsWith(prefix));
+    if (r) goals.push({ goal: `train step, ${prefix} config >= ${ratio.toFixed(1)}x PyTorch at its best setting`, met: speedup(r) >= ratio, figures: speedFigures(r) });
+  }
+  for (const r of fastestPerCase(rows, 'models')) {
+    const ratio = r.case.startsWith('ResNet') ? 0.5 : 1.0;
+    goals.push({ goal: `train step, ${r.case.split(',')[0]} >= ${ratio.toFixed(1)}x PyTorch`, met: speedup(r) >= ratio, figures: speedFigures(r) });
+  }
+  const rss = rows.find((r) => r.bench === 'peak RSS, training only this model' && r.case.startsWith('large') && r.reference);
+  if (rss) {
+    goals.push({
+      goal: 'peak RSS of a process training the large config <= 1.1x PyTorch\'s',
+      met: rss.value <= 1.1 * rss.reference!.value,
+      figures: `${rss.value.toFixed(0)} MiB vs ${rss.reference!.name} ${rss.reference!.value.toFixed(0)} MiB = ${(rss.value / rss.reference!.value).toFixed(2)}x`,
+    });
+  }
+  return goals;
+}

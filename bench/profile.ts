@@ -111,6 +111,10 @@ export function profileRows(p: StepProfile, peakGflops: number | null, label: st
   if (rest.length) rows.push(row(`    ${rest.length} other lines`, restLine.ms, rate(restLine)));
   rows.push(row('  eager calls (clipping, AdamW)', eagerMs, ''));
   for (const l of p.eager.slice(0, 4)) rows.push(row(`    ${l.key}`, l.ms, `${l.calls.toFixed(0)}× ${rate(l)}`));
-  rows.push(row('  in no kernel (stats read, JavaScript, waits)', p.stepMs - programMs - eagerMs, ''));
+  const outside = p.stepMs - programMs - eagerMs;
+  // The program is profiled launch by launch, each launch waited for and timed; where that costs more
+  // than the plain step spends outside kernels, the lines add up to more than the step.
+  if (outside >= 0) rows.push(row('  in no kernel (stats read, JavaScript, waits)', outside, ''));
+  else rows.push(row('  (the lines add up to more than the step by)', -outside, 'the cost of timing launch by launch; each line\'s share is of the plain step'));
   return rows;
 }

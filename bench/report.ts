@@ -18,7 +18,7 @@ export interface Row {
   note?: string;
 }
 
-/** A goal of issue 5, judged on figures measured in this run. */
+/** A goal of an issue (5, 13, 15), judged on figures measured in this run. */
 export interface Goal {
   goal: string;
   /** null when a figure it needs could not be measured here (no python3-torch, one core, ...). */
@@ -65,7 +65,7 @@ export function printTable(rows: readonly Row[]): void {
 }
 
 export function printGoals(goals: readonly Goal[]): void {
-  console.log('\n== issue 5 goals (this run, this machine)');
+  console.log('\n== goals (issues 5, 13, 15; this run, this machine)');
   const width = Math.max(...goals.map((g) => g.goal.length));
   for (const g of goals) {
     const verdict = g.met === null ? 'NOT MEASURED' : g.met ? 'MET' : 'NOT MET';

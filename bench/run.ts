@@ -13,10 +13,11 @@ import { createRefBackend } from '../src/backend/ref/ref-backend.ts';
 import { benchAttention, torchAttention, type AttentionCase } from './attention.ts';
 import { benchDiagnostics } from './diagnostics.ts';
 import { benchGenerate } from './generate.ts';
-import { judgeGoals } from './goals.ts';
+import { judgeGoals, judgeScaleGoals } from './goals.ts';
 import { benchLayerNorm } from './layernorm.ts';
 import { benchRefMatmul, benchSgemm, type SgemmResult } from './matmul.ts';
 import { runMemoryStability } from './memory-stability.ts';
+import { measureStepMemory, stepMemoryRows, torchSavedBytes } from './step-memory.ts';
 import { benchDesigns } from './designs.ts';
 import { benchMlpStep, benchModelStep, MLP_CASES, mlpSetup, MODEL_CASES, torchMlpStep, torchModelStep } from './models.ts';
 import { profileRows, profileStep, type ProfileCase } from './profile.ts';
@@ -131,7 +132,6 @@ await section('attention', () => {
 // Fresh wasm backends per config, so each one's peak live memory is that config's training step alone
 // (and the large step's ~GiB of linear memory is dropped before the next bench).
 const trainDefault: Row[] = [];
-const trainMemory: Row[] = [];
 const diagnosticsRows: Row[] = [];
 const torchPeakRss = new Map<string, number>();
 await section('train step', async () => {
@@ -154,10 +154,6 @@ await section('train step', async () => {
       // What diagnostics add (issue 11: under 3% at the default interval), and at every step. Kept out
       // of `out`: the TF.js table compares step times, and these rows are shares of a step.
       if (!isLarge) diagnosticsRows.push(...(await benchDiagnostics(be, c, reps, `wasm ${threads} thread${threads > 1 ? 's' : ''}`)));
-      if (threads === 1) {
-        trainMemory.push({ section: 'memory', bench: 'peak live wasm memory, train step', case: `${c.name}, wasm 1 thread`,
-          value: be.memoryStats().peakBytes / 2 ** 20, unit: 'MiB', note: `linear memory grown to ${(be.info().memoryBytes / 2 ** 20).toFixed(0)} MiB` });
-      }
       await be.dispose();
     }
     if (!isLarge) trainDefault.push(...out);
@@ -247,12 +243,20 @@ for (const p of [peakDefault, peakLarge]) {
       value: p.peakRssMiB, unit: 'MiB', lowerIsBetter: true, ...(torch ? { reference: { name: 'pytorch process', value: torch } } : {}) });
   }
 }
-rows.push(...trainMemory);
+// What a step holds against what it must hold, each config on a fresh 1-thread backend (issue 15).
+if (!only || only.has('memory')) {
+  for (const c of [DEFAULT_STEP_CASE, LARGE_STEP_CASE]) {
+    const be = await wasmBackend(1);
+    if (!be) break;
+    rows.push(...stepMemoryRows(await measureStepMemory(be, (b) => gptSetup(b, c)), `${c.name}, wasm 1 thread, fresh backend`, torchSavedBytes(c)));
+    await be.dispose();
+  }
+}
 rows.push({ section: 'memory', bench: 'peak RSS, this bench process', case: 'all the benches above', note: 'includes wasm memories of finished benches not yet collected', value: process.resourceUsage().maxRSS / 1024, unit: 'MiB' });
 
 await Promise.all(wasms.map(({ be }) => be.dispose()));
 printTable(rows);
-const goals = only ? [] : judgeGoals({ cores, sgemm, layerNorm, trainDefault, tfjs: tfjsRun, generate: generated, memory });
+const goals = [...(only ? [] : judgeGoals({ cores, sgemm, layerNorm, trainDefault, tfjs: tfjsRun, generate: generated, memory })), ...judgeScaleGoals(rows)];
 if (sgemm?.blas) console.log(`\nNumPy's BLAS in this run: ${sgemm.blas}; NumPy's sgemm rows hold OpenBLAS to the same thread count as resnorm's row (a per-thread-count comparison)`);
 const grids = Object.entries(torchGrids);
 const openblas: OpenblasInfo | null = grids.find(([, t]) => t.openblas)?.[1].openblas ?? null;
@@ -266,7 +270,7 @@ if (openblas) {
     ? `; this environment sets OPENBLAS_CORETYPE=${forced}, which the reference processes run without (and without OPENBLAS_L2_SIZE), on OpenBLAS's detection of this CPU: NumPy and PyTorch at their best`
     : ''));
 }
-if (!only) printGoals(goals);
+if (goals.length) printGoals(goals);
 const file = saveResults(`bench${quick ? '-quick' : ''}${only ? `-${[...only].join('-').replace(/\W+/g, '-')}` : ''}`, rows, {
   sections: only ? [...only] : 'all',
   quick, cores, flavour: wasm?.flavour, blas: sgemm?.blas, goals,
