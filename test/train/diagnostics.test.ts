@@ -180,6 +180,27 @@ describe('activation statistics of the probe pass', () => {
     });
   }
 
+  it('free each tap\'s temporaries at once: the pass peaks within one layer\'s T×T scores of the plain forward, not one set per layer', () => {
+    const [B, T, nLayer, nHead] = [4, 48, 6, 2];
+    const config = parseTrainConfig({ ...base, blockSize: T, nLayer, nHead, nEmbd: 8 });
+    const ids = Int32Array.from({ length: B * T }, (_, i) => data.val[i % data.val.length]);
+    const peakOf = (taps: boolean): number => {
+      const be = createRefBackend();
+      const model = GPT.create(modelConfigOf(config, tok.vocabSize), { backend: be, seed: 9 }).eval();
+      const before = be.memoryStats().liveBytes;
+      const forward = () => model.forward(tensor(ids, [B, T], { backend: be, dtype: 'int32' }));
+      const probe = new ActivationProbe(model, 0);
+      stepScope(() => noGrad(() => (taps ? withTaps(probe, () => (forward(), probe.collected())) : forward())));
+      return be.memoryStats().peakBytes - before;
+    };
+    const scores = B * nHead * T * T * 4; // one layer's (B, H, T, T) float32 matrix
+    const extra = peakOf(true) - peakOf(false);
+    // A layer's tap holds about six such matrices (scores, masked scores, p, log p, p·log p, a sum) while it
+    // runs; held to the pass's end, the six layers' would be ~36 above the plain forward.
+    expect(extra).toBeGreaterThan(0);
+    expect(extra).toBeLessThan(8 * scores);
+  });
+
   it('give uniform attention its analytic entropy, mean over t of log(t + 1)', () => {
     const config = parseTrainConfig(base);
     const model = GPT.create(modelConfigOf(config, tok.vocabSize), { backend: createRefBackend(), seed: 9 }).eval();
