@@ -12,6 +12,7 @@ import { Embedding } from '../nn/embedding.ts';
 import type { KVCache } from '../nn/kv-cache.ts';
 import { Linear } from '../nn/linear.ts';
 import { Module, ModuleList } from '../nn/module.ts';
+import { taps } from '../nn/taps.ts';
 import { makeNorm, type Norm } from '../nn/norm.ts';
 import type { Parameter } from '../nn/parameter.ts';
 import { learnedPositions, sinusoidalTable } from '../nn/positional.ts';
@@ -25,7 +26,9 @@ import { crossEntropy } from '../tensor/ops/softmax.ts';
 import { Rng } from '../tensor/rng.ts';
 import { fmt } from '../tensor/shape.ts';
 import { getDefaultBackend } from '../tensor/backend-registry.ts';
-import { tensor, type Tensor } from '../tensor/tensor.ts';
+import { keep, tensor, type Tensor } from '../tensor/tensor.ts';
+import { stepScope } from '../tensor/arena.ts';
+import { isGradEnabled } from '../tensor/autograd.ts';
 import { checkGPTConfig, ConfigError, type GPTConfig } from './gpt-config.ts';
 
 export { checkGPTConfig, ConfigError, DEFAULT_GPT_CONFIG, type GPTConfig } from './gpt-config.ts';
@@ -119,8 +122,21 @@ export class GPT extends Module {
     // Hyper-connections carry n copies of the stream, (B, T, n, C), and sum them after the last block.
     if (streams > 0) x = expand(reshape(x, [B, T, 1, C]), [B, T, streams, C]);
     const values: ValueStream | undefined = this.config.residual === 'value-residual' ? { first: null } : undefined;
+    // With no graph recorded and no taps watching (evaluation, sampling), nothing after a block reads
+    // its intermediates: each block runs in a scope of its own that keeps only its output (and the
+    // value stream's first values), so the forward holds one block's activations at a time rather than
+    // every block's until the caller's scope closes.
+    const perBlock = !isGradEnabled() && taps() === null;
     this.h.items.forEach((block, i) => {
-      if (!opts.skipBlocks?.has(i)) x = block.forward(x, cache?.layer(i), values);
+      if (opts.skipBlocks?.has(i)) return;
+      const run = () => block.forward(x, cache?.layer(i), values);
+      x = perBlock
+        ? stepScope(() => {
+            const y = keep(run());
+            if (values?.first) keep(values.first);
+            return y;
+          })
+        : run();
     });
     if (streams > 0) x = sum(x, [2]);
     if (this.ln_f) x = this.ln_f.forward(x);

@@ -190,7 +190,10 @@ describe('activation statistics of the probe pass', () => {
       const before = be.memoryStats().liveBytes;
       const forward = () => model.forward(tensor(ids, [B, T], { backend: be, dtype: 'int32' }));
       const probe = new ActivationProbe(model, 0);
-      stepScope(() => noGrad(() => (taps ? withTaps(probe, () => (forward(), probe.collected())) : forward())));
+      // The baseline watches with a sink that takes nothing: a watched forward keeps every block's
+      // activations (the per-block scopes of an unwatched one are off), so only the taps' own work differs.
+      const idle: TapSink = { norm() {}, residual() {}, block() {}, attention() {} };
+      stepScope(() => noGrad(() => (taps ? withTaps(probe, () => (forward(), probe.collected())) : withTaps(idle, forward))));
       return be.memoryStats().peakBytes - before;
     };
     const scores = B * nHead * T * T * 4; // one layer's (B, H, T, T) float32 matrix
