@@ -242,8 +242,25 @@ export function unary(op: i32, x: usize, out: usize, n: i32): void {
   }
 }
 
+/**
+ * ReLU's backward, dy·(x > 0 ? 1 : 0), four lanes at a time; returns how many elements it did. The
+ * float32 product is the scalar loop's float64 one rounded (dy·1 = dy, dy·0 = ±0, NaN stays NaN), so
+ * the two agree bit for bit. The ResNet and the MLP take one per activation.
+ */
+function reluBackwardLoop(x: usize, dy: usize, dx: usize, n: i32): i32 {
+  const zero = f32x4.splat(0);
+  const one = f32x4.splat(1);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const d = v128.bitselect(one, zero, f32x4.gt(v128.load(x + o), zero));
+    v128.store(dx + o, f32x4.mul(v128.load(dy + o), d));
+  }
+  return i;
+}
+
 export function unaryBackward(op: i32, x: usize, dy: usize, dx: usize, n: i32): void {
-  const start = op == GELU || op == GELU_TANH ? geluLoop(op, x, dy, dx, n) : 0;
+  const start = op == GELU || op == GELU_TANH ? geluLoop(op, x, dy, dx, n) : op == RELU ? reluBackwardLoop(x, dy, dx, n) : 0;
   for (let i = start; i < n; i++) {
     const o = <usize>i << 2;
     const xv = <f64>load<f32>(x + o);

@@ -134,6 +134,15 @@ describe.each(flavours.map((k) => [k.flavour, k] as const))('wasm (%s) against r
         agree({ x: { data: x }, dy: { data: rand(n, 7) } }, { dx: n }, (be, s) => be.unaryBackward(op, s.x, s.dy, s.dx));
       }
     });
+    it('ReLU backward (vectorised) equals ref bit for bit: x at 0 and −0, negative dy (−0 out), NaN and infinities, a ragged tail', () => {
+      const x = Float32Array.of(0, -0, 1e-30, -1e-30, 2, -3, NaN, Infinity, -Infinity, 5, -5, 0.5, -0.5);
+      const dy = Float32Array.of(-1, 2, -3, 4, NaN, -6, 7, -8, 9, Infinity, -2, -0, 3);
+      const outs = { dx: x.length };
+      const want = runOn(ref, { x: { data: x }, dy: { data: dy } }, outs, (st) => ref.unaryBackward('relu', st.x, st.dy, st.dx));
+      const got = runOn(wasm, { x: { data: x }, dy: { data: dy } }, outs, (st) => wasm.unaryBackward('relu', st.x, st.dy, st.dx));
+      expect(Array.from(got.dx).map((v) => Object.is(v, -0) ? '-0' : String(v))).toEqual(Array.from(want.dx).map((v) => Object.is(v, -0) ? '-0' : String(v)));
+    });
+
     it("GELU forward's rational erf stays within float32 rounding of the exact GELU, point by point", () => {
       // scripts/fit_erf.py: |erf error| ≤ 3.3e-7 in float32, so |Δgelu| ≤ ½|x|·3.3e-7 plus the result's own rounding.
       const xs = Float32Array.from({ length: 40001 }, (_, i) => -10 + i * 5e-4);
