@@ -211,12 +211,24 @@ const generated: Row[] = await section('generate', async () => {
 }, []);
 rows.push(...generated);
 
-const [memory, memoryDefaultV8, peakDefault, peakLarge] = await section('memory', () => [
+/** What a step holds against what it must hold, each GPT config on a fresh 1-thread backend (issue 15). */
+async function stepMemory(): Promise<Row[]> {
+  const out: Row[] = [];
+  for (const c of [DEFAULT_STEP_CASE, LARGE_STEP_CASE]) {
+    const be = await wasmBackend(1);
+    if (!be) break;
+    out.push(...stepMemoryRows(await measureStepMemory(be, (b) => gptSetup(b, c)), `${c.name}, wasm 1 thread, fresh backend`, torchSavedBytes(c)));
+    await be.dispose();
+  }
+  return out;
+}
+const [memory, memoryDefaultV8, peakDefault, peakLarge, stepMemoryRowsMeasured] = await section('memory', async () => [
   runMemoryStability(1000, cores),
   runMemoryStability(1000, cores, 'small', []),
   runMemoryStability(quick ? 5 : 20, cores, 'default'),
   runMemoryStability(2, cores, 'large'),
-], [null, null, null, null]);
+  await stepMemory(),
+] as const, [null, null, null, null, []] as const);
 for (const mem of [memory, memoryDefaultV8]) {
   if (!mem) continue;
   const at = (step: number) => mem.samples.find((s) => s.step === step)!;
@@ -243,15 +255,7 @@ for (const p of [peakDefault, peakLarge]) {
       value: p.peakRssMiB, unit: 'MiB', lowerIsBetter: true, ...(torch ? { reference: { name: 'pytorch process', value: torch } } : {}) });
   }
 }
-// What a step holds against what it must hold, each config on a fresh 1-thread backend (issue 15).
-if (!only || only.has('memory')) {
-  for (const c of [DEFAULT_STEP_CASE, LARGE_STEP_CASE]) {
-    const be = await wasmBackend(1);
-    if (!be) break;
-    rows.push(...stepMemoryRows(await measureStepMemory(be, (b) => gptSetup(b, c)), `${c.name}, wasm 1 thread, fresh backend`, torchSavedBytes(c)));
-    await be.dispose();
-  }
-}
+rows.push(...stepMemoryRowsMeasured);
 rows.push({ section: 'memory', bench: 'peak RSS, this bench process', case: 'all the benches above', note: 'includes wasm memories of finished benches not yet collected', value: process.resourceUsage().maxRSS / 1024, unit: 'MiB' });
 
 await Promise.all(wasms.map(({ be }) => be.dispose()));

@@ -8,8 +8,7 @@ import type { Backend } from '../src/backend/backend.ts';
 import { AdamW } from '../src/optim/adamw.ts';
 import { stepScope } from '../src/tensor/arena.ts';
 import { backward } from '../src/tensor/autograd.ts';
-import { empty } from '../src/tensor/tensor.ts';
-import { TrainStep } from '../src/train/step.ts';
+import { inputTensor, TrainStep } from '../src/train/step.ts';
 import type { ModelSetup } from './model-step.ts';
 import { runPythonReference } from './python-reference.ts';
 import type { Row } from './report.ts';
@@ -40,12 +39,7 @@ export async function measureStepMemory(be: Backend, setup: (be: Backend) => Mod
   const before = liveBytes(be);
   let forwardHeld = 0;
   stepScope(() => {
-    const inputs = batch.map((b) => {
-      const t = empty([...b.shape], { backend: be, dtype: b.data instanceof Int32Array ? 'int32' : 'float32' });
-      be.write(t.storage, b.data);
-      return t;
-    });
-    const l = loss(inputs);
+    const l = loss(batch.map((b) => inputTensor(model, b)));
     forwardHeld = liveBytes(be) - before;
     store.zeroGrad();
     backward(l, undefined, { freeGraph: true });

@@ -98,7 +98,7 @@ function finishStep(model: StepModel, opt: AdamW, stats: HostArray, o: StepOptio
 }
 
 /** Host data in a new tensor: int32 ids stay int32, float data takes the model's parameter dtype. */
-function inputTensor(model: StepModel, input: HostInput): Tensor {
+export function inputTensor(model: StepModel, input: HostInput): Tensor {
   const dtype = input.data instanceof Int32Array ? 'int32' : model.store!.data.dtype === 'float64' ? 'float64' : 'float32';
   const t = empty([...input.shape], { backend: backendOf(model), dtype });
   backendOf(model).write(t.storage, input.data);
