@@ -7,6 +7,22 @@ import { expect } from 'vitest';
 
 export const BIN = join(import.meta.dirname, '..', '..', 'bin', 'resnorm.js');
 
+/**
+ * Spawn options under which a command meets file permissions, for the tests of EACCES messages: as
+ * root (which ignores permissions) the command runs as 'nobody'. Null where it cannot: as root in a
+ * checkout that 'nobody' cannot read (a private directory above it, such as one from `mktemp -d`);
+ * those tests are then skipped, and this says why once.
+ */
+export const UNPRIVILEGED: { uid?: number; gid?: number } | null = (() => {
+  if (process.getuid?.() !== 0) return {};
+  const nobody = { uid: 65534, gid: 65534 };
+  const probe = spawnSync(process.execPath, ['-e', `require('node:fs').accessSync(${JSON.stringify(BIN)}, require('node:fs').constants.R_OK)`], nobody);
+  if (probe.status === 0) return nobody;
+  console.warn(`the permission-denied tests are skipped: they run the command as 'nobody' (root ignores permissions), and 'nobody' cannot read ${BIN}; ` +
+    'run the tests from a checkout every user can read, or not as root');
+  return null;
+})();
+
 export interface CliResult {
   code: number | null;
   out: string;
