@@ -99,10 +99,15 @@ registerTensorBoardCommand(program);
 registerReportCommand(program);
 registerLabCommand(program);
 
-// `resnorm info RUN | head` closes the pipe early: that is the reader's choice, not an error.
-process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-  if (e.code === 'EPIPE') process.exit(0);
-  throw e;
-});
-
-program.parseAsync(process.argv).catch(reportAndExit);
+/**
+ * Runs one command line (process.argv's shape: the node binary, the script, then the arguments), as
+ * the `resnorm` command does (bin/resnorm.js): a user error is printed and exits 1, with no stack trace.
+ */
+export async function runCli(argv: readonly string[] = process.argv): Promise<void> {
+  // `resnorm info RUN | head` closes the pipe early: that is the reader's choice, not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+  await program.parseAsync([...argv]).catch(reportAndExit);
+}

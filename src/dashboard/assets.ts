@@ -1,9 +1,11 @@
-// The dashboard page's files, built in memory with esbuild when first asked for (about a second; then
-// cached for the process): index.html, app.js (the page and uPlot, one bundle) and app.css (ours and
-// uPlot's). Nothing is fetched from a CDN; the report inlines the same two files.
+// The dashboard page's files: index.html, app.js (the page and uPlot, one bundle) and app.css (ours and
+// uPlot's). The package's build (scripts/build-assets.ts) bundles them into dist/dashboard/page/, and
+// the compiled server reads them there; run from the TypeScript sources (tests, a checkout without a
+// build) they are bundled in memory with esbuild when first asked for (about a second), so esbuild and
+// uPlot are development dependencies. Nothing is fetched from a CDN; the report inlines the same two files.
 
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 
 export interface Asset {
   body: string | Uint8Array;
@@ -34,24 +36,42 @@ export interface PageBundle {
 
 let bundled: Promise<PageBundle> | null = null;
 
-/** app.js and app.css, built once per process. */
+/** esbuild's options for the page: one definition for the build script and the in-memory bundle. */
+export const PAGE_BUILD = {
+  absWorkingDir: root,
+  entryPoints: [{ in: 'src/dashboard/page/main.ts', out: 'app' }],
+  bundle: true,
+  // A classic script, not a module: the report inlines it, and a file:// page runs it the same way.
+  format: 'iife',
+  platform: 'browser',
+  target: 'es2022',
+  minify: true,
+  legalComments: 'none',
+  charset: 'utf8',
+  logLevel: 'silent',
+} as const;
+
+/** Where the package's build puts the bundled page, beside the compiled module (dist/dashboard/page/). */
+const PREBUILT = { js: new URL('./page/app.js', import.meta.url), css: new URL('./page/app.css', import.meta.url) };
+
+/** The prebuilt page, or null when this module runs from the sources (no dist/ beside it). */
+async function prebuilt(): Promise<PageBundle | null> {
+  if (!import.meta.url.endsWith('.js')) return null;
+  try {
+    const [js, css] = await Promise.all([readFile(PREBUILT.js, 'utf8'), readFile(PREBUILT.css, 'utf8')]);
+    return { js, css };
+  } catch (e) {
+    throw new Error(`the dashboard page's files are missing beside ${fileURLToPath(import.meta.url)} (${(e as Error).message}); reinstall resnorm, or run \`npm run build\` in its checkout`);
+  }
+}
+
+/** app.js and app.css, read or built once per process. */
 export function pageBundle(): Promise<PageBundle> {
   bundled ??= (async () => {
-    const out = await build({
-      absWorkingDir: root,
-      entryPoints: [{ in: 'src/dashboard/page/main.ts', out: 'app' }],
-      bundle: true,
-      // A classic script, not a module: the report inlines it, and a file:// page runs it the same way.
-      format: 'iife',
-      platform: 'browser',
-      target: 'es2022',
-      minify: true,
-      legalComments: 'none',
-      charset: 'utf8',
-      outdir: '/',
-      write: false,
-      logLevel: 'silent',
-    });
+    const ready = await prebuilt();
+    if (ready) return ready;
+    const { build } = await import('esbuild');
+    const out = await build({ ...PAGE_BUILD, entryPoints: [...PAGE_BUILD.entryPoints], outdir: '/', write: false });
     const js = out.outputFiles.find((f) => f.path.endsWith('.js'));
     const css = out.outputFiles.find((f) => f.path.endsWith('.css'));
     if (!js || !css) throw new Error(`the dashboard page's bundle lacks ${js ? 'app.css' : 'app.js'}`);

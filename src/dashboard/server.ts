@@ -74,9 +74,8 @@ function text(res: ServerResponse, status: number, body: string, headers: Record
 }
 
 async function defaultAssets(): Promise<AssetMap> {
-  // A specifier in a variable: the page's module is another engineer's, and may not exist yet.
-  const spec = './assets.ts';
-  const m = (await import(spec)) as { dashboardAssets: () => Promise<AssetMap> };
+  // Imported when first asked for: a server given its own assets (the tests) never loads the page's.
+  const m = await import('./assets.ts');
   return m.dashboardAssets();
 }
 
