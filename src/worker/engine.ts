@@ -9,6 +9,7 @@ import { GPT } from '../models/gpt.ts';
 import { setDefaultBackend } from '../tensor/index.ts';
 import { modelConfigOf, parseTrainConfig } from '../train/config.ts';
 import { Trainer } from '../train/trainer.ts';
+import { yieldTask } from './yield-task.ts';
 import type { EngineEvent, EngineInfo, EngineRequest, SampleSettings, TrainResult, TrainSettings } from './protocol.ts';
 
 interface Trained {
@@ -80,7 +81,7 @@ export class Engine {
       onStep: async (m) => {
         losses.push(m.trainLoss);
         this.emit({ type: 'step', id, step: m.step, loss: m.trainLoss, lr: m.lr, ms: m.ms });
-        await new Promise((resolve) => setTimeout(resolve, 0)); // lets a 'stop' message in
+        await yieldTask(); // lets a 'stop' message in
       },
       onEval: (e) => {
         valLoss = e.valLoss;
