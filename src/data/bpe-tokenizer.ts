@@ -8,7 +8,9 @@
 // also dwarf the small models resnorm trains (V·C parameters in the embedding alone).
 //
 // Ids: 0–255 are the bytes in GPT-2's order (byte-unicode.ts) and merge k makes id 256 + k, so
-// GPT-2's own merges give GPT-2's ids (checked against gpt-tokenizer in the tests).
+// GPT-2's own merges give GPT-2's ids (checked against gpt-tokenizer in the tests). Special tokens
+// (GPT-2's '<|endoftext|>', loaded with its vocabulary by gpt2-vocab.ts) follow the merges: they are
+// cut out of the text before pre-tokenization, as Hugging Face's GPT-2 tokenizer does.
 
 import { BASE_BYTES, BYTE_TO_CHAR, BYTE_TO_ID } from './byte-unicode.ts';
 import { MAX_VOCAB, mergeWord, pairKey } from './bpe-merge.ts';
@@ -28,19 +30,30 @@ const CACHE_WORD_LENGTH = 64;
  * a length each step: forty such merges in a corrupt file would ask for a terabyte.
  */
 const MAX_TOKEN_BYTES = 64 * 1024 * 1024;
+/** Bounds on special tokens: a handful in practice; more, or longer, is a corrupt file. */
+const MAX_SPECIALS = 4096;
+const MAX_SPECIAL_LENGTH = 256;
 const utf8 = new TextEncoder();
 
 export class BpeTokenizer implements Tokenizer {
   readonly kind = 'bpe';
   readonly vocabSize: number;
   readonly merges: readonly (readonly [number, number])[];
+  /** Special tokens, ids 256 + merges.length onwards: matched whole in the text, never merged. */
+  readonly specials: readonly string[];
+  private readonly specialIds = new Map<string, number>();
+  /** Finds the specials in a text, longest first where one is a prefix of another; null without specials. */
+  private readonly specialPattern: RegExp | null;
   private readonly ranks = new Map<number, number>(); // pairKey(a, b) → merge index
   private readonly bytesOf: Uint8Array[]; // id → the bytes it stands for
   private readonly cache = new Map<string, number[]>();
 
-  /** Merge k must join ids that exist before it (< 256 + k), and no pair may be merged twice. */
-  constructor(merges: readonly (readonly [number, number])[]) {
-    if (256 + merges.length > MAX_VOCAB) throw new TokenizerError(`BPE tokenizer has ${merges.length} merges; at most ${MAX_VOCAB - 256} are supported`);
+  /**
+   * Merge k must join ids that exist before it (< 256 + k), and no pair may be merged twice. Specials
+   * are distinct non-empty strings; special i gets id 256 + merges.length + i.
+   */
+  constructor(merges: readonly (readonly [number, number])[], specials: readonly string[] = []) {
+    if (256 + merges.length + specials.length > MAX_VOCAB) throw new TokenizerError(`BPE tokenizer has ${merges.length} merges; at most ${MAX_VOCAB - 256} are supported`);
     this.bytesOf = BASE_BYTES.map((b) => Uint8Array.of(b));
     let totalBytes = 256;
     merges.forEach((m, k) => {
@@ -64,7 +77,19 @@ export class BpeTokenizer implements Tokenizer {
       this.bytesOf.push(joined);
     });
     this.merges = merges.map(([a, b]) => [a, b] as const);
-    this.vocabSize = 256 + merges.length;
+    if (specials.length > MAX_SPECIALS) throw new TokenizerError(`BPE tokenizer has ${specials.length} special tokens; at most ${MAX_SPECIALS} are supported`);
+    specials.forEach((s, i) => {
+      if (typeof s !== 'string' || s.length === 0 || s.length > MAX_SPECIAL_LENGTH) {
+        throw new TokenizerError(`BPE special token ${i} is ${preview(s)}; it must be a non-empty string of at most ${MAX_SPECIAL_LENGTH} characters`);
+      }
+      if (this.specialIds.has(s)) throw new TokenizerError(`BPE special token ${i} ${JSON.stringify(s)} repeats special token ${this.specialIds.get(s)! - 256 - merges.length}`);
+      this.specialIds.set(s, 256 + merges.length + i);
+      this.bytesOf.push(utf8.encode(s));
+    });
+    this.specials = [...specials];
+    this.specialPattern =
+      specials.length === 0 ? null : new RegExp([...specials].sort((a, b) => b.length - a.length).map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'gu');
+    this.vocabSize = 256 + merges.length + specials.length;
   }
 
   static fromJSON(json: unknown): BpeTokenizer {
@@ -73,14 +98,28 @@ export class BpeTokenizer implements Tokenizer {
       throw new TokenizerError(`bpe tokenizer JSON has pretokenizer ${preview(obj.pretokenizer)}; only 'gpt2' is supported`);
     }
     if (!Array.isArray(obj.merges)) throw new TokenizerError(`bpe tokenizer JSON field 'merges' must be an array of [a, b] id pairs, found ${typeof obj.merges}`);
-    return new BpeTokenizer(obj.merges as [number, number][]);
+    if (obj.specials !== undefined && !Array.isArray(obj.specials)) throw new TokenizerError(`bpe tokenizer JSON field 'specials' must be an array of strings, found ${preview(obj.specials)}`);
+    return new BpeTokenizer(obj.merges as [number, number][], (obj.specials as string[] | undefined) ?? []);
   }
 
   encode(text: string): number[] {
     const out: number[] = [];
-    for (const word of pretokenize(text)) {
-      for (const id of this.encodeWord(word)) out.push(id);
+    const ordinary = (part: string) => {
+      for (const word of pretokenize(part)) {
+        for (const id of this.encodeWord(word)) out.push(id);
+      }
+    };
+    if (!this.specialPattern) {
+      ordinary(text);
+      return out;
     }
+    let from = 0;
+    for (const m of text.matchAll(this.specialPattern)) {
+      ordinary(text.slice(from, m.index));
+      out.push(this.specialIds.get(m[0])!);
+      from = m.index + m[0].length;
+    }
+    ordinary(text.slice(from));
     return out;
   }
 
@@ -103,13 +142,18 @@ export class BpeTokenizer implements Tokenizer {
     return out;
   }
 
-  /** A token as GPT-2 prints it: its bytes through GPT-2's printable alphabet (' the' → 'Ġthe'). */
+  /** A token as GPT-2 prints it: its bytes through GPT-2's printable alphabet (' the' → 'Ġthe'); a special token as itself. */
   tokenString(id: number): string {
+    const special = id - 256 - this.merges.length;
+    if (Number.isInteger(special) && special >= 0 && special < this.specials.length) return this.specials[special];
     return Array.from(this.tokenBytes(id, 0), (b) => BYTE_TO_CHAR[b]).join('');
   }
 
   toJSON(): BpeTokenizerJSON {
-    return { kind: 'bpe', version: 1, pretokenizer: 'gpt2', merges: this.merges.map(([a, b]) => [a, b]) };
+    const json: BpeTokenizerJSON = { kind: 'bpe', version: 1, pretokenizer: 'gpt2', merges: this.merges.map(([a, b]) => [a, b]) };
+    // Written only when there are some, so the files of tokenizers without them stay as they were.
+    if (this.specials.length > 0) json.specials = [...this.specials];
+    return json;
   }
 
   private encodeWord(word: string): number[] {

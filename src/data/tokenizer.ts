@@ -33,6 +33,8 @@ export interface BpeTokenizerJSON {
   pretokenizer: 'gpt2';
   /** Merge k joins the pair of ids [a, b] into id 256 + k; ids below 256 are bytes in GPT-2's order. */
   merges: [number, number][];
+  /** Special tokens (GPT-2's '<|endoftext|>'), ids 256 + merges.length onwards; absent when none. */
+  specials?: string[];
 }
 
 export type TokenizerJSON = CharTokenizerJSON | BpeTokenizerJSON;
