@@ -5,6 +5,7 @@ import { BACKEND_CHOICES, selectBackend } from './backend-choice.ts';
 import { addConfigFlags } from './config-flags.ts';
 import { registerDashboardCommand } from './dashboard-command.ts';
 import { registerGpt2Commands } from './gpt2-commands.ts';
+import { registerPytorchCommands } from './pytorch-commands.ts';
 import { registerLabCommand } from './lab-command.ts';
 import { reportAndExit } from './errors.ts';
 import { registerReportCommand } from './report-command.ts';
@@ -21,8 +22,8 @@ const program = new Command('resnorm')
   .showHelpAfterError()
   .hook('preAction', async (_, command) => {
     // Commands that only read and serve files need no compute backend (and its threads).
-    // GPT-2 conversion only moves weights (import builds its model on a backend of its own).
-    if (['dashboard', 'report', 'export-tensorboard', 'import-gpt2', 'export-gpt2'].includes(command.name())) return;
+    // GPT-2 and PyTorch conversions only move weights (imports build their models on a backend of their own).
+    if (['dashboard', 'report', 'export-tensorboard', 'import-gpt2', 'export-gpt2', 'export-pytorch', 'import-pytorch'].includes(command.name())) return;
     // The lab's parent process only schedules; its workers start their own backends.
     if (command.parent?.name() === 'lab') return;
     const o = program.opts<{ backend: string; threads?: string }>();
@@ -99,6 +100,7 @@ program
 registerDashboardCommand(program);
 registerTensorBoardCommand(program);
 registerGpt2Commands(program);
+registerPytorchCommands(program);
 registerReportCommand(program);
 registerLabCommand(program);
 
