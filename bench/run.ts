@@ -13,6 +13,7 @@ import { createRefBackend } from '../src/backend/ref/ref-backend.ts';
 import { benchAttention, torchAttention, type AttentionCase } from './attention.ts';
 import { benchDiagnostics } from './diagnostics.ts';
 import { benchGenerate } from './generate.ts';
+import { benchGpt2 } from './gpt2.ts';
 import { judgeGoals, judgeScaleGoals } from './goals.ts';
 import { benchLayerNorm } from './layernorm.ts';
 import { benchRefMatmul, benchSgemm, type SgemmResult } from './matmul.ts';
@@ -29,7 +30,7 @@ import { tfjsAvailability, tfjsRows, tfjsTrainStep, type TfjsRun } from './tfjs-
 import { benchTrainStep, DEFAULT_STEP_CASE, gptSetup, LARGE_STEP_CASE, torchTrainStep } from './train-step.ts';
 
 const quick = process.argv.includes('--quick');
-const SECTIONS = ['sgemm', 'matmul ref', 'layernorm', 'attention', 'train step', 'tfjs train step', 'models', 'designs', 'profile', 'generate', 'memory'] as const;
+const SECTIONS = ['sgemm', 'matmul ref', 'layernorm', 'attention', 'train step', 'tfjs train step', 'models', 'designs', 'profile', 'generate', 'memory', 'gpt2'] as const;
 const only = sectionsFlag();
 const cores = availableParallelism();
 const threadCounts = [...new Set([1, cores])];
@@ -257,6 +258,10 @@ for (const p of [peakDefault, peakLarge]) {
 }
 rows.push(...stepMemoryRowsMeasured);
 rows.push({ section: 'memory', bench: 'peak RSS, this bench process', case: 'all the benches above', note: 'includes wasm memories of finished benches not yet collected', value: process.resourceUsage().maxRSS / 1024, unit: 'MiB' });
+
+// GPT-2 small (124M) through import-gpt2 and cached generation (issue 16); last, so that its gigabytes
+// are not in the peak above, on fresh backends of its own.
+rows.push(...(await section('gpt2', () => benchGpt2({ quick, threadCounts }), [])));
 
 await Promise.all(wasms.map(({ be }) => be.dispose()));
 printTable(rows);

@@ -8,11 +8,11 @@ import { GPT2_INPUT_FILES, type Gpt2InputFiles } from '../io/gpt2/gpt2-import.ts
 import { GPT2_EXPORT_DTYPES, GPT2_OUTPUT_FILES, type Gpt2ExportDType } from '../io/gpt2/gpt2-export.ts';
 import { Gpt2FormatError } from '../io/gpt2/gpt2-error.ts';
 import { fsErrorCode } from '../io/run-fs.ts';
-import { describeFsError } from '../io/run-store.ts';
+import { describeFsError, type RunStore } from '../io/run-store.ts';
 import { describeDesign } from '../nn/design.ts';
 import { loadCheckpoint } from '../train/run-checkpoints.ts';
 import { UserError } from './errors.ts';
-import { gpt2ToRun, runToGpt2 } from './gpt2-run.ts';
+import { gpt2ToRun, runToGpt2, type Gpt2Run } from './gpt2-run.ts';
 import { openRun, parseStepFlag, timestampDir, withFsErrors } from './run-dir.ts';
 import { createRun, refuseUnusableOut } from './run-open.ts';
 
@@ -83,19 +83,26 @@ function parseDropout(v: string | undefined): number | undefined {
   return p;
 }
 
-export async function importGpt2Command(dir: string, opts: ImportGpt2Options): Promise<void> {
-  const dropout = parseDropout(opts.dropout);
-  const out = opts.out ?? timestampDir();
+/**
+ * What `import-gpt2` does before it prints: reads `dir`, converts it, and commits the checkpoint to a
+ * new run at `out` under its lock (the bench times this).
+ */
+export async function importGpt2Dir(dir: string, out: string, opts: { dropout?: number } = {}): Promise<{ run: Gpt2Run; store: RunStore }> {
   await refuseUnusableOut(out); // said before a large model is read
   const { files, present } = await readGpt2Dir(dir);
-  const run = await userFacing(() => gpt2ToRun(files, dir, { dropout, present }));
-  const { model, tokenizer, tokenizerSource, dtypes, notes } = run.imported;
+  const run = await userFacing(() => gpt2ToRun(files, dir, { dropout: opts.dropout, present }));
   const { store, lock } = await createRun(out);
   try {
     await store.commit(run.files, { step: 0, valLoss: null }, { last: run.train.keepCheckpoints, best: run.train.keepBest });
   } finally {
     lock.release();
   }
+  return { run, store };
+}
+
+export async function importGpt2Command(dir: string, opts: ImportGpt2Options): Promise<void> {
+  const { run, store } = await importGpt2Dir(dir, opts.out ?? timestampDir(), { dropout: parseDropout(opts.dropout) });
+  const { model, tokenizer, tokenizerSource, dtypes, notes } = run.imported;
   const eot = tokenizer.specials.length > 0 ? `, special ${tokenizer.specials.map((s, i) => `${s} = ${tokenizer.vocabSize - tokenizer.specials.length + i}`).join(', ')}` : '';
   console.log(`read ${dir}: GPT-2, ${model.nLayer} layers, ${model.nHead} heads, width ${model.nEmbd}, block ${model.blockSize}, vocabulary ${model.vocabSize}; weights ${dtypes.join('/')}`);
   console.log(`tokenizer: byte-level BPE from ${tokenizerSource}, ${tokenizer.merges.length} merges${eot}`);

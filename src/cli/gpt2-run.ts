@@ -14,7 +14,8 @@ import type { LoadedCheckpoint } from '../train/run-checkpoints.ts';
 import { Trainer } from '../train/trainer.ts';
 
 export interface Gpt2Run {
-  imported: ImportedGpt2;
+  /** What was read, less the weights (they are in the checkpoint, and let go once loaded). */
+  imported: Omit<ImportedGpt2, 'state'>;
   /** The run's config: the model's fields, a BPE tokenizer, and the training defaults for the rest. */
   train: TrainConfig;
   /** The checkpoint's files, as `resnorm train` writes them at step 0. */
@@ -30,14 +31,15 @@ export interface Gpt2Run {
  * generators' initial states: a run that `resnorm train --resume` fine-tunes from step 0.
  */
 export async function gpt2ToRun(files: Gpt2InputFiles, dir: string, opts: Gpt2ImportOptions & { backend?: Backend } = {}): Promise<Gpt2Run> {
-  const imported = importGpt2(files, dir, opts);
+  const { state, ...imported } = importGpt2(files, dir, opts);
   const { vocabSize, ...fields } = imported.model;
   const bpeVocabSize = vocabSize >= 257 && vocabSize <= 65536 ? { bpeVocabSize: vocabSize } : {};
   const train = parseTrainConfig({ ...fields, tokenizer: 'bpe', ...bpeVocabSize }, `the run config made from ${dir}/config.json`);
   const backend = opts.backend ?? createRefBackend();
   const model = GPT.create(imported.model, { backend });
   try {
-    model.store!.loadStateDict(imported.state, `${dir}/model.safetensors`);
+    model.store!.loadStateDict(state, `${dir}/model.safetensors`);
+    state.clear(); // the model holds its own copy: at GPT-2 small, half a gigabyte less to hold while encoding
     // The trainer needs token ids to exist; a run made here has none until it is resumed on a text.
     const none = new Int32Array(imported.model.blockSize + 1);
     const trainer = new Trainer(model, train, { train: none, val: none }, { capture: false });

@@ -108,7 +108,8 @@ describe('import-gpt2: logits equal PyTorch', () => {
       expect(opt.tensors.get('m')!.data.every((x) => x === 0)).toBe(true);
       const be = createRefBackend();
       const ids = expected.variants[variant].sequences[0];
-      const direct = await logitsOf(modelFrom(run.imported.model, run.imported.state, be), ids);
+      const imp = importGpt2(readFixtureDir(variant), variant);
+      const direct = await logitsOf(modelFrom(imp.model, imp.state, be), ids);
       const viaCheckpoint = await logitsOf(modelFrom(config.model, state, be), ids);
       expect(viaCheckpoint).toEqual(direct);
     }
