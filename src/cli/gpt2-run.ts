@@ -37,17 +37,17 @@ export async function gpt2ToRun(files: Gpt2InputFiles, dir: string, opts: Gpt2Im
   const train = parseTrainConfig({ ...fields, tokenizer: 'bpe', ...bpeVocabSize }, `the run config made from ${dir}/config.json`);
   const backend = opts.backend ?? createRefBackend();
   const model = GPT.create(imported.model, { backend });
+  let trainer: Trainer | null = null;
   try {
     model.store!.loadStateDict(state, `${dir}/model.safetensors`);
     state.clear(); // the model holds its own copy: at GPT-2 small, half a gigabyte less to hold while encoding
     // The trainer needs token ids to exist; a run made here has none until it is resumed on a text.
     const none = new Int32Array(imported.model.blockSize + 1);
-    const trainer = new Trainer(model, train, { train: none, val: none }, { capture: false });
+    trainer = new Trainer(model, train, { train: none, val: none }, { capture: false });
     const checkpoint = await encodeCheckpoint(trainer, imported.tokenizer);
-    trainer.opt.store.backend.free(trainer.opt.m);
-    trainer.opt.store.backend.free(trainer.opt.v);
     return { imported, train, files: checkpoint, parameters: model.numParameters() };
   } finally {
+    if (trainer) for (const s of [trainer.opt.m, trainer.opt.v]) backend.free(s);
     model.store!.release();
   }
 }
