@@ -66,3 +66,13 @@ export function writeTar(entries: readonly TarEntry[], o: { mtime?: Date } = {})
   }
   return out;
 }
+
+/** Files as tar entries, each parent directory once before them: a run directory's tree. */
+export function treeEntries(files: readonly { path: string; data: Uint8Array }[]): TarEntry[] {
+  const dirs = new Set<string>();
+  for (const f of files) {
+    const parts = f.path.split('/');
+    for (let i = 1; i < parts.length; i++) dirs.add(parts.slice(0, i).join('/'));
+  }
+  return [...[...dirs].sort().map((path) => ({ path, directory: true as const })), ...files];
+}

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { writeTar, type TarEntry } from '../../src/io/tar.ts';
+import { treeEntries, writeTar, type TarEntry } from '../../src/io/tar.ts';
 import { Rng } from '../../src/tensor/rng.ts';
 
 const haveTar = (() => {
@@ -60,6 +60,15 @@ describe.skipIf(!haveTar)('writeTar', () => {
     const verbose = execFileSync('tar', ['-tvf', file], { encoding: 'utf8' });
     expect(verbose).toMatch(/^-rw-r--r-- .* run\/run\.json$/m);
     expect(verbose).toMatch(/^drwxr-xr-x .* run\/checkpoints\/$/m);
+  });
+
+  it('lists each parent directory once, before the files (treeEntries)', () => {
+    const tree = treeEntries([
+      { path: 'r/c/s/a', data: new Uint8Array(1) },
+      { path: 'r/b', data: new Uint8Array(1) },
+      { path: 'r/c/t', data: new Uint8Array(1) },
+    ]);
+    expect(tree.map((e) => ('directory' in e ? `${e.path}/` : e.path))).toEqual(['r/', 'r/c/', 'r/c/s/', 'r/c/s/a', 'r/b', 'r/c/t']);
   });
 
   it('ends with two zero blocks, and pads each file to whole blocks', () => {
