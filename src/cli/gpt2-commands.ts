@@ -4,12 +4,13 @@
 import type { Command } from 'commander';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GPT2_INPUT_FILES, type Gpt2InputFiles } from '../io/gpt2/gpt2-import.ts';
+import { GPT2_INPUT_FILES, importGpt2Config, type Gpt2InputFiles } from '../io/gpt2/gpt2-import.ts';
 import { GPT2_EXPORT_DTYPES, GPT2_OUTPUT_FILES, type Gpt2ExportDType } from '../io/gpt2/gpt2-export.ts';
 import { Gpt2FormatError } from '../io/gpt2/gpt2-error.ts';
 import { fsErrorCode } from '../io/run-fs.ts';
 import { describeFsError, type RunStore } from '../io/run-store.ts';
 import { describeDesign } from '../nn/design.ts';
+import { MAX_CHECKPOINT_PARAMETERS } from '../train/checkpoint-readers.ts';
 import { loadCheckpoint } from '../train/run-checkpoints.ts';
 import { UserError } from './errors.ts';
 import { gpt2ToRun, runToGpt2, type Gpt2Run } from './gpt2-run.ts';
@@ -69,10 +70,13 @@ async function readGpt2Dir(dir: string): Promise<{ files: Gpt2InputFiles; presen
   if (what === 'file') throw new UserError(`${dir} is a file; pass the GPT-2 model directory that holds it`);
   const present = await withFsErrors(`cannot read ${dir}`, 'check its permissions', () => readdir(dir));
   const files: Gpt2InputFiles = {};
-  for (const name of GPT2_INPUT_FILES) {
-    if (!present.includes(name)) continue;
-    files[name] = await withFsErrors(`cannot read ${join(dir, name)}`, 'check its permissions', async () => new Uint8Array(await readFile(join(dir, name))));
-  }
+  const read = async (name: (typeof GPT2_INPUT_FILES)[number]) => {
+    if (present.includes(name)) files[name] = await withFsErrors(`cannot read ${join(dir, name)}`, 'check its permissions', async () => new Uint8Array(await readFile(join(dir, name))));
+  };
+  for (const name of GPT2_INPUT_FILES) if (name !== 'model.safetensors') await read(name);
+  // A model too large for a run is refused from its config.json, before its weights are read.
+  await userFacing(() => importGpt2Config(files, dir, { maxParameters: MAX_CHECKPOINT_PARAMETERS }));
+  await read('model.safetensors');
   return { files, present };
 }
 

@@ -9,6 +9,7 @@ import { importGpt2, type Gpt2ImportOptions, type Gpt2InputFiles, type ImportedG
 import { checkGpt2Export, exportGpt2, type Gpt2ExportDType, type Gpt2OutputFile } from '../io/gpt2/gpt2-export.ts';
 import { GPT } from '../models/gpt.ts';
 import { encodeCheckpoint, decodeWeights, type CheckpointFile } from '../train/checkpoint.ts';
+import { MAX_CHECKPOINT_PARAMETERS } from '../train/checkpoint-readers.ts';
 import { parseTrainConfig, type TrainConfig } from '../train/config.ts';
 import type { LoadedCheckpoint } from '../train/run-checkpoints.ts';
 import { Trainer } from '../train/trainer.ts';
@@ -31,7 +32,7 @@ export interface Gpt2Run {
  * generators' initial states: a run that `resnorm train --resume` fine-tunes from step 0.
  */
 export async function gpt2ToRun(files: Gpt2InputFiles, dir: string, opts: Gpt2ImportOptions & { backend?: Backend } = {}): Promise<Gpt2Run> {
-  const { state, ...imported } = importGpt2(files, dir, opts);
+  const { state, ...imported } = importGpt2(files, dir, { ...opts, maxParameters: MAX_CHECKPOINT_PARAMETERS });
   const { vocabSize, ...fields } = imported.model;
   const bpeVocabSize = vocabSize >= 257 && vocabSize <= 65536 ? { bpeVocabSize: vocabSize } : {};
   const train = parseTrainConfig({ ...fields, tokenizer: 'bpe', ...bpeVocabSize }, `the run config made from ${dir}/config.json`);

@@ -122,7 +122,9 @@ describe('the GPT-2 commands refuse mistakes with one line', () => {
     writeFileSync(join(broken, 'config.json'), JSON.stringify(config));
     writeFileSync(join(broken, 'pytorch_model.bin'), 'not read');
     expectUserError(cli('import-gpt2', broken, '--out', join(tmp, 'x6')), /broken has no model\.safetensors; it has pytorch_model\.bin, which resnorm does not read/);
-    for (const x of ['x1', 'x2', 'x4', 'x5', 'x6']) expect(existsSync(join(tmp, x, 'checkpoints', 'index.json')), x).toBe(false);
+    writeFileSync(join(broken, 'config.json'), JSON.stringify({ ...config, n_embd: 2048, n_head: 16, n_layer: 24 }));
+    expectUserError(cli('import-gpt2', broken, '--out', join(tmp, 'x9')), /broken\/config\.json describes a GPT-2 of 1,2[\d,]+ parameters; a resnorm run holds at most 134,217,728/);
+    for (const x of ['x1', 'x2', 'x4', 'x5', 'x6', 'x9']) expect(existsSync(join(tmp, x, 'checkpoints', 'index.json')), x).toBe(false);
   });
 
   it('in where they would write', () => {

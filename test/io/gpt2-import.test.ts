@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { importGpt2, type Gpt2InputFiles, GPT2_INPUT_FILES } from '../../src/io/gpt2/gpt2-import.ts';
+import { importGpt2, importGpt2Config, type Gpt2InputFiles, GPT2_INPUT_FILES } from '../../src/io/gpt2/gpt2-import.ts';
 import { Gpt2FormatError } from '../../src/io/gpt2/gpt2-error.ts';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from '../../src/io/safetensors.ts';
 import { GPT, type GPTConfig } from '../../src/models/gpt.ts';
@@ -134,7 +134,7 @@ function withTensors(edit: (t: Map<string, SafetensorsTensor>) => void, files = 
   return { ...files, 'model.safetensors': encodeSafetensors(Object.fromEntries(tensors)) };
 }
 
-function refuses(files: Gpt2InputFiles, pattern: RegExp, opts: { present?: string[] } = {}): void {
+function refuses(files: Gpt2InputFiles, pattern: RegExp, opts: { present?: string[]; maxParameters?: number } = {}): void {
   let error: unknown;
   try {
     importGpt2(files, 'models/tiny', opts);
@@ -201,6 +201,17 @@ describe('import-gpt2 refuses a bad directory', () => {
     bytes.set(new TextEncoder().encode('"Q4K"'), 8 + at);
     refuses({ ...files, 'model.safetensors': bytes }, /models\/tiny\/model\.safetensors.*has dtype 'Q4K', not a safetensors dtype/);
     refuses({ ...files, 'model.safetensors': bytes.subarray(0, 100) }, /models\/tiny\/model\.safetensors/);
+  });
+
+  it('too large for a run, from config.json alone, before the weights', async () => {
+    // GPT-2 medium's shape, with the fixture's vocabulary; the tiny weights are never looked at.
+    const { 'model.safetensors': _m, ...configOnly } = withConfig((c) => Object.assign(c, { n_embd: 1024, n_layer: 24, n_head: 16, n_positions: 1024 }));
+    const pattern = /config\.json describes a GPT-2 of 30\d,[\d,]+ parameters; a resnorm run holds at most 134,217,728 .*GPT-2 small \(124M\) fits, GPT-2 medium \(355M\) and larger do not/;
+    refuses(configOnly, pattern, { maxParameters: 2 ** 27 });
+    await expect(gpt2ToRun(withConfig((c) => Object.assign(c, { n_embd: 1024, n_layer: 24, n_head: 16 })), 'models/tiny')).rejects.toThrow(pattern);
+    // GPT-2 small itself is within.
+    const small = withConfig((c) => Object.assign(c, { vocab_size: 50257, n_embd: 768, n_layer: 12, n_head: 12, n_positions: 1024 }));
+    expect(importGpt2Config(small, 'x', { maxParameters: 2 ** 27 }).model.nEmbd).toBe(768);
   });
 
   it('says which errors are its own', () => {

@@ -49,6 +49,11 @@ export function gpt2Tensors(m: GPTConfig): Gpt2Tensor[] {
   return out;
 }
 
+/** The parameters of a GPT-2 of this config. */
+export function gpt2ParameterCount(m: GPTConfig): number {
+  return gpt2Tensors(m).reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
+}
+
 /** attn.bias and attn.masked_bias: the causal mask and the masking value GPT-2 stored as buffers. */
 const MASK_BUFFER = /^h\.\d+\.attn\.(bias|masked_bias)$/;
 const PREFIX = 'transformer.';
