@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { BACKEND_CHOICES, selectBackend } from './backend-choice.ts';
 import { addConfigFlags } from './config-flags.ts';
 import { registerDashboardCommand } from './dashboard-command.ts';
+import { registerDemoCommand } from './demo-command.ts';
 import { registerGpt2Commands } from './gpt2-commands.ts';
 import { registerPytorchCommands } from './pytorch-commands.ts';
 import { registerLabCommand } from './lab-command.ts';
@@ -98,6 +99,7 @@ program
   .action(predictCommand);
 
 registerDashboardCommand(program);
+registerDemoCommand(program);
 registerTensorBoardCommand(program);
 registerGpt2Commands(program);
 registerPytorchCommands(program);

@@ -79,10 +79,11 @@ async function defaultAssets(): Promise<AssetMap> {
   return m.dashboardAssets();
 }
 
-function describeListenError(e: NodeJS.ErrnoException, host: string, port: number): string {
+/** What to tell a user whose server cannot listen; `what` names the server (the demo's says 'demo'). */
+export function describeListenError(e: NodeJS.ErrnoException, host: string, port: number, what = 'dashboard'): string {
   switch (e.code) {
     case 'EADDRINUSE':
-      return `port ${port} on ${host} is in use (by another dashboard, or another program); pass --port with another port, or --port 0 for any free one`;
+      return `port ${port} on ${host} is in use (by another ${what}, or another program); pass --port with another port, or --port 0 for any free one`;
     case 'EACCES':
       return `no permission to listen on port ${port} on ${host} (ports below 1024 need privileges); pass --port with one above 1024`;
     case 'EADDRNOTAVAIL':

@@ -39,17 +39,20 @@ function picked(dir: string): RunFile[] {
   return out;
 }
 
+/** A request before the harness numbers it. */
+type Unnumbered<R = EngineRequest> = R extends unknown ? Omit<R, 'id'> : never;
+
 class Harness {
   readonly events: EngineEvent[] = [];
   readonly engine = new Engine((e) => this.events.push(e));
   private id = 1;
   /** Sends a request and returns the events that answered it. */
-  async send(req: Omit<EngineRequest, 'id'> & { type: EngineRequest['type'] }): Promise<EngineEvent[]> {
+  async send(req: Unnumbered): Promise<EngineEvent[]> {
     const id = this.id++;
     await this.engine.receive({ ...req, id } as EngineRequest);
     return this.events.filter((e) => e.id === id);
   }
-  async last<T extends EngineEvent['type']>(req: Parameters<Harness['send']>[0], type: T): Promise<Extract<EngineEvent, { type: T }>> {
+  async last<T extends EngineEvent['type']>(req: Unnumbered, type: T): Promise<Extract<EngineEvent, { type: T }>> {
     const es = await this.send(req);
     const e = es.at(-1)!;
     if (e.type !== type) throw new Error(`expected '${type}', got ${JSON.stringify(e).slice(0, 300)}`);
