@@ -1,0 +1,86 @@
+// The WebGPU conformance page, run in chromium on SwiftShader (webgpu-in-chromium.test.ts): every PyTorch
+// op fixture (test/fixtures/ops and attention, the parity suite's cases through the same front-end
+// calls) forward and backward on the WebGPU backend, with values read asynchronously; and a tiny GPT
+// trained a few steps on WebGPU beside the reference backend from the same seed. Errors are measured
+// here and judged by the test in Node.
+import { createRefBackend } from '../../src/backend/ref/ref-backend.ts';
+import { createWebGpuBackend } from '../../src/backend/webgpu/index.ts';
+import type { Backend } from '../../src/backend/backend.ts';
+import { decodeSafetensors } from '../../src/io/safetensors.ts';
+import { GPT } from '../../src/models/gpt.ts';
+import { backward, setDefaultBackend, tensor, type Tensor } from '../../src/tensor/index.ts';
+import { parseTrainConfig, modelConfigOf } from '../../src/train/config.ts';
+import { Trainer } from '../../src/train/trainer.ts';
+import { relError } from '../helpers/compare.ts';
+import { DATA_INPUTS, INT_INPUTS, runOp, type Inputs } from '../parity/op-cases.ts';
+
+export interface OpResult {
+  name: string;
+  forward: number;
+  grads: Record<string, number>;
+  error?: string;
+}
+
+export interface WebGpuReport {
+  adapter: string;
+  ops: OpResult[];
+  training: { webgpu: number[]; ref: number[]; error?: string };
+}
+
+async function opCase(be: Backend, name: string, bytes: Uint8Array): Promise<OpResult> {
+  const fx = decodeSafetensors(bytes, { source: name });
+  const args = JSON.parse(fx.metadata.args) as Record<string, unknown>;
+  const inputs: Inputs = {};
+  for (const [n, t] of fx.tensors) {
+    if (n === 'out' || n === 'dout' || n.startsWith('grad.')) continue;
+    const isInt = INT_INPUTS.has(n);
+    inputs[n] = tensor(t.data as ArrayLike<number>, t.shape, { backend: be, dtype: isInt ? 'int32' : 'float32', requiresGrad: !isInt && !DATA_INPUTS.has(n) });
+  }
+  // No step scope: the page is short-lived, and a scope must not span the reads' awaits.
+  const out: Tensor = runOp(fx.metadata.op, inputs, args);
+  const dout = fx.tensors.get('dout')!;
+  backward(out, tensor(dout.data as ArrayLike<number>, dout.shape, { backend: be }));
+  const grads = Object.fromEntries(Object.entries(inputs).filter(([, t]) => t.grad).map(([k, t]) => [k, t.grad!]));
+  const result: OpResult = { name, forward: relError(await out.toArray(), fx.tensors.get('out')!.data as ArrayLike<number>), grads: {} };
+  for (const [k, g] of Object.entries(grads)) {
+    const want = fx.tensors.get(`grad.${k}`);
+    if (want) result.grads[k] = relError(await g.toArray(), want.data as ArrayLike<number>);
+  }
+  return result;
+}
+
+async function trainLosses(be: Backend): Promise<number[]> {
+  setDefaultBackend(be);
+  const text = 'the quick brown fox jumps over the lazy dog; '.repeat(40);
+  const chars = [...new Set(text)].sort();
+  const ids = Int32Array.from([...text].map((c) => chars.indexOf(c)));
+  const config = parseTrainConfig({ nLayer: 2, nHead: 2, nEmbd: 32, blockSize: 16, batchSize: 4, maxIters: 6, evalInterval: 6, evalIters: 1, diagInterval: 0, lr: 3e-3, warmupIters: 0 });
+  const model = GPT.create(modelConfigOf(config, chars.length), { backend: be, seed: 7 });
+  const trainer = new Trainer(model, config, { train: ids.subarray(0, 1600), val: ids.subarray(1600) }, { capture: false });
+  const losses: number[] = [];
+  await trainer.run(config.maxIters, { onStep: (m) => void losses.push(m.trainLoss) });
+  trainer.dispose();
+  return losses;
+}
+
+async function run(files: string[]): Promise<WebGpuReport> {
+  const be = await createWebGpuBackend();
+  const ops: OpResult[] = [];
+  for (const f of files) {
+    const bytes = new Uint8Array(await (await fetch(`fixtures/${f}`)).arrayBuffer());
+    try {
+      ops.push(await opCase(be, f, bytes));
+    } catch (e) {
+      ops.push({ name: f, forward: Infinity, grads: {}, error: String(e) });
+    }
+  }
+  let training: WebGpuReport['training'];
+  try {
+    training = { webgpu: await trainLosses(be), ref: await trainLosses(createRefBackend()) };
+  } catch (e) {
+    training = { webgpu: [], ref: [], error: String(e) };
+  }
+  return { adapter: be.adapterName, ops, training };
+}
+
+(globalThis as unknown as { runWebGpu: typeof run }).runWebGpu = run;

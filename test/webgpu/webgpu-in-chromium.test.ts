@@ -1,0 +1,76 @@
+// The WebGPU backend's conformance without a GPU: headless Debian chromium with SwiftShader as its WebGPU
+// adapter (a CPU emulation: it proves correctness, not speed), driven by playwright-core, on a page
+// served from 127.0.0.1 (WebGPU needs a secure context). Every op fixture of the parity suite runs
+// forward and backward at the parity suite's bounds, and a tiny GPT trains to the reference backend's
+// losses. Skipped, saying why, where /usr/bin/chromium is absent (.ci/run installs it).
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { WebGpuReport } from './page.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium) console.log(`test/webgpu skipped: no ${CHROMIUM} (install it with: apt-get install chromium)`);
+const root = join(import.meta.dirname, '..', '..');
+const FIXTURE_DIRS = ['ops', 'attention'];
+
+describe.skipIf(!haveChromium)('the WebGPU backend in chromium (SwiftShader)', () => {
+  let browser: Browser;
+  let server: Server;
+  let report: WebGpuReport;
+
+  beforeAll(async () => {
+    const bundle = await build({ absWorkingDir: root, entryPoints: ['test/webgpu/page.ts'], bundle: true, format: 'esm', platform: 'browser', target: 'es2022',
+      external: ['node:*'], write: false, logLevel: 'silent' });
+    const js = bundle.outputFiles[0].contents;
+    const files = FIXTURE_DIRS.flatMap((d) => readdirSync(join(root, 'test', 'fixtures', d)).filter((f) => f.endsWith('.safetensors')).sort().map((f) => `${d}/${f}`));
+    server = createServer((req, res) => {
+      const path = new URL(req.url ?? '/', 'http://x').pathname;
+      if (path === '/') return void res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><meta charset="utf-8"><title>webgpu</title><script type="module" src="page.js"></script>');
+      if (path === '/page.js') return void res.writeHead(200, { 'Content-Type': 'text/javascript' }).end(js);
+      const f = path.slice('/fixtures/'.length);
+      if (path.startsWith('/fixtures/') && files.includes(f)) return void res.writeHead(200).end(readFileSync(join(root, 'test', 'fixtures', f)));
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless=new', '--no-sandbox', '--no-first-run', '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-webgpu-adapter=swiftshader'],
+    });
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    await page.waitForFunction(() => 'runWebGpu' in globalThis);
+    report = await page.evaluate((f) => (globalThis as unknown as { runWebGpu: (f: string[]) => Promise<WebGpuReport> }).runWebGpu(f), files);
+    expect(errors).toEqual([]);
+  }, 600_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    server?.close();
+  });
+
+  it('runs on a WebGPU adapter', () => {
+    expect(report.adapter).toMatch(/swiftshader/i);
+    expect(report.ops.length).toBeGreaterThan(50);
+  });
+
+  it('matches every PyTorch op fixture forward (≤ 1e-5) and backward (≤ 1e-4), composed from its core kernels', () => {
+    const bad = report.ops.filter((o) => o.error || !(o.forward <= 1e-5) || Object.values(o.grads).some((g) => !(g <= 1e-4)));
+    expect(bad, JSON.stringify(bad, null, 1)).toEqual([]);
+  });
+
+  it('trains a tiny GPT to the reference backend’s losses (same seed), and the loss falls', () => {
+    const { webgpu, ref, error } = report.training;
+    expect(error).toBeUndefined();
+    console.log(`webgpu losses ${webgpu.map((l) => l.toFixed(6)).join(' ')}\nref    losses ${ref.map((l) => l.toFixed(6)).join(' ')}`);
+    expect(webgpu).toHaveLength(6);
+    for (let i = 0; i < 6; i++) expect(Math.abs(webgpu[i] - ref[i]), `step ${i + 1}`).toBeLessThan(2e-4 * Math.max(1, ref[i]));
+    expect(webgpu[5]).toBeLessThan(webgpu[0]);
+  });
+});
