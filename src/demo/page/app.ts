@@ -301,7 +301,7 @@ export class DemoApp {
       const final = result.losses.at(-1);
       this.showProgress(
         `${stopped ? 'stopped' : 'done'} at step ${result.steps} / ${maxIters} in ${(result.ms / 1000).toFixed(1)} s · train loss ${final === undefined ? '—' : fmtNum(final)}${result.valLoss === null ? '' : ` · validation ${fmtNum(result.valLoss)}`}`,
-        { state: stopped ? 'stopped' : 'done', step: result.steps },
+        { state: stopped ? 'stopped' : 'done', step: result.steps, loss: final ?? null, 'val-loss': result.valLoss },
       );
     } catch (e) {
       this.showError(`Training failed: ${(e as Error).message}`);
