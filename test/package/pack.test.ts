@@ -11,11 +11,11 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { skipWithout } from '../helpers/requires.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) console.log(`test/package: the page in chromium is skipped: no ${CHROMIUM} (install it with: apt-get install chromium)`);
+const skipChromium = skipWithout('the page of test/package', existsSync(CHROMIUM), 'apt-get install chromium');
 
 function run(cmd: string, args: string[], cwd: string): string {
   const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: 300_000 });
@@ -71,7 +71,7 @@ describe('the packed package, installed into an empty project', () => {
     expect(run('npx', ['resnorm', 'info', 'api-run'], project)).toMatch(/post-LN \(rmsnorm\)/);
   });
 
-  it.skipIf(!haveChromium)('runs a page that imports it, bundled by esbuild, in chromium', async () => {
+  it.skipIf(skipChromium)('runs a page that imports it, bundled by esbuild, in chromium', async () => {
     const site = join(dir, 'site');
     mkdirSync(site);
     copyFileSync(join(import.meta.dirname, 'page.js'), join(project, 'page.js'));

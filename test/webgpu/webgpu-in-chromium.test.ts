@@ -10,15 +10,15 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { skipWithout } from '../helpers/requires.ts';
 import type { WebGpuReport } from './page.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) console.log(`test/webgpu skipped: no ${CHROMIUM} (install it with: apt-get install chromium)`);
+const skipChromium = skipWithout('test/webgpu (WebGPU on SwiftShader)', existsSync(CHROMIUM), 'apt-get install chromium');
 const root = join(import.meta.dirname, '..', '..');
 const FIXTURE_DIRS = ['ops', 'attention'];
 
-describe.skipIf(!haveChromium)('the WebGPU backend in chromium (SwiftShader)', () => {
+describe.skipIf(skipChromium)('the WebGPU backend in chromium (SwiftShader)', () => {
   let browser: Browser;
   let server: Server;
   let report: WebGpuReport;
