@@ -6,6 +6,7 @@
 import { createRefBackend } from '../../src/backend/ref/ref-backend.ts';
 import { createWebGpuBackend } from '../../src/backend/webgpu/index.ts';
 import type { Backend } from '../../src/backend/backend.ts';
+import { coreOnly } from '../../src/backend/views.ts';
 import { decodeSafetensors } from '../../src/io/safetensors.ts';
 import { GPT } from '../../src/models/gpt.ts';
 import { backward, setDefaultBackend, tensor, type Tensor } from '../../src/tensor/index.ts';
@@ -23,7 +24,9 @@ export interface OpResult {
 
 export interface WebGpuReport {
   adapter: string;
+  /** With the backend's fused kernels, and with the core alone (every layer composed). */
   ops: OpResult[];
+  coreOps: OpResult[];
   training: { webgpu: number[]; ref: number[]; error?: string };
 }
 
@@ -65,22 +68,27 @@ async function trainLosses(be: Backend): Promise<number[]> {
 
 async function run(files: string[]): Promise<WebGpuReport> {
   const be = await createWebGpuBackend();
-  const ops: OpResult[] = [];
-  for (const f of files) {
-    const bytes = new Uint8Array(await (await fetch(`fixtures/${f}`)).arrayBuffer());
-    try {
-      ops.push(await opCase(be, f, bytes));
-    } catch (e) {
-      ops.push({ name: f, forward: Infinity, grads: {}, error: String(e) });
+  const suite = async (b: Backend): Promise<OpResult[]> => {
+    const out: OpResult[] = [];
+    for (const f of files) {
+      const bytes = new Uint8Array(await (await fetch(`fixtures/${f}`)).arrayBuffer());
+      try {
+        out.push(await opCase(b, f, bytes));
+      } catch (e) {
+        out.push({ name: f, forward: Infinity, grads: {}, error: String(e) });
+      }
     }
-  }
+    return out;
+  };
+  const ops = await suite(be);
+  const coreOps = await suite(coreOnly(be));
   let training: WebGpuReport['training'];
   try {
     training = { webgpu: await trainLosses(be), ref: await trainLosses(createRefBackend()) };
   } catch (e) {
     training = { webgpu: [], ref: [], error: String(e) };
   }
-  return { adapter: be.adapterName, ops, training };
+  return { adapter: be.adapterName, ops, coreOps, training };
 }
 
 (globalThis as unknown as { runWebGpu: typeof run }).runWebGpu = run;

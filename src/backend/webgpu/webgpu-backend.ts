@@ -1,332 +1,115 @@
-// The WebGPU backend: the required core of the backend contract (memory, copies, element-wise ops,
-// reductions, the batched matmul, the embedding gather and scatter-add) as WGSL compute kernels
-// (wgsl.ts), in GPU buffers. Every fused layer (LayerNorm, softmax, attention, AdamW…) runs as the op
-// front-end's composition of these until its fused kernel lands. Kernels are encoded into one command
-// encoder and submitted when a value is read or the host writes a buffer, so a training step is a few
-// submissions; reads are asynchronous only (there is no readSync on a GPU). A kernel that finds a bad
-// id records it in an error word that the next read reports, as the contract's async view does.
+// The WebGPU backend: the required core (webgpu-core.ts) and the fused kernels it has so far, from
+// wgsl-fused.ts: LayerNorm, RMSNorm, softmax, log-softmax and cross-entropy, forward and backward, and
+// AdamW over the flat parameter buffer. The op front-end uses each one it finds and composes the rest
+// (attention, dropout, convolutions) from the core, as for any backend.
 
-import type {
-  AllocInit, BinaryOp, CoreBackend, DType, HostArray, MatmulArgs, MemoryStats, ReduceOp, Storage, UnaryOp,
-} from '../backend.ts';
-import { broadcastStrides, reducedDims } from '../kernel-shapes.ts';
-import { checkBroadcast, denseStrides, mergeDims, numel } from '../wasm/shapes.ts';
+import type { AdamWArgs, Storage } from '../backend.ts';
+import { grid2d, GpuStorage, Params, WebGpuCore } from './webgpu-core.ts';
+import { WG } from './wgsl.ts';
 import {
-  affineWgsl, axpyWgsl, binaryWgsl, castWgsl, embeddingBackwardWgsl, embeddingForwardWgsl, fillWgsl, matmulWgsl, MAX_RANK, reduceWgsl,
-  stridedCopyWgsl, TILE, unaryCode, unaryWgsl, WG, type Elem,
-} from './wgsl.ts';
+  adamwWgsl, crossEntropyBackwardWgsl, crossEntropyMeanWgsl, crossEntropyRowsWgsl, layerNormBackwardRowsWgsl, layerNormForwardWgsl,
+  normChannelsWgsl, rmsNormBackwardRowsWgsl, rmsNormForwardWgsl, rowMeanWgsl, softmaxBackwardWgsl, softmaxForwardWgsl,
+} from './wgsl-fused.ts';
 
-/** A buffer, or a view into one: `offset` elements into `root`'s GPUBuffer. */
-class GpuStorage implements Storage {
-  freed = false;
-  constructor(
-    readonly dtype: DType,
-    readonly length: number,
-    readonly buffer: GPUBuffer,
-    readonly offset: number,
-    readonly root: GpuStorage | null,
-  ) {}
-}
+export class WebGpuBackend extends WebGpuCore {
+  /** A 16-byte buffer bound where an optional operand (γ, β) is absent; never read. */
+  private dummy: GpuStorage | null = null;
 
-const NO_ERROR = 0xffffffff;
+  private optional(s: Storage | null, what: string): { s: GpuStorage; has: number } {
+    if (s) return { s: this.st(s, what), has: 1 };
+    this.dummy ??= this.st(this.alloc('float32', 4), 'dummy');
+    return { s: this.dummy, has: 0 };
+  }
 
-function elemOf(dtype: DType, what: string): Elem {
-  switch (dtype) {
-    case 'float32':
-      return 'f32';
-    case 'int32':
-      return 'i32';
-    case 'float64':
-      throw new Error(`${what}: the WebGPU backend has no float64 (WGSL has no 64-bit floats); use float32 tensors, or the ref backend for float64 checks`);
-    default: {
-      const never: never = dtype;
-      throw new Error(`unknown dtype ${String(never)}`);
+  /** One workgroup per row. */
+  private rows(label: string, src: string, rows: number, p: Params, reads: GpuStorage[], writes: GpuStorage[], errors = false): void {
+    if (rows > 0) this.dispatch(label, src, grid2d(rows), p, reads, writes, errors);
+  }
+
+  /** A per-channel sum over the rows (normChannelsWgsl): kind 0 Σ dy, 1 Σ dy·(x − μ)·s, 2 Σ dy·x·ρ. */
+  private channels(kind: number, dy: GpuStorage, x: GpuStorage, stat: GpuStorage, mean: GpuStorage, out: GpuStorage, rows: number, C: number): void {
+    const p = new Params().u(rows, C, dy.offset, x.offset, stat.offset, out.offset, kind, mean.offset);
+    this.dispatch('normChannels', normChannelsWgsl(), [Math.ceil(C / WG), 1, 1], p, [dy, x, stat, mean], [out]);
+  }
+
+  layerNormForward(x: Storage, w: Storage | null, b: Storage | null, out: Storage, mean: Storage, rstd: Storage, rows: number, C: number, eps: number): void {
+    const [X, O, M, S] = [this.st(x, 'x'), this.st(out, 'out'), this.st(mean, 'mean'), this.st(rstd, 'rstd')];
+    const W = this.optional(w, 'weight');
+    const B = this.optional(b, 'bias');
+    const p = new Params().u(rows, C, X.offset, W.s.offset, B.s.offset, O.offset, M.offset, S.offset, W.has, B.has).f(eps);
+    this.rows('layerNormForward', layerNormForwardWgsl(), rows, p, [X, W.s, B.s], [O, M, S]);
+  }
+
+  layerNormBackward(dy: Storage, x: Storage, w: Storage | null, _mean: Storage, rstd: Storage, dx: Storage, dw: Storage | null, db: Storage | null,
+    rows: number, C: number): void {
+    const [D, X, S, O] = [this.st(dy, 'dy'), this.st(x, 'x'), this.st(rstd, 'rstd'), this.st(dx, 'dx')];
+    const W = this.optional(w, 'weight');
+    this.rows('layerNormBackward', layerNormBackwardRowsWgsl(), rows, new Params().u(rows, C, D.offset, X.offset, W.s.offset, S.offset, O.offset, W.has), [D, X, W.s, S], [O]);
+    if (dw) {
+      // μ as the row kernel computes it (the reference recomputes it too, rather than read the saved one).
+      const mu = this.scratch('float32', 2 * rows);
+      this.rows('rowMean', rowMeanWgsl(), rows, new Params().u(rows, C, X.offset), [X], [mu]);
+      this.channels(1, D, X, S, mu, this.st(dw, 'dweight'), rows, C);
     }
-  }
-}
-
-/** Words of a kernel's parameter block: unsigned, signed (two's complement) or float32 bits. */
-class Params {
-  private readonly words: number[] = [];
-  private static readonly f = new Float32Array(1);
-  private static readonly u = new Uint32Array(Params.f.buffer);
-  u(...v: number[]): this {
-    for (const x of v) this.words.push(x >>> 0);
-    return this;
-  }
-  f(v: number): this {
-    Params.f[0] = v;
-    this.words.push(Params.u[0]);
-    return this;
-  }
-  /** A list padded to MAX_RANK words. */
-  list(v: readonly number[]): this {
-    if (v.length > MAX_RANK) throw new Error(`the WebGPU backend's strided kernels take at most ${MAX_RANK} dims (after merging), got ${v.length}`);
-    for (let i = 0; i < MAX_RANK; i++) this.words.push((v[i] ?? 0) >>> 0);
-    return this;
-  }
-  array(): Uint32Array<ArrayBuffer> {
-    return Uint32Array.from(this.words);
-  }
-}
-
-export class WebGpuBackend implements CoreBackend {
-  readonly name = 'webgpu';
-  private encoder: GPUCommandEncoder | null = null;
-  private readonly pipelines = new Map<string, GPUComputePipeline>();
-  /** Parameter and scratch buffers of the commands not yet submitted, destroyed after the submission. */
-  private transient: GPUBuffer[] = [];
-  private readonly errors: GPUBuffer;
-  private live = 0;
-  private liveBytes = 0;
-  private peakBytes = 0;
-
-  constructor(readonly device: GPUDevice, readonly adapterName: string) {
-    this.errors = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
-    device.queue.writeBuffer(this.errors, 0, Uint32Array.of(NO_ERROR, 0, 0, 0));
+    if (db) this.channels(0, D, X, S, S, this.st(db, 'dbias'), rows, C);
   }
 
-  // ---- memory ---------------------------------------------------------------------------------
-  alloc(dtype: DType, length: number, _init: AllocInit = 'zeros'): Storage {
-    elemOf(dtype, 'alloc');
-    const bytes = Math.max(16, Math.ceil((length * 4) / 16) * 16);
-    // WebGPU zeroes every new buffer, so 'zeros' and 'uninit' cost the same here.
-    const buffer = this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
-    this.live++;
-    this.liveBytes += bytes;
-    this.peakBytes = Math.max(this.peakBytes, this.liveBytes);
-    return new GpuStorage(dtype, length, buffer, 0, null);
+  rmsNormForward(x: Storage, w: Storage | null, out: Storage, rrms: Storage, rows: number, C: number, eps: number): void {
+    const [X, O, R] = [this.st(x, 'x'), this.st(out, 'out'), this.st(rrms, 'rrms')];
+    const W = this.optional(w, 'weight');
+    this.rows('rmsNormForward', rmsNormForwardWgsl(), rows, new Params().u(rows, C, X.offset, W.s.offset, O.offset, R.offset, W.has).f(eps), [X, W.s], [O, R]);
   }
 
-  view(base: Storage, offset: number, length: number): Storage {
-    const b = this.st(base, 'view base');
-    if (offset < 0 || length < 0 || offset + length > b.length) throw new Error(`view [${offset}, ${offset + length}) lies outside a buffer of ${b.length} elements`);
-    return new GpuStorage(b.dtype, length, b.buffer, b.offset + offset, b.root ?? b);
+  rmsNormBackward(dy: Storage, x: Storage, w: Storage | null, rrms: Storage, dx: Storage, dw: Storage | null, rows: number, C: number): void {
+    const [D, X, R, O] = [this.st(dy, 'dy'), this.st(x, 'x'), this.st(rrms, 'rrms'), this.st(dx, 'dx')];
+    const W = this.optional(w, 'weight');
+    this.rows('rmsNormBackward', rmsNormBackwardRowsWgsl(), rows, new Params().u(rows, C, D.offset, X.offset, W.s.offset, R.offset, O.offset, W.has), [D, X, W.s, R], [O]);
+    if (dw) this.channels(2, D, X, R, R, this.st(dw, 'dweight'), rows, C);
   }
 
-  free(s: Storage): void {
-    const g = this.st(s, 'free');
-    g.freed = true;
-    if (g.root !== null) return; // a view owns nothing
-    this.live--;
-    this.liveBytes -= g.buffer.size;
-    // Commands encoded but not yet submitted may use it: then it goes with them, at the next submission.
-    if (this.encoder) this.transient.push(g.buffer);
-    else g.buffer.destroy();
+  private softmaxRows(log: number, x: Storage, out: Storage, rows: number, C: number): void {
+    const [X, O] = [this.st(x, 'x'), this.st(out, 'out')];
+    this.rows(log ? 'logSoftmaxForward' : 'softmaxForward', softmaxForwardWgsl(), rows, new Params().u(rows, C, X.offset, O.offset, log), [X], [O]);
   }
 
-  write(s: Storage, src: ArrayLike<number>): void {
-    const g = this.st(s, 'write');
-    if (src.length > g.length) throw new Error(`write: ${src.length} values into a buffer of ${g.length}`);
-    this.flush(); // queue.writeBuffer runs before the next submission: earlier commands must be in
-    const data = g.dtype === 'int32' ? Int32Array.from(src) : Float32Array.from(src);
-    this.device.queue.writeBuffer(g.buffer, g.offset * 4, data);
+  private softmaxGrad(log: number, y: Storage, dy: Storage, dx: Storage, rows: number, C: number): void {
+    const [Y, D, O] = [this.st(y, 'y'), this.st(dy, 'dy'), this.st(dx, 'dx')];
+    this.rows(log ? 'logSoftmaxBackward' : 'softmaxBackward', softmaxBackwardWgsl(), rows, new Params().u(rows, C, Y.offset, D.offset, O.offset, log), [Y, D], [O]);
   }
 
-  async read(s: Storage): Promise<HostArray> {
-    const g = this.st(s, 'read');
-    const bytes = g.length * 4;
-    const staging = this.device.createBuffer({ size: Math.max(16, Math.ceil(bytes / 4) * 4 + 16), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    const enc = this.commands();
-    if (bytes > 0) enc.copyBufferToBuffer(g.buffer, g.offset * 4, staging, 16, bytes);
-    enc.copyBufferToBuffer(this.errors, 0, staging, 0, 16);
-    this.flush();
-    this.device.queue.writeBuffer(this.errors, 0, Uint32Array.of(NO_ERROR, 0, 0, 0)); // after that copy: an error is reported once
-    await staging.mapAsync(GPUMapMode.READ);
-    const mapped = staging.getMappedRange();
-    const err = new Uint32Array(mapped, 0, 1)[0];
-    const out = g.dtype === 'int32' ? new Int32Array(g.length) : new Float32Array(g.length);
-    out.set(g.dtype === 'int32' ? new Int32Array(mapped, 16, g.length) : new Float32Array(mapped, 16, g.length));
-    staging.unmap();
-    staging.destroy();
-    if (err !== NO_ERROR) throw new Error(`an embedding kernel met an id outside the vocabulary at row ${err - 1} of its ids (reported by the WebGPU backend at the next read)`);
-    return out;
+  softmaxForward(x: Storage, out: Storage, rows: number, C: number): void {
+    this.softmaxRows(0, x, out, rows, C);
   }
 
-  memoryStats(): MemoryStats {
-    return { liveBuffers: this.live, liveBytes: this.liveBytes, peakBytes: this.peakBytes };
+  softmaxBackward(y: Storage, dy: Storage, dx: Storage, rows: number, C: number): void {
+    this.softmaxGrad(0, y, dy, dx, rows, C);
   }
 
-  // ---- layout ---------------------------------------------------------------------------------
-  fill(out: Storage, value: number): void {
-    const o = this.st(out, 'fill');
-    const bits = o.dtype === 'int32' ? value | 0 : new Uint32Array(Float32Array.of(value).buffer)[0];
-    this.run('fill', fillWgsl(), o.length, new Params().u(o.length, o.offset, bits), [], o);
+  logSoftmaxForward(x: Storage, out: Storage, rows: number, C: number): void {
+    this.softmaxRows(1, x, out, rows, C);
   }
 
-  cast(src: Storage, out: Storage): void {
-    const [s, o] = [this.st(src, 'cast source'), this.st(out, 'cast output')];
-    const n = o.length;
-    if (s.dtype === o.dtype) {
-      this.stridedCopy(src, 0, [1], out, 0, [1], [n]);
-      return;
-    }
-    this.run(`cast`, castWgsl(elemOf(s.dtype, 'cast'), elemOf(o.dtype, 'cast')), n, new Params().u(n, s.offset, o.offset), [s], o);
+  logSoftmaxBackward(y: Storage, dy: Storage, dx: Storage, rows: number, C: number): void {
+    this.softmaxGrad(1, y, dy, dx, rows, C);
   }
 
-  stridedCopy(src: Storage, srcOffset: number, srcStrides: readonly number[], dst: Storage, dstOffset: number, dstStrides: readonly number[],
-    shape: readonly number[]): void {
-    const [s, d] = [this.st(src, 'stridedCopy source'), this.st(dst, 'stridedCopy destination')];
-    const n = numel(shape);
-    if (n === 0) return;
-    const m = mergeDims(shape, [srcStrides, dstStrides]);
-    const p = new Params().u(n, m.shape.length, s.offset + srcOffset, d.offset + dstOffset).list(m.shape).list(m.strides[0]).list(m.strides[1]);
-    this.run('stridedCopy', stridedCopyWgsl(elemOf(s.dtype, 'stridedCopy')), n, p, [s], d);
+  crossEntropyForward(logits: Storage, targets: Storage, loss: Storage, lse: Storage, rows: number, V: number, ignoreIndex: number): void {
+    const [Z, T, O, L] = [this.st(logits, 'logits'), this.st(targets, 'targets'), this.st(loss, 'loss'), this.st(lse, 'lse')];
+    const terms = this.scratch('float32', rows);
+    this.rows('crossEntropyForward', crossEntropyRowsWgsl(), rows, new Params().u(rows, V, Z.offset, T.offset, L.offset, 0, ignoreIndex), [Z, T], [L, terms], true);
+    this.dispatch('crossEntropyMean', crossEntropyMeanWgsl(), [1, 1, 1], new Params().u(rows, T.offset, O.offset, ignoreIndex), [T, terms], [O]);
   }
 
-  // ---- element-wise ---------------------------------------------------------------------------
-  unary(op: UnaryOp, x: Storage, out: Storage): void {
-    const [a, o] = [this.st(x, 'unary input'), this.st(out, 'unary output')];
-    this.run('unary', unaryWgsl(false), o.length, new Params().u(o.length, unaryCode(op), a.offset, o.offset), [a], o);
+  crossEntropyBackward(logits: Storage, targets: Storage, lse: Storage, dloss: Storage, dlogits: Storage, rows: number, V: number, ignoreIndex: number): void {
+    const [Z, T, L, G, O] = [this.st(logits, 'logits'), this.st(targets, 'targets'), this.st(lse, 'lse'), this.st(dloss, 'dloss'), this.st(dlogits, 'dlogits')];
+    const p = new Params().u(rows, V, Z.offset, T.offset, L.offset, G.offset, O.offset, ignoreIndex);
+    this.rows('crossEntropyBackward', crossEntropyBackwardWgsl(), rows, p, [Z, T, L, G], [O]);
   }
 
-  unaryBackward(op: UnaryOp, x: Storage, dy: Storage, dx: Storage): void {
-    const [a, g, o] = [this.st(x, 'x'), this.st(dy, 'dy'), this.st(dx, 'dx')];
-    this.run('unaryBackward', unaryWgsl(true), o.length, new Params().u(o.length, unaryCode(op), a.offset, g.offset, o.offset), [a, g], o);
-  }
-
-  affine(x: Storage, out: Storage, alpha: number, beta: number): void {
-    const [a, o] = [this.st(x, 'affine input'), this.st(out, 'affine output')];
-    this.run('affine', affineWgsl(), o.length, new Params().u(o.length, a.offset, o.offset).f(alpha).f(beta), [a], o);
-  }
-
-  axpy(src: Storage, dst: Storage, alpha: number): void {
-    const [s, d] = [this.st(src, 'axpy source'), this.st(dst, 'axpy destination')];
-    this.run('axpy', axpyWgsl(), d.length, new Params().u(d.length, s.offset, d.offset).f(alpha), [s], d);
-  }
-
-  binary(op: BinaryOp, a: Storage, aShape: readonly number[], b: Storage, bShape: readonly number[], out: Storage, outShape: readonly number[]): void {
-    this.broadcast(op, a, aShape, b, bShape, out, outShape);
-  }
-
-  equal(a: Storage, aShape: readonly number[], b: Storage, bShape: readonly number[], out: Storage): void {
-    this.broadcast('equal', a, aShape, b, bShape, out, aShape.map((n, d) => (n === 1 ? bShape[d] : n)));
-  }
-
-  private broadcast(op: BinaryOp | 'equal', a: Storage, aShape: readonly number[], b: Storage, bShape: readonly number[], out: Storage,
-    outShape: readonly number[]): void {
-    checkBroadcast(aShape, bShape, outShape);
-    const [x, y, o] = [this.st(a, 'a'), this.st(b, 'b'), this.st(out, 'out')];
-    const n = numel(outShape);
-    if (n === 0) return;
-    const m = mergeDims(outShape, [broadcastStrides(aShape), broadcastStrides(bShape)]);
-    const p = new Params().u(n, m.shape.length, x.offset, y.offset, o.offset).list(m.shape).list(m.strides[0]).list(m.strides[1]);
-    const src = binaryWgsl(op, elemOf(x.dtype, op), elemOf(y.dtype, op), elemOf(o.dtype, op));
-    this.run(op, src, n, p, [x, y], o);
-  }
-
-  // ---- reductions -----------------------------------------------------------------------------
-  reduce(op: ReduceOp, x: Storage, shape: readonly number[], axes: readonly number[], out: Storage): void {
-    const [a, o] = [this.st(x, 'reduce input'), this.st(out, 'reduce output')];
-    const reduced = reducedDims(shape, axes);
-    const strides = denseStrides(shape);
-    const keptShape = shape.filter((_, d) => !reduced[d]);
-    const n = numel(keptShape);
-    if (n === 0) return;
-    const kept = mergeDims(keptShape, [strides.filter((_, d) => !reduced[d])]);
-    const red = mergeDims(shape.filter((_, d) => reduced[d]), [strides.filter((_, d) => reduced[d])]);
-    const count = numel(shape) === 0 ? 0 : numel(red.shape);
-    if (count === 0) {
-      this.fill(out, op === 'max' ? -Infinity : 0);
-      return;
-    }
-    const p = new Params().u(n, kept.shape.length, red.shape.length, count, a.offset, o.offset)
-      .list(kept.shape).list(kept.strides[0]).list(red.shape).list(red.strides[0]);
-    this.run(`reduce`, reduceWgsl(op), n, p, [a], o);
-  }
-
-  // ---- matrix product -------------------------------------------------------------------------
-  matmul(a: Storage, b: Storage, out: Storage, args: MatmulArgs): void {
-    const [x, y, c] = [this.st(a, 'matmul A'), this.st(b, 'matmul B'), this.st(out, 'matmul C')];
-    const { batch, m, n, k, transA, transB, strideA, strideB, accumulate } = args;
-    if (batch === 0 || m === 0 || n === 0) return;
-    if (batch > 65535) throw new Error(`the WebGPU matmul takes at most 65,535 batches per call, got ${batch}`);
-    const p = new Params().u(m, n, k, +transA, +transB, strideA, strideB, +accumulate, x.offset, y.offset, c.offset);
-    this.dispatch('matmul', matmulWgsl(), [Math.ceil(n / TILE), Math.ceil(m / TILE), batch], p, [x, y], c);
-  }
-
-  // ---- embedding ------------------------------------------------------------------------------
-  embeddingForward(weight: Storage, ids: Storage, out: Storage, N: number, C: number): void {
-    const [w, i, o] = [this.st(weight, 'weight'), this.st(ids, 'ids'), this.st(out, 'out')];
-    const V = Math.floor(w.length / C);
-    this.run('embeddingForward', embeddingForwardWgsl(), N * C, new Params().u(N * C, C, V, w.offset, i.offset, o.offset), [w, i], o, true);
-  }
-
-  embeddingBackward(dout: Storage, ids: Storage, dweight: Storage, N: number, C: number): void {
-    const [d, i, w] = [this.st(dout, 'dout'), this.st(ids, 'ids'), this.st(dweight, 'dweight')];
-    const VC = Math.floor(w.length / C) * C;
-    this.run('embeddingBackward', embeddingBackwardWgsl(), VC, new Params().u(VC, C, N, d.offset, i.offset, w.offset), [d, i], w, true);
-  }
-
-  // ---- launching ------------------------------------------------------------------------------
-  private st(s: Storage, what: string): GpuStorage {
-    if (!(s instanceof GpuStorage)) throw new Error(`${what}: this storage belongs to another backend, not the WebGPU one`);
-    if (s.freed || s.root?.freed) throw new Error(`${what}: this buffer was freed`);
-    return s;
-  }
-
-  private commands(): GPUCommandEncoder {
-    this.encoder ??= this.device.createCommandEncoder();
-    return this.encoder;
-  }
-
-  /** Submits what is encoded so far, then drops its parameter and scratch buffers. */
-  private flush(): void {
-    if (!this.encoder) return;
-    this.device.queue.submit([this.encoder.finish()]);
-    this.encoder = null;
-    for (const b of this.transient) b.destroy(); // destroy waits for the submitted work that uses it
-    this.transient = [];
-  }
-
-  private pipeline(src: string, label: string): GPUComputePipeline {
-    let p = this.pipelines.get(src);
-    if (!p) {
-      p = this.device.createComputePipeline({ label, layout: 'auto', compute: { module: this.device.createShaderModule({ label, code: src }), entryPoint: 'main' } });
-      this.pipelines.set(src, p);
-    }
-    return p;
-  }
-
-  /** One invocation per output element (n of them), on a 2-D grid of WG-wide workgroups. */
-  private run(label: string, src: string, n: number, p: Params, inputs: GpuStorage[], out: GpuStorage, errors = false): void {
-    if (n === 0) return;
-    const groups = Math.ceil(n / WG);
-    const x = Math.min(groups, 65535);
-    this.dispatch(label, src, [x, Math.ceil(groups / x), 1], p, inputs, out, errors);
-  }
-
-  private dispatch(label: string, src: string, grid: [number, number, number], p: Params, inputs: GpuStorage[], out: GpuStorage, errors = false): void {
-    const words = p.array();
-    const params = this.device.createBuffer({ size: Math.max(16, Math.ceil(words.byteLength / 16) * 16), usage: GPUBufferUsage.STORAGE, mappedAtCreation: true });
-    new Uint32Array(params.getMappedRange()).set(words);
-    params.unmap();
-    this.transient.push(params);
-    const enc = this.commands();
-    // WebGPU forbids binding one buffer both writable and readable in a dispatch: an input that shares
-    // the output's buffer is read from a copy (an in-place op, or two views of one allocation).
-    const buffers = inputs.map((s) => {
-      if (s.buffer !== out.buffer) return s.buffer;
-      const copy = this.device.createBuffer({ size: s.buffer.size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
-      enc.copyBufferToBuffer(s.buffer, 0, copy, 0, s.buffer.size);
-      this.transient.push(copy);
-      return copy;
-    });
-    const pipeline = this.pipeline(src, label);
-    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: params } }, ...buffers.map((buffer, i) => ({ binding: i + 1, resource: { buffer } })),
-      { binding: inputs.length + 1, resource: { buffer: out.buffer } }];
-    if (errors) entries.push({ binding: 9, resource: { buffer: this.errors } });
-    const pass = enc.beginComputePass({ label });
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }));
-    pass.dispatchWorkgroups(...grid);
-    pass.end();
-  }
-
-  async dispose(): Promise<void> {
-    this.flush();
-    await this.device.queue.onSubmittedWorkDone();
-    this.errors.destroy();
-    this.device.destroy();
+  adamw(param: Storage, grad: Storage, m: Storage, v: Storage, a: AdamWArgs): void {
+    const [W, G, M, V] = [this.st(param, 'param'), this.st(grad, 'grad'), this.st(m, 'm'), this.st(v, 'v')];
+    const n = W.length;
+    const p = new Params().u(n, W.offset, G.offset, M.offset, V.offset).f(a.lr).f(a.beta1).f(a.beta2).f(a.eps).f(a.weightDecay).f(a.biasCorrection1).f(a.biasCorrection2);
+    if (n > 0) this.dispatch('adamw', adamwWgsl(), grid2d(Math.ceil(n / WG)), p, [G], [W, M, V]);
   }
 }
