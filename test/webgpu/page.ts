@@ -13,6 +13,9 @@ import { backward, setDefaultBackend, tensor, type Tensor } from '../../src/tens
 import { parseTrainConfig, modelConfigOf } from '../../src/train/config.ts';
 import { Trainer } from '../../src/train/trainer.ts';
 import { relError } from '../helpers/compare.ts';
+import { decodeFixture, get, gptConfigOf, modelStateOf, tensorsOf, type Fixture } from '../helpers/fixture-data.ts';
+import { AdamW } from '../../src/optim/adamw.ts';
+import { optimizationStep } from '../../src/train/step.ts';
 import { DATA_INPUTS, INT_INPUTS, runOp, type Inputs } from '../parity/op-cases.ts';
 
 export interface OpResult {
@@ -22,11 +25,21 @@ export interface OpResult {
   error?: string;
 }
 
+/** One measured error of a whole-model fixture and the parity suite's bound for it. */
+export interface ModelCheck {
+  case: string;
+  check: string;
+  err: number;
+  bound: number;
+}
+
 export interface WebGpuReport {
   adapter: string;
   /** With the backend's fused kernels, and with the core alone (every layer composed). */
   ops: OpResult[];
   coreOps: OpResult[];
+  /** test/fixtures/gpt and designs: test/parity/gpt.test.ts's and designs.test.ts's checks. */
+  models: ModelCheck[];
   training: { webgpu: number[]; ref: number[]; error?: string };
 }
 
@@ -52,6 +65,47 @@ async function opCase(be: Backend, name: string, bytes: Uint8Array): Promise<OpR
   return result;
 }
 
+
+/** A GPT or design fixture: logits, loss and every gradient of one pass, then its AdamW trajectory. */
+async function modelCase(be: Backend, f: Fixture): Promise<ModelCheck[]> {
+  const out: ModelCheck[] = [];
+  const add = (check: string, err: number, bound: number) => out.push({ case: f.name, check, err, bound });
+  const f32 = (name: string) => get(f, name).data as Float32Array;
+  const i32 = (name: string) => get(f, name).data as Int32Array;
+  const build = () => {
+    const model = GPT.create(gptConfigOf(f), { backend: be });
+    model.store!.loadStateDict(modelStateOf(f), f.name);
+    return model;
+  };
+  const model = build();
+  const idx = get(f, 'idx');
+  const { logits, loss } = model.forward(tensor(i32('idx'), idx.shape, { backend: be, dtype: 'int32' }), tensor(i32('targets'), get(f, 'targets').shape, { backend: be, dtype: 'int32' }));
+  add('logits', relError(await logits.toArray(), f32('logits')), 1e-5);
+  add('loss', relError(await loss!.toArray(), f32('loss')), 1e-5);
+  model.store!.zeroGrad();
+  backward(loss!);
+  for (const e of model.store!.entries) add(`grad.${e.name}`, relError(await e.param.value.grad!.toArray(), f32(`grad.${e.name}`)), 1e-4);
+  if (!f.metadata.traj) return out;
+  const traj = JSON.parse(f.metadata.traj) as { steps: number; lr: number; betas: [number, number]; eps: number; weight_decay: number; clip_grad_norm: number };
+  const fresh = build();
+  const opt = new AdamW(fresh.store!, { lr: traj.lr, beta1: traj.betas[0], beta2: traj.betas[1], eps: traj.eps, weightDecay: traj.weight_decay });
+  const [steps, B, T] = get(f, 'traj.idx').shape;
+  const n = B * T;
+  for (let step = 0; step < steps; step++) {
+    const r = await optimizationStep(fresh, opt, i32('traj.idx').subarray(step * n, (step + 1) * n), i32('traj.targets').subarray(step * n, (step + 1) * n), B, T, { gradClip: traj.clip_grad_norm });
+    add(`loss at step ${step}`, relError([r.loss], [f32('traj.loss')[step]]), 1e-4);
+    add(`grad norm at step ${step}`, relError([r.gradNorm], [f32('traj.grad_norm')[step]]), 1e-4);
+  }
+  const final = await fresh.store!.stateDict();
+  for (const [name, t] of [...tensorsOf(f, 'traj.param.'), ...tensorsOf(f, 'traj.buffer.')]) add(`final ${name}`, relError(final.get(name)!.data, t.data), 1e-4);
+  if (f.tensors.has('traj.eval_logits')) {
+    fresh.eval();
+    const { logits: l } = fresh.forward(tensor(i32('idx'), idx.shape, { backend: be, dtype: 'int32' }));
+    add('eval-mode logits after the trajectory', relError(await l.toArray(), f32('traj.eval_logits')), 1e-4);
+  }
+  return out;
+}
+
 async function trainLosses(be: Backend): Promise<number[]> {
   setDefaultBackend(be);
   const text = 'the quick brown fox jumps over the lazy dog; '.repeat(40);
@@ -66,7 +120,7 @@ async function trainLosses(be: Backend): Promise<number[]> {
   return losses;
 }
 
-async function run(files: string[]): Promise<WebGpuReport> {
+async function run(files: string[], modelFiles: string[]): Promise<WebGpuReport> {
   const be = await createWebGpuBackend();
   const suite = async (b: Backend): Promise<OpResult[]> => {
     const out: OpResult[] = [];
@@ -82,13 +136,22 @@ async function run(files: string[]): Promise<WebGpuReport> {
   };
   const ops = await suite(be);
   const coreOps = await suite(coreOnly(be));
+  const models: ModelCheck[] = [];
+  for (const f of modelFiles) {
+    const fx = decodeFixture(new Uint8Array(await (await fetch(`fixtures/${f}`)).arrayBuffer()), f);
+    try {
+      models.push(...(await modelCase(be, fx)));
+    } catch (e) {
+      models.push({ case: f, check: String(e), err: Infinity, bound: 0 });
+    }
+  }
   let training: WebGpuReport['training'];
   try {
     training = { webgpu: await trainLosses(be), ref: await trainLosses(createRefBackend()) };
   } catch (e) {
     training = { webgpu: [], ref: [], error: String(e) };
   }
-  return { adapter: be.adapterName, ops, coreOps, training };
+  return { adapter: be.adapterName, ops, coreOps, models, training };
 }
 
 (globalThis as unknown as { runWebGpu: typeof run }).runWebGpu = run;

@@ -1,8 +1,9 @@
 // The WebGPU backend's conformance without a GPU: headless Debian chromium with SwiftShader as its WebGPU
 // adapter (a CPU emulation: it proves correctness, not speed), driven by playwright-core, on a page
 // served from 127.0.0.1 (WebGPU needs a secure context). Every op fixture of the parity suite runs
-// forward and backward at the parity suite's bounds, and a tiny GPT trains to the reference backend's
-// losses. Skipped, saying why, where /usr/bin/chromium is absent (.ci/run installs it).
+// forward and backward at the parity suite's bounds (with the fused kernels and with the core alone), the
+// whole-model fixtures (a GPT per placement and per design: one pass, then the AdamW trajectory), and a
+// tiny GPT trains to the reference backend's losses. Skipped, saying why, where /usr/bin/chromium is absent (.ci/run installs it).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,6 +18,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const skipChromium = skipWithout('test/webgpu (WebGPU on SwiftShader)', existsSync(CHROMIUM), 'apt-get install chromium');
 const root = join(import.meta.dirname, '..', '..');
 const FIXTURE_DIRS = ['ops', 'attention'];
+const MODEL_DIRS = ['gpt', 'designs'];
 
 describe.skipIf(skipChromium)('the WebGPU backend in chromium (SwiftShader)', () => {
   let browser: Browser;
@@ -27,13 +29,15 @@ describe.skipIf(skipChromium)('the WebGPU backend in chromium (SwiftShader)', ()
     const bundle = await build({ absWorkingDir: root, entryPoints: ['test/webgpu/page.ts'], bundle: true, format: 'esm', platform: 'browser', target: 'es2022',
       external: ['node:*'], write: false, logLevel: 'silent' });
     const js = bundle.outputFiles[0].contents;
-    const files = FIXTURE_DIRS.flatMap((d) => readdirSync(join(root, 'test', 'fixtures', d)).filter((f) => f.endsWith('.safetensors')).sort().map((f) => `${d}/${f}`));
+    const list = (dirs: string[]) => dirs.flatMap((d) => readdirSync(join(root, 'test', 'fixtures', d)).filter((f) => f.endsWith('.safetensors')).sort().map((f) => `${d}/${f}`));
+    const files = list(FIXTURE_DIRS);
+    const modelFiles = list(MODEL_DIRS);
     server = createServer((req, res) => {
       const path = new URL(req.url ?? '/', 'http://x').pathname;
       if (path === '/') return void res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><meta charset="utf-8"><title>webgpu</title><script type="module" src="page.js"></script>');
       if (path === '/page.js') return void res.writeHead(200, { 'Content-Type': 'text/javascript' }).end(js);
       const f = path.slice('/fixtures/'.length);
-      if (path.startsWith('/fixtures/') && files.includes(f)) return void res.writeHead(200).end(readFileSync(join(root, 'test', 'fixtures', f)));
+      if (path.startsWith('/fixtures/') && (files.includes(f) || modelFiles.includes(f))) return void res.writeHead(200).end(readFileSync(join(root, 'test', 'fixtures', f)));
       res.writeHead(404).end();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -46,7 +50,7 @@ describe.skipIf(skipChromium)('the WebGPU backend in chromium (SwiftShader)', ()
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
     await page.waitForFunction(() => 'runWebGpu' in globalThis);
-    report = await page.evaluate((f) => (globalThis as unknown as { runWebGpu: (f: string[]) => Promise<WebGpuReport> }).runWebGpu(f), files);
+    report = await page.evaluate(([f, m]) => (globalThis as unknown as { runWebGpu: (f: string[], m: string[]) => Promise<WebGpuReport> }).runWebGpu(f, m), [files, modelFiles]);
     expect(errors).toEqual([]);
   }, 600_000);
 
@@ -70,6 +74,12 @@ describe.skipIf(skipChromium)('the WebGPU backend in chromium (SwiftShader)', ()
   it('matches them too with its core alone, every layer composed from the core kernels', () => {
     expect(report.coreOps.length).toBe(report.ops.length);
     const bad = judge(report.coreOps);
+    expect(bad, JSON.stringify(bad, null, 1)).toEqual([]);
+  });
+
+  it('matches the whole-model fixtures: a GPT per placement and per design, one pass and its AdamW trajectory', () => {
+    expect(new Set(report.models.map((m) => m.case)).size).toBe(22);
+    const bad = report.models.filter((m) => !(m.err <= m.bound));
     expect(bad, JSON.stringify(bad, null, 1)).toEqual([]);
   });
 
