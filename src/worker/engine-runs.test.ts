@@ -106,6 +106,9 @@ describe('run directories through the engine and the CLI', () => {
     const ours = await h.last({ type: 'sample', prompt: sampleArgs.prompt, options: { maxNewTokens: sampleArgs.tokens, seed: sampleArgs.seed, temperature: sampleArgs.temperature } }, 'sampled');
     expect([...ours.text]).toHaveLength(sampleArgs.tokens);
     expect(cli).toBe(`${sampleArgs.prompt}${ours.text}\n`);
+    // And it resumes under the CLI, on its own text, with the optimizer state it was saved with.
+    resnorm(dir, '--threads', '1', 'train', '--resume', name, '--max-iters', '15');
+    expect(resnorm(dir, 'info', name)).toMatch(/^steps +15 of 15$/m);
   });
 
   it('loads a run made by resnorm train from its files and samples what resnorm sample prints', async () => {
