@@ -40,7 +40,7 @@ export interface WebGpuReport {
   coreOps: OpResult[];
   /** test/fixtures/gpt and designs: test/parity/gpt.test.ts's and designs.test.ts's checks. */
   models: ModelCheck[];
-  training: { webgpu: number[]; ref: number[]; error?: string };
+  training: { webgpu: number[]; captured: number[]; ref: number[]; eagerReason: string | null; buffersCreated: number[]; liveBuffers: number[]; error?: string };
 }
 
 async function opCase(be: Backend, name: string, bytes: Uint8Array): Promise<OpResult> {
@@ -106,18 +106,20 @@ async function modelCase(be: Backend, f: Fixture): Promise<ModelCheck[]> {
   return out;
 }
 
-async function trainLosses(be: Backend): Promise<number[]> {
+/** Six steps of a tiny GPT; with `capture`, the step is captured once and replayed (TrainStep). */
+async function trainLosses(be: Backend, capture = false, watch?: (step: number) => void): Promise<{ losses: number[]; eagerReason: string | null }> {
   setDefaultBackend(be);
   const text = 'the quick brown fox jumps over the lazy dog; '.repeat(40);
   const chars = [...new Set(text)].sort();
   const ids = Int32Array.from([...text].map((c) => chars.indexOf(c)));
   const config = parseTrainConfig({ nLayer: 2, nHead: 2, nEmbd: 32, blockSize: 16, batchSize: 4, maxIters: 6, evalInterval: 6, evalIters: 1, diagInterval: 0, lr: 3e-3, warmupIters: 0 });
   const model = GPT.create(modelConfigOf(config, chars.length), { backend: be, seed: 7 });
-  const trainer = new Trainer(model, config, { train: ids.subarray(0, 1600), val: ids.subarray(1600) }, { capture: false });
+  const trainer = new Trainer(model, config, { train: ids.subarray(0, 1600), val: ids.subarray(1600) }, { capture });
   const losses: number[] = [];
-  await trainer.run(config.maxIters, { onStep: (m) => void losses.push(m.trainLoss) });
+  await trainer.run(config.maxIters, { onStep: (m) => { losses.push(m.trainLoss); watch?.(m.step); } });
+  const eagerReason = trainer.stepper.eagerReason;
   trainer.dispose();
-  return losses;
+  return { losses, eagerReason };
 }
 
 async function run(files: string[], modelFiles: string[]): Promise<WebGpuReport> {
@@ -147,9 +149,17 @@ async function run(files: string[], modelFiles: string[]): Promise<WebGpuReport>
   }
   let training: WebGpuReport['training'];
   try {
-    training = { webgpu: await trainLosses(be), ref: await trainLosses(createRefBackend()) };
+    const eager = await trainLosses(be);
+    const buffersCreated: number[] = [];
+    const liveBuffers: number[] = [];
+    const captured = await trainLosses(be, true, () => {
+      buffersCreated.push((be as unknown as { created: number }).created);
+      liveBuffers.push(be.memoryStats().liveBuffers);
+    });
+    const ref = await trainLosses(createRefBackend());
+    training = { webgpu: eager.losses, captured: captured.losses, eagerReason: captured.eagerReason, ref: ref.losses, buffersCreated, liveBuffers };
   } catch (e) {
-    training = { webgpu: [], ref: [], error: String(e) };
+    training = { webgpu: [], captured: [], ref: [], eagerReason: null, buffersCreated: [], liveBuffers: [], error: String(e) };
   }
   return { adapter: be.adapterName, ops, coreOps, models, training };
 }

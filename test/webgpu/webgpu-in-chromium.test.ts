@@ -91,4 +91,14 @@ describe.skipIf(skipChromium)('the WebGPU backend in chromium (SwiftShader)', ()
     for (let i = 0; i < 6; i++) expect(Math.abs(webgpu[i] - ref[i]), `step ${i + 1}`).toBeLessThan(2e-4 * Math.max(1, ref[i]));
     expect(webgpu[5]).toBeLessThan(webgpu[0]);
   });
+
+  it('captures the training step and replays it: the same losses bit for bit, and no buffer made after the first steps', () => {
+    const { webgpu, captured, eagerReason, buffersCreated, liveBuffers } = report.training;
+    console.log(`captured: ${captured.join(' ')}; GPU buffers made by step ${buffersCreated.join(' ')}; live ${liveBuffers.join(' ')}`);
+    expect(eagerReason).toBeNull();
+    expect(captured).toEqual(webgpu);
+    // Step 1 runs eagerly to capture (TrainStep), step 2 is the capture; from step 3 on, replays only.
+    expect(new Set(buffersCreated.slice(2)).size, `GPU buffers made by each step: ${buffersCreated}`).toBe(1);
+    expect(new Set(liveBuffers.slice(2)).size, `live buffers after each step: ${liveBuffers}`).toBe(1);
+  });
 });

@@ -1,14 +1,16 @@
 // The WebGPU backend's required core of the backend contract (memory, copies, element-wise ops,
 // reductions, the batched matmul, the embedding gather and scatter-add) as WGSL compute kernels
 // (wgsl.ts), in GPU buffers; webgpu-backend.ts adds the fused kernels it has, and every other layer
-// (attention…) runs as the op front-end's composition of these. Kernels are encoded into one command
-// encoder and submitted when a value is read or the host writes a buffer, so a training step is a few
-// submissions; reads are asynchronous only (there is no readSync on a GPU). A kernel that finds a bad
-// id records it in an error word that the next read reports, as the contract's async view does.
+// (attention…) runs as the op front-end's composition of these. Launches are recorded as commands
+// (commands.ts) and submitted together when a value is read or the host writes a buffer; buffers are
+// pooled by size, so a training step allocates none after its first; a captured step replays as one
+// submission. Reads are asynchronous only (there is no readSync on a GPU). A kernel that finds a bad id
+// records it in an error word that the next read reports, as the contract's async view does.
 
 import type {
-  AllocInit, BinaryOp, CoreBackend, DType, HostArray, MatmulArgs, MemoryStats, ReduceOp, Storage, UnaryOp,
+  AllocInit, BinaryOp, CaptureKernels, CaptureResult, CoreBackend, DType, HostArray, KernelProgram, MatmulArgs, MemoryStats, ReduceOp, Storage, UnaryOp,
 } from '../backend.ts';
+import { encode, prepare, type Command } from './commands.ts';
 import { broadcastStrides, reducedDims } from '../kernel-shapes.ts';
 import { checkBroadcast, denseStrides, mergeDims, numel } from '../wasm/shapes.ts';
 import {
@@ -76,30 +78,67 @@ export class Params {
   }
 }
 
-export class WebGpuCore implements CoreBackend {
+const USAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+
+/** What a capture records: its commands, and the buffers it allocated (pinned for the program it becomes). */
+interface Capture {
+  cmds: Command[];
+  owned: Set<GPUBuffer>;
+  /** Why a replay could not repeat what was seen (a host write into a buffer from before the capture). */
+  reason: string | null;
+}
+
+export class WebGpuCore implements CoreBackend, CaptureKernels {
   readonly name: string = 'webgpu';
-  private encoder: GPUCommandEncoder | null = null;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
-  /** Parameter and scratch buffers of the commands not yet submitted, destroyed after the submission. */
+  /** Commands not yet submitted. */
+  private pending: Command[] = [];
+  /** Scratch buffers of the pending commands, back to the pool after their submission. */
   private transient: GPUBuffer[] = [];
+  /** Free buffers by byte size: a step's buffers come back each step with the same sizes. */
+  private readonly pool = new Map<number, GPUBuffer[]>();
+  /** Buffers a captured program owns: freeing their storage leaves them to the program. */
+  private readonly pinned = new Set<GPUBuffer>();
+  /** Pinned (or captured) buffers whose storage was freed: the program gives them back when disposed. */
+  private readonly freedPinned = new Set<GPUBuffer>();
+  private capture: Capture | null = null;
+  private params: GPUBuffer | null = null;
   protected readonly errors: GPUBuffer;
   private live = 0;
   private liveBytes = 0;
   private peakBytes = 0;
+  /** GPU buffers created so far (the pool's misses): flat across steps once the first has run. */
+  created = 0;
 
   constructor(readonly device: GPUDevice, readonly adapterName: string) {
-    this.errors = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    this.errors = device.createBuffer({ label: 'error word', size: 16, usage: USAGE });
     device.queue.writeBuffer(this.errors, 0, Uint32Array.of(NO_ERROR, 0, 0, 0));
   }
 
   // ---- memory ---------------------------------------------------------------------------------
-  alloc(dtype: DType, length: number, _init: AllocInit = 'zeros'): Storage {
+  private take(bytes: number): GPUBuffer {
+    const size = Math.max(16, Math.ceil(bytes / 16) * 16);
+    const b = this.pool.get(size)?.pop();
+    if (b) return b;
+    this.created++;
+    return this.device.createBuffer({ size, usage: USAGE });
+  }
+
+  private give(b: GPUBuffer): void {
+    let list = this.pool.get(b.size);
+    if (!list) this.pool.set(b.size, (list = []));
+    list.push(b);
+  }
+
+  alloc(dtype: DType, length: number, init: AllocInit = 'zeros'): Storage {
     elemOf(dtype, 'alloc');
-    const bytes = Math.max(16, Math.ceil((length * 4) / 16) * 16);
-    // WebGPU zeroes every new buffer, so 'zeros' and 'uninit' cost the same here.
-    const buffer = this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    const buffer = this.take(length * 4);
+    // A reused buffer holds its last contents: cleared in command order (a new one is zero already,
+    // but clearing it too keeps a captured replay's buffers as the capture saw them).
+    if (init === 'zeros') this.record({ kind: 'clear', buffer });
+    this.capture?.owned.add(buffer);
     this.live++;
-    this.liveBytes += bytes;
+    this.liveBytes += buffer.size;
     this.peakBytes = Math.max(this.peakBytes, this.liveBytes);
     return new GpuStorage(dtype, length, buffer, 0, null);
   }
@@ -116,15 +155,17 @@ export class WebGpuCore implements CoreBackend {
     if (g.root !== null) return; // a view owns nothing
     this.live--;
     this.liveBytes -= g.buffer.size;
-    // Commands encoded but not yet submitted may use it: then it goes with them, at the next submission.
-    if (this.encoder) this.transient.push(g.buffer);
-    else g.buffer.destroy();
+    // Pending commands may still use it: the commands run in order, so whoever takes it next writes
+    // after them. A buffer a capture allocated stays the program's.
+    if (this.capture?.owned.has(g.buffer) || this.pinned.has(g.buffer)) this.freedPinned.add(g.buffer);
+    else this.give(g.buffer);
   }
 
   write(s: Storage, src: ArrayLike<number>): void {
     const g = this.st(s, 'write');
     if (src.length > g.length) throw new Error(`write: ${src.length} values into a buffer of ${g.length}`);
-    this.flush(); // queue.writeBuffer runs before the next submission: earlier commands must be in
+    if (this.capture && !this.capture.owned.has(g.buffer)) this.capture.reason ??= 'the captured code writes host data into a buffer made before the capture, which a replay would not repeat';
+    this.flush(); // queue.writeBuffer lands before the next submission: the commands before it go first
     const data = g.dtype === 'int32' ? Int32Array.from(src) : Float32Array.from(src);
     this.device.queue.writeBuffer(g.buffer, g.offset * 4, data);
   }
@@ -132,10 +173,10 @@ export class WebGpuCore implements CoreBackend {
   async read(s: Storage): Promise<HostArray> {
     const g = this.st(s, 'read');
     const bytes = g.length * 4;
-    const staging = this.device.createBuffer({ size: Math.max(16, Math.ceil(bytes / 4) * 4 + 16), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    const enc = this.commands();
-    if (bytes > 0) enc.copyBufferToBuffer(g.buffer, g.offset * 4, staging, 16, bytes);
-    enc.copyBufferToBuffer(this.errors, 0, staging, 0, 16);
+    const staging = this.device.createBuffer({ size: Math.max(16, bytes + 16), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    // Not recorded into a capture: a read is the caller's, each time.
+    if (bytes > 0) this.pending.push({ kind: 'copy', src: g.buffer, srcOffset: g.offset * 4, dst: staging, dstOffset: 16, size: bytes });
+    this.pending.push({ kind: 'copy', src: this.errors, srcOffset: 0, dst: staging, dstOffset: 0, size: 16 });
     this.flush();
     this.device.queue.writeBuffer(this.errors, 0, Uint32Array.of(NO_ERROR, 0, 0, 0)); // after that copy: an error is reported once
     await staging.mapAsync(GPUMapMode.READ);
@@ -145,12 +186,58 @@ export class WebGpuCore implements CoreBackend {
     out.set(g.dtype === 'int32' ? new Int32Array(mapped, 16, g.length) : new Float32Array(mapped, 16, g.length));
     staging.unmap();
     staging.destroy();
-    if (err !== NO_ERROR) throw new Error(`an embedding kernel met an id outside the vocabulary at row ${err - 1} of its ids (reported by the WebGPU backend at the next read)`);
+    if (err !== NO_ERROR) throw new Error(`an embedding or cross-entropy kernel met an id outside its range at row ${err - 1} (reported by the WebGPU backend at the next read)`);
     return out;
   }
 
   memoryStats(): MemoryStats {
     return { liveBuffers: this.live, liveBytes: this.liveBytes, peakBytes: this.peakBytes };
+  }
+
+  // ---- capture --------------------------------------------------------------------------------
+  beginCapture(): void {
+    if (this.capture) throw new Error('a capture is already running on this WebGPU backend');
+    this.capture = { cmds: [], owned: new Set(), reason: null };
+  }
+
+  endCapture(): CaptureResult {
+    const c = this.capture;
+    if (!c) throw new Error('endCapture without beginCapture');
+    this.capture = null;
+    if (c.reason !== null) {
+      this.unpin(c.owned);
+      return { program: null, reason: c.reason };
+    }
+    for (const b of c.owned) this.pinned.add(b);
+    return { program: this.program(c), reason: null };
+  }
+
+  /** A program's buffers back: those whose storage was freed to the pool, the live ones to their storage. */
+  private unpin(owned: Set<GPUBuffer>): void {
+    for (const b of owned) {
+      this.pinned.delete(b);
+      if (this.freedPinned.delete(b)) this.give(b);
+    }
+  }
+
+  private program(c: Capture): KernelProgram {
+    const prepared = prepare(this.device, c.cmds, null); // its own parameters and bind groups, made once
+    let disposed = false;
+    return {
+      launches: c.cmds.filter((x) => x.kind === 'dispatch').length,
+      run: () => {
+        if (disposed) throw new Error('this captured WebGPU program was disposed');
+        this.flush(); // what came before goes first
+        this.device.queue.submit([encode(this.device, c.cmds, prepared)]);
+      },
+      dispose: () => {
+        if (disposed) return;
+        disposed = true;
+        this.flush();
+        prepared.params.destroy();
+        this.unpin(c.owned);
+      },
+    };
   }
 
   // ---- layout ---------------------------------------------------------------------------------
@@ -271,17 +358,20 @@ export class WebGpuCore implements CoreBackend {
     return s;
   }
 
-  private commands(): GPUCommandEncoder {
-    this.encoder ??= this.device.createCommandEncoder();
-    return this.encoder;
+  /** Adds a command to the pending list, and to the capture's when one runs. */
+  private record(c: Command): void {
+    this.pending.push(c);
+    this.capture?.cmds.push(c);
   }
 
-  /** Submits what is encoded so far, then drops its parameter and scratch buffers. */
+  /** Submits the pending commands as one command buffer; their scratch buffers go back to the pool. */
   private flush(): void {
-    if (!this.encoder) return;
-    this.device.queue.submit([this.encoder.finish()]);
-    this.encoder = null;
-    for (const b of this.transient) b.destroy(); // destroy waits for the submitted work that uses it
+    if (this.pending.length === 0) return;
+    const prepared = prepare(this.device, this.pending, this.params);
+    this.params = prepared.params;
+    this.device.queue.submit([encode(this.device, this.pending, prepared)]);
+    this.pending = [];
+    for (const b of this.transient) this.give(b);
     this.transient = [];
   }
 
@@ -301,23 +391,16 @@ export class WebGpuCore implements CoreBackend {
   }
 
   /**
-   * One compute pass: binding 0 the parameters, then `reads`, then `writes` (binding 9 the error word
-   * when `errors`). WebGPU forbids a writable binding to overlap another binding of the same buffer, so
-   * a read that shares a written buffer is read from a copy, and a second write into one buffer goes to
-   * a copy whose written range is copied back after the pass (whole buffers are bound: the offsets are
-   * the kernel's parameters).
+   * One launch: binding 0 the parameters, then `reads`, then `writes` (binding 9 the error word when
+   * `errors`). WebGPU forbids a writable binding to overlap another binding of the same buffer, so a
+   * read that shares a written buffer is read from a copy, and a second write into one buffer goes to
+   * a copy whose written range is copied back after the launch (whole buffers are bound: the offsets
+   * are the kernel's parameters).
    */
   protected dispatch(label: string, src: string, grid: [number, number, number], p: Params, reads: GpuStorage[], writes: GpuStorage[], errors = false): void {
-    const words = p.array();
-    const params = this.device.createBuffer({ size: Math.max(16, Math.ceil(words.byteLength / 16) * 16), usage: GPUBufferUsage.STORAGE, mappedAtCreation: true });
-    new Uint32Array(params.getMappedRange()).set(words);
-    params.unmap();
-    this.transient.push(params);
-    const enc = this.commands();
     const copyOf = (b: GPUBuffer): GPUBuffer => {
-      const copy = this.device.createBuffer({ size: b.size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
-      enc.copyBufferToBuffer(b, 0, copy, 0, b.size);
-      this.transient.push(copy);
+      const copy = this.scratchBuffer(b.size);
+      this.record({ kind: 'copy', src: b, srcOffset: 0, dst: copy, dstOffset: 0, size: b.size });
       return copy;
     };
     const written = new Set<GPUBuffer>();
@@ -332,28 +415,35 @@ export class WebGpuCore implements CoreBackend {
       return copy;
     });
     const readBuffers = reads.map((s) => (written.has(s.buffer) ? copyOf(s.buffer) : s.buffer));
-    const pipeline = this.pipeline(src, label);
-    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: params } },
-      ...[...readBuffers, ...writeBuffers].map((buffer, i) => ({ binding: i + 1, resource: { buffer } }))];
-    if (errors) entries.push({ binding: 9, resource: { buffer: this.errors } });
-    const pass = enc.beginComputePass({ label });
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }));
-    pass.dispatchWorkgroups(...grid);
-    pass.end();
-    for (const [copy, s] of writeBack) if (s.length > 0) enc.copyBufferToBuffer(copy, s.offset * 4, s.buffer, s.offset * 4, s.length * 4);
+    this.record({ kind: 'dispatch', label, pipeline: this.pipeline(src, label), grid, words: p.array(), buffers: [...readBuffers, ...writeBuffers], errors: errors ? this.errors : null });
+    for (const [copy, s] of writeBack) {
+      if (s.length > 0) this.record({ kind: 'copy', src: copy, srcOffset: s.offset * 4, dst: s.buffer, dstOffset: s.offset * 4, size: s.length * 4 });
+    }
   }
 
-  /** A buffer for one call's intermediate values, gone after the next submission. */
+  /** A pooled buffer for the pending commands only (a capture's stays with its program). */
+  private scratchBuffer(bytes: number): GPUBuffer {
+    const b = this.take(bytes);
+    if (this.capture) {
+      this.capture.owned.add(b);
+      this.freedPinned.add(b); // no storage holds it: the program gives it back
+    } else {
+      this.transient.push(b);
+    }
+    return b;
+  }
+
+  /** A buffer for one call's intermediate values, back to the pool after the next submission. */
   protected scratch(dtype: DType, length: number): GpuStorage {
-    const buffer = this.device.createBuffer({ size: Math.max(16, Math.ceil((length * 4) / 16) * 16), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
-    this.transient.push(buffer);
-    return new GpuStorage(dtype, length, buffer, 0, null);
+    return new GpuStorage(dtype, length, this.scratchBuffer(length * 4), 0, null);
   }
 
   async dispose(): Promise<void> {
     this.flush();
     await this.device.queue.onSubmittedWorkDone();
+    for (const list of this.pool.values()) for (const b of list) b.destroy();
+    this.pool.clear();
+    this.params?.destroy();
     this.errors.destroy();
     this.device.destroy();
   }
