@@ -38,6 +38,8 @@ export interface WebGpuReport {
   /** With the backend's fused kernels, and with the core alone (every layer composed). */
   ops: OpResult[];
   coreOps: OpResult[];
+  /** Products beside the reference backend's on awkward shapes, through both matmul kernels: max |Δ| / max |ref|. */
+  matmul: { case: string; err: number }[];
   /** test/fixtures/gpt and designs: test/parity/gpt.test.ts's and designs.test.ts's checks. */
   models: ModelCheck[];
   training: { webgpu: number[]; captured: number[]; ref: number[]; eagerReason: string | null; buffersCreated: number[]; liveBuffers: number[]; error?: string };
@@ -107,6 +109,34 @@ async function modelCase(be: Backend, f: Fixture): Promise<ModelCheck[]> {
 }
 
 /** Six steps of a tiny GPT; with `capture`, the step is captured once and replayed (TrainStep). */
+
+/** The backend's matmul beside the reference's on the same operands (shapes past one 64 × 64 block, primes, transposes, batches, accumulation). */
+async function matmulCases(be: Backend): Promise<{ case: string; err: number }[]> {
+  const ref = createRefBackend();
+  const out: { case: string; err: number }[] = [];
+  const shapes = [[1, 5, 3, 7], [1, 64, 64, 64], [1, 130, 67, 200], [3, 70, 129, 33], [2, 65, 100, 1], [1, 200, 64, 17]];
+  let seed = 1;
+  const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) - 0.5;
+  for (const [batch, m, n, k] of shapes) {
+    for (const [transA, transB, accumulate] of [[false, false, false], [true, false, false], [false, true, true], [true, true, false]]) {
+      const a = Float32Array.from({ length: batch * m * k }, rand);
+      const b = Float32Array.from({ length: batch * k * n }, rand);
+      const c0 = Float32Array.from({ length: batch * m * n }, rand);
+      const args = { batch, m, n, k, transA, transB, strideA: m * k, strideB: k * n, accumulate };
+      const run = async (x: Backend) => {
+        const [sa, sb, sc] = [x.alloc('float32', a.length), x.alloc('float32', b.length), x.alloc('float32', c0.length)];
+        x.write(sa, a);
+        x.write(sb, b);
+        x.write(sc, c0);
+        x.matmul(sa, sb, sc, args);
+        return x.read(sc);
+      };
+      out.push({ case: `${batch}×${m}×${n}×${k}${transA ? ' Aᵀ' : ''}${transB ? ' Bᵀ' : ''}${accumulate ? ' +=' : ''}`, err: relError(await run(be), await run(ref)) });
+    }
+  }
+  return out;
+}
+
 async function trainLosses(be: Backend, capture = false, watch?: (step: number) => void): Promise<{ losses: number[]; eagerReason: string | null }> {
   setDefaultBackend(be);
   const text = 'the quick brown fox jumps over the lazy dog; '.repeat(40);
@@ -138,6 +168,7 @@ async function run(files: string[], modelFiles: string[]): Promise<WebGpuReport>
   };
   const ops = await suite(be);
   const coreOps = await suite(coreOnly(be));
+  const matmul = await matmulCases(be);
   const models: ModelCheck[] = [];
   for (const f of modelFiles) {
     const fx = decodeFixture(new Uint8Array(await (await fetch(`fixtures/${f}`)).arrayBuffer()), f);
@@ -161,7 +192,7 @@ async function run(files: string[], modelFiles: string[]): Promise<WebGpuReport>
   } catch (e) {
     training = { webgpu: [], captured: [], ref: [], eagerReason: null, buffersCreated: [], liveBuffers: [], error: String(e) };
   }
-  return { adapter: be.adapterName, ops, coreOps, models, training };
+  return { adapter: be.adapterName, ops, coreOps, matmul, models, training };
 }
 
 (globalThis as unknown as { runWebGpu: typeof run }).runWebGpu = run;

@@ -77,6 +77,12 @@ describe.skipIf(skipChromium)('the WebGPU backend in chromium (SwiftShader)', ()
     expect(bad, JSON.stringify(bad, null, 1)).toEqual([]);
   });
 
+  it('multiplies as the reference backend does on awkward shapes, through both matmul kernels (≤ 1e-6)', () => {
+    expect(report.matmul.length).toBe(24);
+    const bad = report.matmul.filter((c) => !(c.err <= 1e-6));
+    expect(bad, JSON.stringify(bad)).toEqual([]);
+  });
+
   it('matches the whole-model fixtures: a GPT per placement and per design, one pass and its AdamW trajectory', () => {
     expect(new Set(report.models.map((m) => m.case)).size).toBe(22);
     const bad = report.models.filter((m) => !(m.err <= m.bound));

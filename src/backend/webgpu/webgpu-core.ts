@@ -15,7 +15,7 @@ import { broadcastStrides, reducedDims } from '../kernel-shapes.ts';
 import { checkBroadcast, denseStrides, mergeDims, numel } from '../wasm/shapes.ts';
 import {
   affineWgsl, axpyWgsl, binaryWgsl, castWgsl, embeddingBackwardWgsl, embeddingForwardWgsl, fillWgsl, matmulWgsl, MAX_RANK, reduceWgsl,
-  stridedCopyWgsl, TILE, unaryCode, unaryWgsl, WG, type Elem,
+  stridedCopyWgsl, MM_TILE, TILE, matmulSmallWgsl, unaryCode, unaryWgsl, WG, type Elem,
 } from './wgsl.ts';
 
 /** A buffer, or a view into one: `offset` elements into `root`'s GPUBuffer. */
@@ -335,7 +335,10 @@ export class WebGpuCore implements CoreBackend, CaptureKernels {
     if (batch === 0 || m === 0 || n === 0) return;
     if (batch > 65535) throw new Error(`the WebGPU matmul takes at most 65,535 batches per call, got ${batch}`);
     const p = new Params().u(m, n, k, +transA, +transB, strideA, strideB, +accumulate, x.offset, y.offset, c.offset);
-    this.dispatch('matmul', matmulWgsl(), [Math.ceil(n / TILE), Math.ceil(m / TILE), batch], p, [x, y], [c]);
+    // 64 × 64 register-blocked blocks where the product fills them; 16 × 16 tiles for small ones. The
+    // two sum every element's products in the same order, so they agree bit for bit.
+    if (m >= MM_TILE && n >= MM_TILE) this.dispatch('matmul', matmulWgsl(), [Math.ceil(n / MM_TILE), Math.ceil(m / MM_TILE), batch], p, [x, y], [c]);
+    else this.dispatch('matmul', matmulSmallWgsl(), [Math.ceil(n / TILE), Math.ceil(m / TILE), batch], p, [x, y], [c]);
   }
 
   // ---- embedding ------------------------------------------------------------------------------

@@ -209,15 +209,11 @@ export function reduceWgsl(op: ReduceOp): string {
 }`;
 }
 
-/** The matmul's square tile: a 16 × 16 block of C per workgroup, K walked 16 at a time through shared memory. */
+/** The small matmul's square tile: a 16 × 16 block of C per workgroup, one element per invocation. */
 export const TILE = 16;
 
-/**
- * C[b] (+)= A[b]·B[b] with A (m, k) or stored (k, m) (transA), B (k, n) or stored (n, k) (transB):
- * P = m, n, k, transA, transB, strideA, strideB, accumulate, aOffset, bOffset, cOffset. Grid: (⌈n/16⌉,
- * ⌈m/16⌉, batch). Each C element sums its k products in order, so the result does not depend on the grid.
- */
-export function matmulWgsl(): string {
+/** matmulWgsl's layout and meaning, one C element per invocation: for products too small to fill 64 × 64 blocks. */
+export function matmulSmallWgsl(): string {
   return HEADER + binding(1, 'A', 'f32', false) + binding(2, 'B', 'f32', false) + binding(3, 'C', 'f32', true) + `
 var<workgroup> ta: array<array<f32, ${TILE}>, ${TILE}>;
 var<workgroup> tb: array<array<f32, ${TILE}>, ${TILE}>;
@@ -245,6 +241,73 @@ fn main(@builtin(workgroup_id) w: vec3<u32>, @builtin(local_invocation_id) l: ve
   if (row < m && col < n) {
     let at = P[10] + w.z * m * n + row * n + col;
     if (P[7] != 0u) { C[at] = C[at] + acc; } else { C[at] = acc; }
+  }
+}`;
+}
+
+/** The matmul's block of C per workgroup (MM_TILE × MM_TILE), each invocation computing MM_REG × MM_REG of it. */
+export const MM_TILE = 64;
+const MM_REG = 4;
+const MM_K = 16;
+
+/**
+ * C[b] (+)= A[b]·B[b] with A (m, k) or stored (k, m) (transA), B (k, n) or stored (n, k) (transB):
+ * P = m, n, k, transA, transB, strideA, strideB, accumulate, aOffset, bOffset, cOffset. Grid: (⌈n/64⌉,
+ * ⌈m/64⌉, batch), 16 × 16 invocations each holding a 4 × 4 block of C in registers, K walked 16 at a
+ * time through workgroup memory (register blocking: each loaded value feeds 4 multiply-adds). Each C
+ * element sums its k products in order, so the result does not depend on the tiling.
+ */
+export function matmulWgsl(): string {
+  const T = MM_TILE;
+  const R = MM_REG;
+  const K = MM_K;
+  const lanes = T / R; // 16 invocations along each side
+  return HEADER + binding(1, 'A', 'f32', false) + binding(2, 'B', 'f32', false) + binding(3, 'C', 'f32', true) + `
+var<workgroup> ta: array<array<f32, ${T}>, ${K}>; // ta[kk][row]
+var<workgroup> tb: array<array<f32, ${T}>, ${K}>; // tb[kk][col]
+@compute @workgroup_size(${lanes}, ${lanes})
+fn main(@builtin(workgroup_id) w: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>) {
+  let m = P[0]; let n = P[1]; let k = P[2];
+  let row0 = w.y * ${T}u;
+  let col0 = w.x * ${T}u;
+  let a0 = P[8] + w.z * P[5];
+  let b0 = P[9] + w.z * P[6];
+  let flat = l.y * ${lanes}u + l.x; // 0..255: which ${(T * K) / (lanes * lanes)} tile elements this invocation loads
+  var acc: array<array<f32, ${R}>, ${R}>;
+  for (var i = 0u; i < ${R}u; i++) { for (var j = 0u; j < ${R}u; j++) { acc[i][j] = 0.0; } }
+  for (var k0 = 0u; k0 < k; k0 += ${K}u) {
+    for (var e = 0u; e < ${(T * K) / (lanes * lanes)}u; e++) {
+      let idx = flat + e * ${lanes * lanes}u;
+      let kk = idx / ${T}u;
+      let rr = idx % ${T}u;
+      let kg = k0 + kk;
+      let r = row0 + rr;
+      var av: f32 = 0.0;
+      if (r < m && kg < k) { av = A[a0 + select(r * k + kg, kg * m + r, P[3] != 0u)]; }
+      ta[kk][rr] = av;
+      let c = col0 + rr;
+      var bv: f32 = 0.0;
+      if (kg < k && c < n) { bv = B[b0 + select(kg * n + c, c * k + kg, P[4] != 0u)]; }
+      tb[kk][rr] = bv;
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < ${K}u; kk++) {
+      var av: array<f32, ${R}>;
+      var bv: array<f32, ${R}>;
+      for (var i = 0u; i < ${R}u; i++) { av[i] = ta[kk][l.y * ${R}u + i]; bv[i] = tb[kk][l.x * ${R}u + i]; }
+      for (var i = 0u; i < ${R}u; i++) { for (var j = 0u; j < ${R}u; j++) { acc[i][j] = acc[i][j] + av[i] * bv[j]; } }
+    }
+    workgroupBarrier();
+  }
+  for (var i = 0u; i < ${R}u; i++) {
+    let row = row0 + l.y * ${R}u + i;
+    if (row >= m) { continue; }
+    for (var j = 0u; j < ${R}u; j++) {
+      let col = col0 + l.x * ${R}u + j;
+      if (col >= n) { continue; }
+      let at = P[10] + w.z * m * n + row * n + col;
+      if (P[7] != 0u) { C[at] = C[at] + acc[i][j]; } else { C[at] = acc[i][j]; }
+    }
   }
 }`;
 }
