@@ -7,6 +7,7 @@
 export type { Backend } from './backend/backend.ts';
 export { createRefBackend } from './backend/ref/ref-backend.ts';
 export { createWasmBackend, WasmBackend, type WasmBackendOptions } from './backend/wasm/index.ts';
+export { createWebGpuBackend, WebGpuBackend, type WebGpuBackendOptions } from './backend/webgpu/index.ts';
 export { getDefaultBackend, setDefaultBackend } from './tensor/backend-registry.ts';
 
 // Tensors and autograd, for programs that go below the models.
@@ -35,6 +36,11 @@ export type { RunFs } from './io/run-fs.ts';
 export { loadCheckpoint, modelOf, resumeTrainer, saveCheckpoint, type LoadedCheckpoint } from './train/run-checkpoints.ts';
 export { CheckpointError, encodeCheckpoint } from './train/checkpoint.ts';
 export { decodeSafetensors, encodeSafetensors } from './io/safetensors.ts';
+
+// Hugging Face GPT-2 directories in and out, on bytes (docs/gpt2.md; the CLI's import-gpt2 and export-gpt2).
+export { importGpt2, GPT2_INPUT_FILES, type Gpt2InputFiles, type ImportedGpt2 } from './io/gpt2/gpt2-import.ts';
+export { exportGpt2, checkGpt2Export, gpt2ExportProblems, GPT2_OUTPUT_FILES } from './io/gpt2/gpt2-export.ts';
+export { Gpt2FormatError } from './io/gpt2/gpt2-error.ts';
 
 // Metrics, each matched to an established implementation (docs/metrics.md).
 export * as metrics from './metrics/index.ts';
