@@ -78,7 +78,11 @@ export class Params {
   }
 }
 
-const USAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+/**
+ * The storage buffers' usage flags, read when a backend exists: GPUBufferUsage is a global only where
+ * WebGPU is, and this module is imported everywhere the library is (Node without Dawn included).
+ */
+const usage = (): number => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
 /** What a capture records: its commands, and the buffers it allocated (pinned for the program it becomes). */
 interface Capture {
@@ -111,7 +115,7 @@ export class WebGpuCore implements CoreBackend, CaptureKernels {
   created = 0;
 
   constructor(readonly device: GPUDevice, readonly adapterName: string) {
-    this.errors = device.createBuffer({ label: 'error word', size: 16, usage: USAGE });
+    this.errors = device.createBuffer({ label: 'error word', size: 16, usage: usage() });
     device.queue.writeBuffer(this.errors, 0, Uint32Array.of(NO_ERROR, 0, 0, 0));
   }
 
@@ -121,7 +125,7 @@ export class WebGpuCore implements CoreBackend, CaptureKernels {
     const b = this.pool.get(size)?.pop();
     if (b) return b;
     this.created++;
-    return this.device.createBuffer({ size, usage: USAGE });
+    return this.device.createBuffer({ size, usage: usage() });
   }
 
   private give(b: GPUBuffer): void {
