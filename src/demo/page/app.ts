@@ -249,6 +249,7 @@ export class DemoApp {
     const ms: number[] = [];
     const gaps: number[] = [];
     let last = NaN;
+    let shownAt = -Infinity;
     let first: number | null = null;
     let val: { step: number; loss: number } | null = null;
     let card: HTMLElement | null = null;
@@ -274,7 +275,11 @@ export class DemoApp {
             ms.push(m.ms);
             first ??= m.loss;
             this.chart.step(m.step, wall(), m.loss);
-            shown(m.step, m.loss);
+            // The progress line a few times a second, like the chart: its layout and paint cost the engine's threads.
+            if (now - shownAt >= 500 || m.step === maxIters) {
+              shownAt = now;
+              shown(m.step, m.loss);
+            }
           },
           onEval: (e) => {
             val = { step: e.step, loss: e.valLoss };

@@ -9,7 +9,17 @@ import type { Scheduler } from '../../dashboard/page/scheduler.ts';
 import { Table } from '../../dashboard/page/table.ts';
 import { TimeModel, type ViewState } from '../../dashboard/page/time-model.ts';
 
+/**
+ * Redraws at most this often while steps stream in. On 2 cores, drawing at every frame took CPU from the
+ * engine's 2 threads (a thread pool waits for its slowest thread): the demo page's default-config step
+ * took 65 ms against 50 in a bare worker; redrawing (and updating the progress line) twice a second,
+ * 51–53 (bench/browser.ts).
+ */
+const REDRAW_MS = 500;
+
 export class LossChart {
+  private redrawAt = 0;
+  private redrawTimer: ReturnType<typeof setTimeout> | null = null;
   private train = new Table();
   private evals = new Table();
   private run = 'this tab';
@@ -42,11 +52,24 @@ export class LossChart {
 
   step(step: number, wall: number, loss: number): void {
     this.train.push(step, wall, [['trainLoss', loss]]);
-    this.chart.invalidate();
+    this.redraw();
   }
 
   evaluation(step: number, wall: number, valLoss: number): void {
     this.evals.push(step, wall, [['valLoss', valLoss]]);
-    this.chart.invalidate();
+    this.redraw();
+  }
+
+  /** Now, or when REDRAW_MS have passed since the last redraw: the latest point is always drawn. */
+  private redraw(): void {
+    if (this.redrawTimer !== null) return;
+    const wait = this.redrawAt + REDRAW_MS - performance.now();
+    const go = () => {
+      this.redrawTimer = null;
+      this.redrawAt = performance.now();
+      this.chart.invalidate();
+    };
+    if (wait <= 0) go();
+    else this.redrawTimer = setTimeout(go, wait);
   }
 }
