@@ -9,10 +9,10 @@
 // isolated page that only trains); and the demo page itself (its Train button, its live chart drawing on
 // the main thread, the step events watched through a wrapped Worker). Goals (issue 16): browser ≥ 0.9×
 // Node, and the page's step-to-step time within 3% of the step time. Needs Debian's chromium.
-// Warm: each runtime first trains 30 throwaway steps, because the first training in a process runs
-// while V8 still tiers its kernels up from the baseline compiler (measured here: chromium's first
-// 2-thread run at 133–148 ms a step, later ones at ~51); V8 shares compiled modules of equal bytes
-// within a process, so later engines start optimised. `--cold` skips that, to see the first run.
+// On a shared 2-core machine a 2-thread run slows by a third or more whenever another process takes a
+// core (a thread pool waits for its slowest thread), and the load average printed says how busy it was:
+// `--repeat N` runs each setup N times, interleaved, and reports the best. (The first training in a
+// process is not slower: measured cold, 1 thread, 90.8 ms a step in Node and 90.1 in chromium.)
 // Not part of bench/run.ts: it drives a browser.
 import { cpus, loadavg } from 'node:os';
 import { chromium, type Browser } from 'playwright-core';
@@ -29,8 +29,6 @@ const opt = (name: string, fallback: string) => {
 const THREADS = opt('threads', '1,2').split(',').map(Number);
 const STEPS = Number(opt('steps', '120'));
 const REPEAT = Number(opt('repeat', '1'));
-const COLD = args.includes('--cold');
-const WARMUP_STEPS = 30;
 const FIRST = 21; // steps 1–20 warm up: the step's capture, the JIT, the allocator
 if (!(STEPS >= FIRST + 10) || THREADS.some((t) => !(t >= 1)) || !(REPEAT >= 1)) {
   console.error('usage: node --import tsx bench/browser.ts [--threads 1,2] [--steps 120] [--repeat 1]');
@@ -39,7 +37,6 @@ if (!(STEPS >= FIRST + 10) || THREADS.some((t) => !(t >= 1)) || !(REPEAT >= 1)) 
 
 const text = sampleText();
 const CONFIG: TrainSettings = { nLayer: 4, nHead: 4, nEmbd: 128, blockSize: 64, batchSize: 12, maxIters: STEPS, evalInterval: 100_000, evalIters: 1, diagInterval: 0 };
-const WARMUP: TrainSettings = { ...CONFIG, maxIters: WARMUP_STEPS };
 const TOKENS_PER_STEP = 12 * 64;
 
 /** (arrival time ms, step, the step's own ms) of each step event. */
@@ -63,7 +60,7 @@ function summarize(rows: Rows, flavour: string): Timing {
   return { step: median(inRange.map(([, , ms]) => ms)), gap: median(inRange.map(([t, s]) => t - at.get(s - 1)!)), flavour };
 }
 
-async function inNode(threads: number, config = CONFIG): Promise<Timing | null> {
+async function inNode(threads: number): Promise<Timing> {
   const rows: Rows = [];
   let flavour = '';
   const engine = new Engine((e: EngineEvent) => {
@@ -73,15 +70,15 @@ async function inNode(threads: number, config = CONFIG): Promise<Timing | null> 
   });
   try {
     await engine.receive({ type: 'init', id: 1, backend: { threads } });
-    await engine.receive({ type: 'train', id: 2, text, config });
+    await engine.receive({ type: 'train', id: 2, text, config: CONFIG });
   } finally {
     await engine.dispose();
   }
-  return config === CONFIG ? summarize(rows, flavour) : null;
+  return summarize(rows, flavour);
 }
 
 /** The engine worker on an isolated page that does nothing else (the demo's sample.txt: served with COOP/COEP). */
-async function inWorker(browser: Browser, base: string, threads: number, config = CONFIG): Promise<Timing | null> {
+async function inWorker(browser: Browser, base: string, threads: number): Promise<Timing> {
   const page = await browser.newPage();
   try {
     await page.goto(`${base}sample.txt`);
@@ -104,10 +101,10 @@ async function inWorker(browser: Browser, base: string, threads: number, config 
           };
           w.postMessage({ type: 'init', id: 1, backend: { threads } });
         }),
-      { threads, text, config },
+      { threads, text, config: CONFIG },
     );
     if (!r.isolated) throw new Error('the bench page is not cross-origin isolated');
-    return config === CONFIG ? summarize(r.rows, r.flavour) : null;
+    return summarize(r.rows, r.flavour);
   } finally {
     await page.close();
   }
@@ -157,17 +154,13 @@ try {
   // The load average says how much else ran: a thread pool's steps suffer most when a core is taken.
   const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
   console.log(`browser bench: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}, chromium ${browser.version()}; load average ${load()}`);
-  console.log(`default config (4 layers, 4 heads, width 128, block 64, batch 12), the demo's sample text; median of steps ${FIRST}–${STEPS}${REPEAT > 1 ? `, best of ${REPEAT} runs` : ''}; ${COLD ? 'cold: no warm-up' : `after a ${WARMUP_STEPS}-step warm-up in each runtime`}`);
-  if (!COLD) {
-    await inNode(Math.max(...THREADS), WARMUP);
-    await inWorker(browser, demo.url, Math.max(...THREADS), WARMUP);
-  }
+  console.log(`default config (4 layers, 4 heads, width 128, block 64, batch 12), the demo's sample text; median of steps ${FIRST}–${STEPS}${REPEAT > 1 ? `, best of ${REPEAT} runs` : ''}`);
   for (const threads of THREADS) {
     const runs: Record<'node' | 'worker' | 'page', Timing[]> = { node: [], worker: [], page: [] };
     for (let r = 0; r < REPEAT; r++) {
       // Interleaved, so that a noisy moment of a shared machine spreads over all three.
-      runs.node.push((await inNode(threads))!);
-      runs.worker.push((await inWorker(browser, demo.url, threads))!);
+      runs.node.push(await inNode(threads));
+      runs.worker.push(await inWorker(browser, demo.url, threads));
       runs.page.push(await inDemoPage(browser, demo.url, threads));
     }
     const best = (ts: Timing[]) => ts.reduce((a, b) => (b.gap < a.gap ? b : a));
