@@ -178,7 +178,7 @@ try {
     const ratio = (b: Timing) => n.gap / b.gap;
     console.log(`  browser ÷ Node, tokens/s: worker ${ratio(w).toFixed(2)}×, demo page ${ratio(p).toFixed(2)}× (goal ≥ 0.9: ${ratio(p) >= 0.9 ? 'met' : 'NOT met'})`);
     const over = (p.gap / p.step - 1) * 100;
-    console.log(`  the page's step to step is ${over.toFixed(1)}% over its step time (goal ≤ 3%: ${over <= 3 ? 'met' : 'NOT met'}); Node's ${((n.gap / n.step - 1) * 100).toFixed(1)}%`);
+    console.log(`  the page's step to step is ${over.toFixed(1).replace(/^-0\.0$/, '0.0')}% over its step time (goal ≤ 3%: ${over <= 3 ? 'met' : 'NOT met'}); Node's ${((n.gap / n.step - 1) * 100).toFixed(1)}%`);
   }
   console.log(`\nload average at the end ${load()}`);
 } finally {
