@@ -33,10 +33,26 @@ interface RunOptions {
   fresh?: boolean;
 }
 
+/**
+ * The CLI runs compiled JavaScript, with no TypeScript loader: a .ts experiment module is loaded
+ * through tsx when it is installed (a checkout has it, as a development dependency), and otherwise
+ * the user is told how to load it.
+ */
+async function registerTypeScript(name: string): Promise<void> {
+  try {
+    const spec = 'tsx/esm/api'; // a variable: the compiled CLI must not need tsx to start
+    const { register } = (await import(spec)) as { register: () => unknown };
+    register();
+  } catch {
+    throw new UserError(`${name} is TypeScript, and loading it needs tsx (npm install --save-dev tsx); or write the experiment as a .mjs module`);
+  }
+}
+
 /** A built-in experiment by name, or one defined in a module (`./my-experiment.ts`, exporting `experiment` or a default). */
 async function experimentOf(name: string): Promise<Experiment> {
   if (/\.(ts|js|mjs)$/.test(name)) {
     if (!existsSync(name)) throw new UserError(`${name}: no such file`);
+    if (name.endsWith('.ts')) await registerTypeScript(name);
     const mod = (await import(pathToFileURL(resolve(name)).href)) as { experiment?: Experiment; default?: Experiment };
     const e = mod.experiment ?? mod.default;
     if (!e || typeof e !== 'object' || !('plans' in e)) throw new UserError(`${name} exports no experiment: export const experiment: Experiment = { … } (see src/lab/experiment.ts)`);

@@ -7,7 +7,6 @@
 
 import type { Backend } from '../backend/backend.ts';
 import { ResidualMLP } from '../models/residual-mlp.ts';
-import { lossAndPredictions } from '../train/classification.ts';
 import { ImageTask, type LabelledSet } from '../train/image-task.ts';
 import type { HostInput } from '../train/step.ts';
 import type { TaskEvaluation } from '../train/task.ts';
@@ -69,24 +68,6 @@ async function gradientsOn(task: RecordingImageTask, batch: readonly HostInput[]
   }
 }
 
-/** Mean loss and accuracy over every example of `set`, in order, in evaluation mode. */
-async function scoreAll(model: ResidualMLP, set: LabelledSet, B = 1000): Promise<{ loss: number; accuracy: number }> {
-  const n = set.labels.length;
-  return model.inEvalMode(async () => {
-    let loss = 0;
-    let correct = 0;
-    for (let i = 0; i < n; i += B) {
-      const b = Math.min(B, n - i);
-      const x = set.inputs.subarray(i * set.size, (i + b) * set.size);
-      const labels = set.labels.subarray(i, i + b);
-      const r = await lossAndPredictions(model.backend, () => model.logits(tensor(x, [b, set.size], { backend: model.backend })), labels);
-      loss += r.loss * b;
-      correct += r.predicted.filter((p, k) => p === labels[k]).length;
-    }
-    return { loss: loss / n, accuracy: correct / n };
-  });
-}
-
 /** Trains and scores one image job; 'stopped' when hooks.shouldStop asked (nothing is saved). */
 export async function runImageJob(job: ImageJobSpec, data: ImageJobData, hooks: JobHooks = {}, backend: Backend = getDefaultBackend()): Promise<JobResult | 'stopped'> {
   const t0 = performance.now();
@@ -145,7 +126,8 @@ export async function runImageJob(job: ImageJobSpec, data: ImageJobData, hooks: 
     }
     if (job.train) {
       // A diverged run scores as guessing (1/K), as its loss counts as ln K.
-      const test = diverged ? null : await scoreAll(model, data.test);
+      const scored = diverged ? null : await task.predictSet(data.test, 1000); // the whole split, in order, as resnorm eval scores it
+      const test = scored ? { loss: scored.loss, accuracy: scored.predicted.filter((p, k) => p === data.test.labels[k]).length / data.test.labels.length } : null;
       const reached = curve.find((p) => p.valAccuracy !== undefined && p.valAccuracy >= ACCURACY_TARGET);
       metrics.finalAccuracy = test ? test.accuracy : 1 / K;
       metrics.testLoss = test ? test.loss : null;
