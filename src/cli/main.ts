@@ -24,7 +24,7 @@ const program = new Command('resnorm')
   .hook('preAction', async (_, command) => {
     // Commands that only read and serve files need no compute backend (and its threads).
     // GPT-2 and PyTorch conversions only move weights (imports build their models on a backend of their own).
-    if (['dashboard', 'report', 'export-tensorboard', 'import-gpt2', 'export-gpt2', 'export-pytorch', 'import-pytorch'].includes(command.name())) return;
+    if (['dashboard', 'demo', 'report', 'export-tensorboard', 'import-gpt2', 'export-gpt2', 'export-pytorch', 'import-pytorch'].includes(command.name())) return;
     // The lab's parent process only schedules; its workers start their own backends.
     if (command.parent?.name() === 'lab') return;
     const o = program.opts<{ backend: string; threads?: string }>();
