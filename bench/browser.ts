@@ -65,7 +65,7 @@ async function inNode(threads: number): Promise<Timing> {
   let flavour = '';
   const engine = new Engine((e: EngineEvent) => {
     if (e.type === 'step') rows.push([performance.now(), e.step, e.ms]);
-    else if (e.type === 'ready') flavour = e.info.flavour;
+    else if (e.type === 'ready') flavour = e.info.flavour ?? e.info.backend;
     else if (e.type === 'error') throw new Error(e.message);
   });
   try {

@@ -2,7 +2,9 @@
 // on a given text, or a run directory loaded from files; it samples from whichever came last, and writes a
 // trained model out as a run directory. No worker API here (engine-worker.ts wires it to messages), so it
 // also runs, and is tested, in Node.
-import { createWasmBackend, type WasmBackend } from '../backend/wasm/index.ts';
+import type { Backend } from '../backend/backend.ts';
+import { createWasmBackend } from '../backend/wasm/index.ts';
+import { createWebGpuBackend } from '../backend/webgpu/index.ts';
 import { CharTokenizer } from '../data/char-tokenizer.ts';
 import { splitTrainVal } from '../data/corpus.ts';
 import { promptFor, type Tokenizer } from '../data/tokenizer.ts';
@@ -35,7 +37,7 @@ interface Current {
 export type Emit = (e: EngineEvent, transfer?: ArrayBuffer[]) => void;
 
 export class Engine {
-  private backend: WasmBackend | null = null;
+  private backend: (Backend & { dispose(): Promise<void> }) | null = null;
   private info: EngineInfo | null = null;
   private current: Current | null = null;
   private stopRequested = false;
@@ -57,11 +59,21 @@ export class Engine {
     switch (req.type) {
       case 'init': {
         if (this.backend) throw new Error('The engine already has a backend; make a new worker for another one.');
-        const be = await createWasmBackend(req.backend);
-        this.backend = be;
-        setDefaultBackend(be);
-        this.info = { flavour: be.flavour, threads: be.threads };
-        this.emit({ type: 'ready', id: req.id, info: this.info });
+        const { kind = 'wasm', ...wasm } = req.backend;
+        let fallback: string | null = null;
+        if (kind === 'webgpu') {
+          try {
+            const gpu = await createWebGpuBackend();
+            this.use(gpu, { backend: 'webgpu', flavour: null, threads: 1, adapter: gpu.adapterName, fallback: null });
+            this.emit({ type: 'ready', id: req.id, info: this.info! });
+            return;
+          } catch (e) {
+            fallback = `WebGPU is not available here (${e instanceof Error ? e.message : String(e)}); running on WebAssembly SIMD`;
+          }
+        }
+        const be = await createWasmBackend(wasm);
+        this.use(be, { backend: 'wasm', flavour: be.flavour, threads: be.threads, adapter: null, fallback });
+        this.emit({ type: 'ready', id: req.id, info: this.info! });
         return;
       }
       case 'train':
@@ -89,7 +101,13 @@ export class Engine {
     }
   }
 
-  private needBackend(): WasmBackend {
+  private use(be: Backend & { dispose(): Promise<void> }, info: EngineInfo): void {
+    this.backend = be;
+    setDefaultBackend(be);
+    this.info = info;
+  }
+
+  private needBackend(): Backend & { dispose(): Promise<void> } {
     if (!this.backend) throw new Error("The engine has no backend yet: send 'init' first (EngineClient does).");
     return this.backend;
   }

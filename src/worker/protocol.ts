@@ -3,8 +3,17 @@
 import type { SimdFlavour } from '../backend/wasm/load.ts';
 import type { TrainConfig } from '../train/config.ts';
 
-/** How the worker makes its backend: the wasm kernels on `threads` threads (Web Workers sharing memory). */
+/** The engine's compute backends: WebAssembly SIMD, or WebGPU (which falls back to wasm where it cannot run). */
+export const ENGINE_BACKENDS = ['wasm', 'webgpu'] as const;
+export type EngineBackend = (typeof ENGINE_BACKENDS)[number];
+
+/**
+ * How the worker makes its backend: the wasm kernels on `threads` threads (Web Workers sharing memory),
+ * or, with kind 'webgpu', the WebGPU backend, falling back to those wasm kernels where it cannot run.
+ */
 export interface BackendRequest {
+  /** Default 'wasm'. */
+  kind?: EngineBackend;
   threads?: number | 'auto';
   relaxed?: boolean | 'auto';
   /** Folder the .wasm builds are fetched from, when they are not beside the worker bundle. */
@@ -56,8 +65,15 @@ export type EngineRequest =
   | { type: 'stop'; id: number };
 
 export interface EngineInfo {
-  flavour: SimdFlavour;
+  backend: EngineBackend;
+  /** The wasm build; null on WebGPU. */
+  flavour: SimdFlavour | null;
+  /** CPU threads of the wasm backend (1 on WebGPU). */
   threads: number;
+  /** The WebGPU adapter, on WebGPU. */
+  adapter: string | null;
+  /** Why WebGPU was asked for and wasm runs instead; null otherwise. */
+  fallback: string | null;
 }
 
 export interface TrainResult {

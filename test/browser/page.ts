@@ -34,7 +34,7 @@ async function trainInWorker(threads: number, relaxed: boolean | 'auto' = 'auto'
     const result = await client.train(text, config, { onStep: (m) => steps.push(m.step) });
     let streamed = '';
     const sample = await client.sample(sampleArgs.prompt, sampleArgs.options, (t) => (streamed += t));
-    return { threads: info.threads, flavour: info.flavour, steps, result, sample, streamed };
+    return { threads: info.threads, flavour: info.flavour ?? info.backend, steps, result, sample, streamed };
   } finally {
     client.terminate();
   }

@@ -194,9 +194,14 @@ export class DemoApp {
 
   private ready(info: EngineInfo): void {
     const n = info.threads;
-    this.threads.textContent = `${n} thread${n === 1 ? '' : 's'} · ${info.flavour === 'relaxed' ? 'relaxed SIMD' : 'SIMD'}`;
+    this.threads.textContent = info.backend === 'webgpu' ? `WebGPU · ${info.adapter ?? 'GPU'}` : `${n} thread${n === 1 ? '' : 's'} · ${info.flavour === 'relaxed' ? 'relaxed SIMD' : 'SIMD'}`;
     this.threads.setAttribute('data-threads', String(n));
-    this.threads.setAttribute('data-flavour', info.flavour);
+    this.threads.setAttribute('data-backend', info.backend);
+    this.threads.setAttribute('data-flavour', info.flavour ?? 'webgpu');
+    if (info.fallback) {
+      this.isolation.textContent = [this.isolation.textContent, info.fallback].filter(Boolean).join(' ');
+      this.isolation.hidden = false;
+    }
     this.setBusy('idle');
     this.showProgress('ready: press Train', { state: 'ready' });
   }

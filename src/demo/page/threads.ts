@@ -1,9 +1,10 @@
 // How many threads the page asks of the engine. Threads share the wasm memory, a SharedArrayBuffer, which
 // browsers hand between workers only on a cross-origin-isolated page (served with COOP/COEP, in a secure
 // context: https, or http on 127.0.0.1/localhost). Elsewhere the engine runs on one thread, and the page
-// says why. `?threads=N` asks for N, `?kernels=simd|relaxed` picks the wasm build (default: the best).
+// says why. `?threads=N` asks for N, `?kernels=simd|relaxed` picks the wasm build (default: the best),
+// `?backend=webgpu` asks for the WebGPU backend (the engine falls back to wasm, saying why, where it cannot).
 
-import type { BackendRequest } from '../../worker/protocol.ts';
+import { ENGINE_BACKENDS, type BackendRequest, type EngineBackend } from '../../worker/protocol.ts';
 
 export interface BackendChoice {
   backend: BackendRequest & { threads: number };
@@ -28,8 +29,12 @@ export function chooseBackend(params: URLSearchParams, isolated: boolean, cores:
   if (k === 'simd') relaxed = false;
   else if (k === 'relaxed') relaxed = true;
   else if (k !== null && k !== 'auto') bad = `?kernels=${k} is not a kernel build (simd, relaxed or auto)`;
+  const b = params.get('backend');
+  let kind: EngineBackend = 'wasm';
+  if (b !== null && (ENGINE_BACKENDS as readonly string[]).includes(b)) kind = b as EngineBackend;
+  else if (b !== null) bad = `?backend=${b} is not a backend (${ENGINE_BACKENDS.join(' or ')})`;
   const refused = !isolated && threads > 1 ? threads : null;
-  return { backend: { threads: isolated ? threads : 1, relaxed }, isolated, refused, bad };
+  return { backend: { kind, threads: isolated ? threads : 1, relaxed }, isolated, refused, bad };
 }
 
 /** What the page says about its threads, or null when all is as asked. */
