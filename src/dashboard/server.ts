@@ -3,8 +3,7 @@
 // that trains: it polls a few lstats while a page is open and nothing when none is.
 // API and security model: docs/dashboard-server.md.
 
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { networkInterfaces } from 'node:os';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RUN_FILES, RunTable, openInRun, runFilePath, type RunFile } from './runs-scan.ts';
 import { EventHub, type EventTiming } from './server-events.ts';
 import {
@@ -13,13 +12,14 @@ import {
   authenticate,
   chooseToken,
   hostMatches,
-  isWildcard,
   setCommonHeaders,
   tokenCookie,
   urlHost,
 } from './server-security.ts';
 
 export { DashboardError } from './server-security.ts';
+export { describeListenError } from './http-server.ts';
+import { listenHardened, reachableHost } from './http-server.ts';
 
 export interface Asset {
   body: string | Uint8Array;
@@ -79,29 +79,7 @@ async function defaultAssets(): Promise<AssetMap> {
   return m.dashboardAssets();
 }
 
-/** What to tell a user whose server cannot listen; `what` names the server (the demo's says 'demo'). */
-export function describeListenError(e: NodeJS.ErrnoException, host: string, port: number, what = 'dashboard'): string {
-  switch (e.code) {
-    case 'EADDRINUSE':
-      return `port ${port} on ${host} is in use (by another ${what}, or another program); pass --port with another port, or --port 0 for any free one`;
-    case 'EACCES':
-      return `no permission to listen on port ${port} on ${host} (ports below 1024 need privileges); pass --port with one above 1024`;
-    case 'EADDRNOTAVAIL':
-      return `--host ${host} is not an address of this machine; pass one of its addresses, 0.0.0.0 for all, or leave it at 127.0.0.1`;
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return `--host ${host}: no such host name`;
-    default:
-      return `cannot listen on ${host}:${port}: ${e.message}`;
-  }
-}
 
-/** The address to print for a server bound to every interface: the first external IPv4, else loopback. */
-function reachableHost(host: string): string {
-  if (!isWildcard(host)) return urlHost(host);
-  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
-  return '127.0.0.1';
-}
 
 export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   const host = o.host ?? '127.0.0.1';
@@ -209,24 +187,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     await route(req, res, path);
   };
 
-  const server: Server = createServer({ maxHeaderSize: 16 << 10, requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => {
-    handle(req, res).catch((e: unknown) => {
-      log(`dashboard: ${req.method} ${(req.url ?? '').slice(0, 200)} failed: ${(e as Error)?.message ?? e}`);
-      if (!res.headersSent) text(res, 500, '500: internal error');
-      else res.destroy();
-    });
-  });
-  server.maxConnections = 256;
-  server.on('clientError', (e: NodeJS.ErrnoException, socket) => {
-    const status = e.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
-    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-    else socket.destroy();
-  });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) => reject(new DashboardError(describeListenError(e, host, wanted))));
-    server.listen({ host, port: wanted }, () => resolve());
-  });
+  const server = await listenHardened('dashboard', handle, { host, port: wanted, log }, (m) => new DashboardError(m));
   port = (server.address() as { port: number }).port;
   names = allowedHostNames(host);
   server.on('error', (e) => log(`dashboard: server error: ${e.message}`));

@@ -5,10 +5,9 @@
 // SharedArrayBuffer), carries the dashboard's security headers and a strict CSP, and answers only to
 // the Host names of the address it is bound to (DNS rebinding).
 
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { networkInterfaces } from 'node:os';
-import { describeListenError } from '../dashboard/server.ts';
-import { allowedHostNames, hostMatches, isLoopback, isWildcard, setCommonHeaders, urlHost } from '../dashboard/server-security.ts';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { listenHardened, reachableHost } from '../dashboard/http-server.ts';
+import { allowedHostNames, hostMatches, isLoopback, setCommonHeaders, urlHost } from '../dashboard/server-security.ts';
 import type { Asset } from './assets.ts';
 
 /** A demo server that cannot start as asked (bad port, port in use); the message says what to do. */
@@ -68,11 +67,6 @@ async function defaultAssets(): Promise<Map<string, Asset>> {
   return m.demoAssets();
 }
 
-function reachableHost(host: string): string {
-  if (!isWildcard(host)) return urlHost(host);
-  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
-  return '127.0.0.1';
-}
 
 export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
   const host = o.host ?? '127.0.0.1';
@@ -115,24 +109,7 @@ export async function startDemo(o: DemoOptions = {}): Promise<Demo> {
     res.end(req.method === 'HEAD' ? undefined : body);
   };
 
-  const server: Server = createServer({ maxHeaderSize: 16 << 10, requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => {
-    handle(req, res).catch((e: unknown) => {
-      log(`demo: ${req.method} ${(req.url ?? '').slice(0, 200)} failed: ${(e as Error)?.message ?? e}`);
-      if (!res.headersSent) text(res, 500, '500: internal error');
-      else res.destroy();
-    });
-  });
-  server.maxConnections = 256;
-  server.on('clientError', (e: NodeJS.ErrnoException, socket) => {
-    const status = e.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
-    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-    else socket.destroy();
-  });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) => reject(new DemoError(describeListenError(e, host, wanted, 'demo'))));
-    server.listen({ host, port: wanted }, () => resolve());
-  });
+  const server = await listenHardened('demo', handle, { host, port: wanted, log }, (msg) => new DemoError(msg));
   port = (server.address() as { port: number }).port;
   names = allowedHostNames(host);
   server.on('error', (e) => log(`demo: server error: ${e.message}`));
