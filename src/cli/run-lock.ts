@@ -208,9 +208,24 @@ function parseHolder(text: string): LockHolder | undefined {
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return errno(e) !== 'ESRCH'; // anything but "no such process" counts as alive: refuse, never clobber
+  }
+  return !isZombie(pid);
+}
+
+/**
+ * A killed process stays in the process table, answering kill(pid, 0), until its parent reaps it; a
+ * lab worker killed with its parent is reaped by init, which in a container may be slow or never come.
+ * Linux says so in /proc/<pid>/stat (state Z or X); elsewhere, or when it cannot be read, not a zombie.
+ */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3); // after "pid (comm) "
+    return state === 'Z' || state === 'X';
+  } catch {
+    return false;
   }
 }
 

@@ -177,6 +177,25 @@ describe('run lock', () => {
     lock.release();
   });
 
+  it.skipIf(process.platform !== 'linux')('takes over a lock whose holder was killed but not yet reaped (a zombie still answers kill(pid, 0))', async () => {
+    // sh backgrounds a short sleep, prints its pid, and becomes a long sleep that never reaps it.
+    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const pid = Number(await new Promise<string>((resolve) => parent.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim()))));
+      const deadline = Date.now() + 10_000;
+      while (!/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      expect(readFileSync(`/proc/${pid}/stat`, 'utf8')).toMatch(/\) Z /); // a zombie: killed, not reaped
+      expect(() => process.kill(pid, 0)).not.toThrow();
+      const dir = runDir();
+      writeLock(dir, { pid, host: hostname(), startedAt: '2026-01-01T00:00:00.000Z', command: 'resnorm lab worker' });
+      const lock = acquireRunLock(dir, 'resumed');
+      expect(readLock(dir)).toMatchObject({ pid: process.pid, command: 'resumed' });
+      lock.release();
+    } finally {
+      parent.kill('SIGKILL');
+    }
+  });
+
   it('lets exactly one of six processes racing for the same stale lock win, round after round', async () => {
     const racers = Array.from({ length: 6 }, (_, i) => startHolder(tmp, `racer ${i}`, 'wait'));
     try {
