@@ -37,7 +37,7 @@ export async function gpt2ToRun(files: Gpt2InputFiles, dir: string, opts: Gpt2Im
   const bpeVocabSize = vocabSize >= 257 && vocabSize <= 65536 ? { bpeVocabSize: vocabSize } : {};
   const train = parseTrainConfig({ ...fields, tokenizer: 'bpe', ...bpeVocabSize }, `the run config made from ${dir}/config.json`);
   const backend = opts.backend ?? createRefBackend();
-  const model = GPT.create(imported.model, { backend });
+  const model = GPT.create(imported.model, { backend, initialise: false }); // loadStateDict sets every value, or refuses
   let trainer: Trainer | null = null;
   try {
     model.store!.loadStateDict(state, `${dir}/model.safetensors`);

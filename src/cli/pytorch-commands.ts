@@ -124,7 +124,7 @@ export async function importPytorchCommand(dir: string, opts: { out?: string }):
     if (typeof trained.valLossAfter === 'number') summary = `; PyTorch's validation loss ${trained.valLossAfter.toFixed(4)} on ${String(trained.processes ?? 1)} process(es)`;
     // Steps past the run's maxIters were trained in PyTorch: the run's length grows to include them.
     const train = parseTrainConfig({ ...config.train, maxIters: Math.max(config.train.maxIters, steps) }, `${dir}/config.json`);
-    const model = GPT.create(config.model, { backend: createRefBackend() });
+    const model = GPT.create(config.model, { backend: createRefBackend(), initialise: false }); // loadStateDict sets every value, or refuses
     try {
       model.store!.loadStateDict(state, `${dir}/model.safetensors`);
       // The trainer needs token ids to exist; the run's text is loaded again when it is resumed.

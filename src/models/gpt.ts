@@ -79,15 +79,16 @@ export class GPT extends Module {
   }
 
   /**
-   * Builds the model and allocates its parameters on `backend`, initialised from `seed`. dtype
-   * float64 serves finite-difference gradient checks (tests); training is float32.
+   * Builds the model and allocates its parameters on `backend`, initialised from `seed` (or left at
+   * zero with `initialise: false`, for weights loaded next). dtype float64 serves finite-difference
+   * gradient checks (tests); training is float32.
    */
-  static create(config: GPTConfig, opts: { backend?: Backend; seed?: number; dtype?: 'float32' | 'float64' } = {}): GPT {
+  static create(config: GPTConfig, opts: { backend?: Backend; seed?: number; dtype?: 'float32' | 'float64'; initialise?: boolean } = {}): GPT {
     const seed = opts.seed ?? 1337;
     const backend = opts.backend ?? getDefaultBackend();
     const dtype = opts.dtype ?? 'float32';
     const model = new GPT(config, seed);
-    model.materialize(backend, new Rng(seed), dtype);
+    model.materialize(backend, new Rng(seed), dtype, opts.initialise ?? true);
     if (!learnedPositions(config.positional)) {
       const table = sinusoidalTable(config.blockSize, config.nEmbd);
       model.peTable = tensor(dtype === 'float64' ? Float64Array.from(table) : table, [config.blockSize, config.nEmbd], { backend });

@@ -108,9 +108,12 @@ export abstract class Module {
     }
   }
 
-  /** Allocates every parameter in one flat buffer on `backend`, and the buffers in another, and initialises them from `rng`. */
-  materialize(backend: Backend, rng: Rng, dtype: 'float32' | 'float64' = 'float32'): this {
-    this.store = ParameterStore.create(this.uniqueParameters(), backend, rng, this.namedBuffers(), dtype);
+  /**
+   * Allocates every parameter in one flat buffer on `backend`, and the buffers in another, and
+   * initialises them from `rng` (or, with `initialise` false, leaves them at zero for weights loaded next).
+   */
+  materialize(backend: Backend, rng: Rng, dtype: 'float32' | 'float64' = 'float32', initialise = true): this {
+    this.store = ParameterStore.create(this.uniqueParameters(), backend, rng, this.namedBuffers(), dtype, initialise);
     return this;
   }
 }

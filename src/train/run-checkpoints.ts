@@ -45,7 +45,8 @@ export async function loadCheckpoint(store: RunStore, which: CheckpointChoice, o
 
 /** The checkpoint's model, with its weights. */
 export function modelOf(ckpt: LoadedCheckpoint, backend?: Backend): GPT {
-  return withCheckpointWeights(GPT.create(ckpt.config.model, backend ? { backend } : {}), ckpt);
+  // No random initialisation: loadStateDict sets every parameter and buffer, or refuses the file.
+  return withCheckpointWeights(GPT.create(ckpt.config.model, { ...(backend ? { backend } : {}), initialise: false }), ckpt);
 }
 
 /** What a checkpoint of any task holds for its weights and state: its files, and where they are. */
