@@ -4,13 +4,10 @@
 // build) they are bundled in memory with esbuild when first asked for (about a second), so esbuild and
 // uPlot are development dependencies. Nothing is fetched from a CDN; the report inlines the same two files.
 
-import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { bundledFiles, type Asset } from './bundled-files.ts';
 
-export interface Asset {
-  body: string | Uint8Array;
-  type: string;
-}
+export type { Asset } from './bundled-files.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -34,7 +31,6 @@ export interface PageBundle {
   css: string;
 }
 
-let bundled: Promise<PageBundle> | null = null;
 
 /** esbuild's options for the page: one definition for the build script and the in-memory bundle. */
 export const PAGE_BUILD = {
@@ -51,36 +47,19 @@ export const PAGE_BUILD = {
   logLevel: 'silent',
 } as const;
 
-/** Where the package's build puts the bundled page, beside the compiled module (dist/dashboard/page/). */
-const PREBUILT = { js: new URL('./page/app.js', import.meta.url), css: new URL('./page/app.css', import.meta.url) };
-
-/** The prebuilt page, or null when this module runs from the sources (no dist/ beside it). */
-async function prebuilt(): Promise<PageBundle | null> {
-  if (!import.meta.url.endsWith('.js')) return null;
-  try {
-    const [js, css] = await Promise.all([readFile(PREBUILT.js, 'utf8'), readFile(PREBUILT.css, 'utf8')]);
-    return { js, css };
-  } catch (e) {
-    throw new Error(`the dashboard page's files are missing beside ${fileURLToPath(import.meta.url)} (${(e as Error).message}); reinstall resnorm, or run \`npm run build\` in its checkout`);
-  }
-}
+const files = bundledFiles(import.meta.url, ['app.js', 'app.css'], "the dashboard page", async () => {
+  const { build } = await import('esbuild');
+  const out = await build({ ...PAGE_BUILD, entryPoints: [...PAGE_BUILD.entryPoints], outdir: '/', write: false });
+  const js = out.outputFiles.find((f) => f.path.endsWith('.js'));
+  const css = out.outputFiles.find((f) => f.path.endsWith('.css'));
+  if (!js || !css) throw new Error(`the dashboard page's bundle lacks ${js ? 'app.css' : 'app.js'}`);
+  return { 'app.js': js.text, 'app.css': css.text };
+});
 
 /** app.js and app.css, read or built once per process. */
-export function pageBundle(): Promise<PageBundle> {
-  bundled ??= (async () => {
-    const ready = await prebuilt();
-    if (ready) return ready;
-    const { build } = await import('esbuild');
-    const out = await build({ ...PAGE_BUILD, entryPoints: [...PAGE_BUILD.entryPoints], outdir: '/', write: false });
-    const js = out.outputFiles.find((f) => f.path.endsWith('.js'));
-    const css = out.outputFiles.find((f) => f.path.endsWith('.css'));
-    if (!js || !css) throw new Error(`the dashboard page's bundle lacks ${js ? 'app.css' : 'app.js'}`);
-    return { js: js.text, css: css.text };
-  })().catch((e: unknown) => {
-    bundled = null; // a later request tries again
-    throw e;
-  });
-  return bundled;
+export async function pageBundle(): Promise<PageBundle> {
+  const f = await files();
+  return { js: f['app.js'], css: f['app.css'] };
 }
 
 export async function dashboardAssets(): Promise<Map<string, Asset>> {

@@ -6,12 +6,10 @@
 
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { bundledFiles, type Asset } from '../dashboard/bundled-files.ts';
 import { sampleText } from './sample-text.ts';
 
-export interface Asset {
-  body: string | Uint8Array;
-  type: string;
-}
+export type { Asset } from '../dashboard/bundled-files.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -60,39 +58,18 @@ const BUNDLED = ['app.js', 'app.css', 'engine-worker.js', 'sample.txt'] as const
 /** The kernels: dist/backend/wasm/ beside the compiled module, or src/backend/wasm/ beside the sources. */
 const KERNELS = { 'kernels-simd.wasm': new URL('../backend/wasm/kernels-simd.wasm', import.meta.url), 'kernels-relaxed.wasm': new URL('../backend/wasm/kernels-relaxed.wasm', import.meta.url) };
 
-let bundled: Promise<DemoBundle> | null = null;
-
-/** The prebuilt page (dist/demo/page/), or null when this module runs from the sources. */
-async function prebuilt(): Promise<DemoBundle | null> {
-  if (!import.meta.url.endsWith('.js')) return null;
-  try {
-    const texts = await Promise.all(BUNDLED.map((f) => readFile(new URL(`./page/${f}`, import.meta.url), 'utf8')));
-    return Object.fromEntries(BUNDLED.map((f, i) => [f, texts[i]])) as DemoBundle;
-  } catch (e) {
-    throw new Error(`the demo page's files are missing beside ${fileURLToPath(import.meta.url)} (${(e as Error).message}); reinstall resnorm, or run \`npm run build\` in its checkout`);
-  }
-}
-
 /** app.js, app.css, engine-worker.js and sample.txt, read or built once per process. */
-export function demoBundle(): Promise<DemoBundle> {
-  bundled ??= (async () => {
-    const ready = await prebuilt();
-    if (ready) return ready;
-    const { build } = await import('esbuild');
-    const out = await build({ ...DEMO_BUILD, entryPoints: [...DEMO_BUILD.entryPoints], external: [...DEMO_BUILD.external], outdir: '/', write: false });
-    const files: Partial<DemoBundle> = { 'sample.txt': sampleText() };
-    for (const f of out.outputFiles) {
-      const name = f.path.slice(1) as keyof DemoBundle;
-      if ((BUNDLED as readonly string[]).includes(name)) files[name] = f.text;
-    }
-    for (const f of BUNDLED) if (files[f] === undefined) throw new Error(`the demo page's bundle lacks ${f}`);
-    return files as DemoBundle;
-  })().catch((e: unknown) => {
-    bundled = null; // a later request tries again
-    throw e;
-  });
-  return bundled;
-}
+export const demoBundle: () => Promise<DemoBundle> = bundledFiles(import.meta.url, BUNDLED, "the demo page", async () => {
+  const { build } = await import('esbuild');
+  const out = await build({ ...DEMO_BUILD, entryPoints: [...DEMO_BUILD.entryPoints], external: [...DEMO_BUILD.external], outdir: '/', write: false });
+  const files: Partial<DemoBundle> = { 'sample.txt': sampleText() };
+  for (const f of out.outputFiles) {
+    const name = f.path.slice(1) as keyof DemoBundle;
+    if ((BUNDLED as readonly string[]).includes(name)) files[name] = f.text;
+  }
+  for (const f of BUNDLED) if (files[f] === undefined) throw new Error(`the demo page's bundle lacks ${f}`);
+  return files as DemoBundle;
+});
 
 const JS = 'text/javascript; charset=utf-8';
 
