@@ -1,17 +1,18 @@
-// The WebGPU backend: the required core (webgpu-core.ts) and the fused kernels it has so far, from
-// wgsl-fused.ts: LayerNorm, RMSNorm, softmax, log-softmax and cross-entropy, forward and backward, and
-// AdamW over the flat parameter buffer. The op front-end uses each one it finds and composes the rest
-// (attention, dropout, convolutions) from the core, as for any backend.
+// The WebGPU backend: the required core (webgpu-core.ts), fused attention (webgpu-attention.ts), and the
+// row-wise fused kernels of wgsl-fused.ts: LayerNorm, RMSNorm, softmax, log-softmax and cross-entropy,
+// forward and backward, and AdamW over the flat parameter buffer. The op front-end uses each one it
+// finds and composes the rest from the core, as for any backend.
 
 import type { AdamWArgs, Storage } from '../backend.ts';
-import { grid2d, GpuStorage, Params, WebGpuCore } from './webgpu-core.ts';
+import { grid2d, GpuStorage, Params } from './webgpu-core.ts';
+import { WebGpuAttention } from './webgpu-attention.ts';
 import { WG } from './wgsl.ts';
 import {
   adamwWgsl, crossEntropyBackwardWgsl, crossEntropyMeanWgsl, crossEntropyRowsWgsl, layerNormBackwardRowsWgsl, layerNormForwardWgsl,
   normChannelsWgsl, rmsNormBackwardRowsWgsl, rmsNormForwardWgsl, rowMeanWgsl, softmaxBackwardWgsl, softmaxForwardWgsl,
 } from './wgsl-fused.ts';
 
-export class WebGpuBackend extends WebGpuCore {
+export class WebGpuBackend extends WebGpuAttention {
   /** A 16-byte buffer bound where an optional operand (γ, β) is absent; never read. */
   private dummy: GpuStorage | null = null;
 

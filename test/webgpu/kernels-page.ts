@@ -1,0 +1,195 @@
+// The WebGPU backend's fused kernels beside the reference backend's on awkward shapes, run in chromium on
+// SwiftShader (webgpu-kernels.test.ts): attention forward, backward and inference over every layout the
+// op front-end passes (dense heads, GPT-2's packed projection, cross-attention's packed keys | values, a
+// KV cache), T past one 64-row tile and not a multiple of it, head sizes 1–128, Tk ≠ Tq, masked keys and
+// queries that see none; each backward run twice (bit for bit the same). Errors are measured here and
+// judged by the test in Node.
+import { createRefBackend } from '../../src/backend/ref/ref-backend.ts';
+import { createWebGpuBackend } from '../../src/backend/webgpu/index.ts';
+import type { AttentionKeys, Backend, FullBackend, HeadLayout, Storage } from '../../src/backend/backend.ts';
+import { relError } from '../helpers/compare.ts';
+
+export interface KernelCheck {
+  case: string;
+  check: string;
+  err: number;
+}
+
+/** A deterministic generator of values in [-1, 1) (Park–Miller), so both backends see the same operands. */
+function values(n: number, seed: number): Float32Array {
+  let s = seed;
+  return Float32Array.from({ length: n }, () => ((s = (s * 16807) % 2147483647) / 2147483647) * 2 - 1);
+}
+
+type Kind = 'dense' | 'packed' | 'cross' | 'cache';
+type MaskKind = 'none' | 'holes' | 'leading';
+
+interface AttnCase {
+  kind: Kind;
+  B: number;
+  H: number;
+  Tq: number;
+  Tk: number;
+  D: number;
+  causal: boolean;
+  mask: MaskKind;
+  /** Inference only (attentionInference): no lse, no backward. */
+  inference?: boolean;
+}
+
+const nameOf = (c: AttnCase) => `${c.inference ? 'inference ' : ''}${c.kind} B${c.B} H${c.H} Tq${c.Tq} Tk${c.Tk} D${c.D}${c.causal ? ' causal' : ''}${c.mask !== 'none' ? ` mask:${c.mask}` : ''}`;
+
+/** Buffers (name → length) and where q, k, v, out and their gradients lie in them, as the op front-end lays them out. */
+function plan(c: AttnCase) {
+  const { B, H, Tq, Tk, D } = c;
+  const C = H * D;
+  const dense = (T: number): HeadLayout => ({ batch: H * T * D, head: T * D, row: D });
+  switch (c.kind) {
+    case 'dense':
+      return {
+        buffers: { q: B * H * Tq * D, k: B * H * Tk * D, v: B * H * Tk * D, out: B * H * Tq * D, dq: B * H * Tq * D, dk: B * H * Tk * D, dv: B * H * Tk * D },
+        views: { q: ['q', 0], k: ['k', 0], v: ['v', 0], out: ['out', 0], dq: ['dq', 0], dk: ['dk', 0], dv: ['dv', 0] },
+        qL: dense(Tq), kvL: dense(Tk), oL: dense(Tq), gL: dense(Tq), dkvL: dense(Tk),
+      };
+    case 'packed': // Tq = Tk: thirds of (B, T, 3C)
+      return {
+        buffers: { qkv: B * Tq * 3 * C, out: B * Tq * C, dqkv: B * Tq * 3 * C },
+        views: { q: ['qkv', 0], k: ['qkv', C], v: ['qkv', 2 * C], out: ['out', 0], dq: ['dqkv', 0], dk: ['dqkv', C], dv: ['dqkv', 2 * C] },
+        qL: { batch: Tq * 3 * C, head: D, row: 3 * C }, kvL: { batch: Tq * 3 * C, head: D, row: 3 * C }, oL: { batch: Tq * C, head: D, row: C },
+        gL: { batch: Tq * 3 * C, head: D, row: 3 * C }, dkvL: { batch: Tq * 3 * C, head: D, row: 3 * C },
+      };
+    case 'cross': // q (B, Tq, C), keys | values (B, Tk, 2C)
+      return {
+        buffers: { q: B * Tq * C, kv: B * Tk * 2 * C, out: B * Tq * C, dq: B * Tq * C, dkv: B * Tk * 2 * C },
+        views: { q: ['q', 0], k: ['kv', 0], v: ['kv', C], out: ['out', 0], dq: ['dq', 0], dk: ['dkv', 0], dv: ['dkv', C] },
+        qL: { batch: Tq * C, head: D, row: C }, kvL: { batch: Tk * 2 * C, head: D, row: 2 * C }, oL: { batch: Tq * C, head: D, row: C },
+        gL: { batch: Tq * C, head: D, row: C }, dkvL: { batch: Tk * 2 * C, head: D, row: 2 * C },
+      };
+    case 'cache': { // q from a packed (B, Tq, 3C) projection, k and v caches (B, H, maxT, D) with room past Tk
+      const maxT = Tk + 3;
+      const cache: HeadLayout = { batch: H * maxT * D, head: maxT * D, row: D };
+      return {
+        buffers: { qkv: B * Tq * 3 * C, kc: B * H * maxT * D, vc: B * H * maxT * D, out: B * Tq * C, dq: 1, dk: 1, dv: 1 },
+        views: { q: ['qkv', 0], k: ['kc', 0], v: ['vc', 0], out: ['out', 0], dq: ['dq', 0], dk: ['dk', 0], dv: ['dv', 0] },
+        qL: { batch: Tq * 3 * C, head: D, row: 3 * C }, kvL: cache, oL: { batch: Tq * C, head: D, row: C }, gL: cache, dkvL: cache,
+      };
+    }
+    default: {
+      const never: never = c.kind;
+      throw new Error(`unknown case kind ${String(never)}`);
+    }
+  }
+}
+
+/** (B, Tk): 'holes' pads every third key of batch 0 and the last two of the others; 'leading' pads the first three keys of every batch. */
+function maskOf(c: AttnCase): Float32Array {
+  return Float32Array.from({ length: c.B * c.Tk }, (_, i) => {
+    const [b, j] = [Math.floor(i / c.Tk), i % c.Tk];
+    if (c.mask === 'leading') return j < 3 ? 0 : 1;
+    return (b === 0 ? j % 3 === 1 : j >= c.Tk - 2) ? 0 : 1;
+  });
+}
+
+type AttnBackend = Backend & Pick<FullBackend, 'attentionForward' | 'attentionBackward' | 'attentionInference'>;
+
+async function runAttention(be: AttnBackend, c: AttnCase, backwardTwice: boolean): Promise<Record<string, Float32Array>> {
+  const p = plan(c);
+  const bufs = new Map<string, Storage>();
+  let seed = 11;
+  for (const [name, n] of Object.entries(p.buffers)) {
+    const s = be.alloc('float32', n);
+    // Gradients start as NaN: an element the kernel should write but does not shows up as an error.
+    be.write(s, name.startsWith('d') ? new Float32Array(n).fill(NaN) : values(n, seed++ * 7919));
+    bufs.set(name, s);
+  }
+  const view = (v: string) => {
+    const [buf, off] = p.views[v as keyof typeof p.views] as [string, number];
+    const s = bufs.get(buf)!;
+    return be.view(s, off, s.length - off);
+  };
+  const [q, k, v, out] = [view('q'), view('k'), view('v'), view('out')];
+  const scale = 1 / Math.sqrt(c.D);
+  const result: Record<string, Float32Array> = {};
+  if (c.inference) {
+    be.attentionInference(q, p.qL, k, v, p.kvL, out, p.oL, c.B, c.H, c.Tq, c.Tk, c.D, scale, c.causal);
+    result.out = (await be.read(out)) as Float32Array;
+    return result;
+  }
+  let mask: Storage | null = null;
+  if (c.mask !== 'none') {
+    mask = be.alloc('float32', c.B * c.Tk);
+    be.write(mask, maskOf(c));
+  }
+  const self = c.kind === 'dense' || c.kind === 'packed';
+  const keys: AttentionKeys | undefined = self && c.Tq === c.Tk && mask === null ? undefined : { Tk: c.Tk, kvLayout: p.kvL, dkvLayout: p.dkvL, keyMask: mask };
+  const lse = be.alloc('float32', c.B * c.H * c.Tq);
+  be.attentionForward(q, k, v, p.qL, out, p.oL, lse, c.B, c.H, c.Tq, c.D, scale, c.causal, keys);
+  result.out = (await be.read(out)) as Float32Array;
+  result.lse = (await be.read(lse)) as Float32Array;
+  const dout = be.alloc('float32', p.buffers.out);
+  be.write(dout, values(p.buffers.out, 424242));
+  const grads = ['dq', 'dk', 'dv'].map(view);
+  for (let round = 0; round < (backwardTwice ? 2 : 1); round++) {
+    be.attentionBackward(q, k, v, p.qL, out, dout, p.oL, lse, grads[0], grads[1], grads[2], p.gL, c.B, c.H, c.Tq, c.D, scale, c.causal, keys);
+    // The gradient buffers whole (a packed one holds dq, dk and dv).
+    for (const name of Object.keys(p.buffers).filter((n) => n.startsWith('d'))) result[`${name}${round ? ' again' : ''}`] = (await be.read(bufs.get(name)!)) as Float32Array;
+  }
+  return result;
+}
+
+const ATTENTION_CASES: AttnCase[] = [
+  { kind: 'dense', B: 1, H: 1, Tq: 1, Tk: 1, D: 1, causal: true, mask: 'none' },
+  { kind: 'dense', B: 2, H: 2, Tq: 5, Tk: 5, D: 8, causal: false, mask: 'none' },
+  { kind: 'dense', B: 1, H: 3, Tq: 67, Tk: 67, D: 12, causal: true, mask: 'none' },
+  { kind: 'dense', B: 2, H: 1, Tq: 9, Tk: 4, D: 8, causal: true, mask: 'none' }, // Tq > Tk: the first 5 queries see no key
+  { kind: 'dense', B: 2, H: 2, Tq: 7, Tk: 130, D: 20, causal: true, mask: 'holes' },
+  { kind: 'dense', B: 2, H: 1, Tq: 6, Tk: 6, D: 5, causal: true, mask: 'leading' }, // queries 0–2 see no real key
+  { kind: 'packed', B: 2, H: 3, Tq: 70, Tk: 70, D: 20, causal: true, mask: 'none' },
+  { kind: 'packed', B: 3, H: 2, Tq: 129, Tk: 129, D: 64, causal: true, mask: 'none' },
+  { kind: 'packed', B: 2, H: 2, Tq: 33, Tk: 33, D: 8, causal: false, mask: 'holes' },
+  { kind: 'packed', B: 1, H: 1, Tq: 40, Tk: 40, D: 128, causal: true, mask: 'none' },
+  { kind: 'cross', B: 2, H: 3, Tq: 7, Tk: 19, D: 12, causal: false, mask: 'holes' },
+  { kind: 'cross', B: 2, H: 2, Tq: 65, Tk: 131, D: 20, causal: false, mask: 'none' },
+  { kind: 'cross', B: 1, H: 2, Tq: 1, Tk: 70, D: 33, causal: false, mask: 'leading' },
+  { kind: 'cache', B: 2, H: 3, Tq: 1, Tk: 37, D: 20, causal: true, mask: 'none', inference: true },
+  { kind: 'cache', B: 1, H: 2, Tq: 5, Tk: 70, D: 12, causal: true, mask: 'none', inference: true },
+  { kind: 'cache', B: 2, H: 1, Tq: 66, Tk: 66, D: 8, causal: true, mask: 'none', inference: true },
+  { kind: 'cache', B: 1, H: 2, Tq: 3, Tk: 9, D: 64, causal: false, mask: 'none', inference: true },
+];
+
+async function attentionChecks(be: AttnBackend): Promise<KernelCheck[]> {
+  const ref = createRefBackend();
+  const out: KernelCheck[] = [];
+  for (const c of ATTENTION_CASES) {
+    const name = nameOf(c);
+    try {
+      const want = await runAttention(ref, c, false);
+      const got = await runAttention(be, c, true);
+      for (const [check, w] of Object.entries(want)) {
+        if (check === 'lse') {
+          // +∞ (a query that sees no key) must match exactly; the rest as values.
+          const inf = [...w].map((x, i) => (x === Infinity) !== (got.lse[i] === Infinity)).some(Boolean);
+          out.push({ case: name, check: 'lse: +∞ where no key is seen', err: inf ? Infinity : 0 });
+          out.push({ case: name, check: 'lse', err: relError(got.lse.map((x) => (x === Infinity ? 0 : x)), w.map((x) => (x === Infinity ? 0 : x))) });
+          continue;
+        }
+        out.push({ case: name, check, err: relError(got[check], w) });
+      }
+      for (const check of Object.keys(got).filter((k) => k.endsWith(' again'))) {
+        const first = got[check.slice(0, -' again'.length)];
+        const same = first.every((x, i) => Object.is(x, got[check][i]));
+        out.push({ case: name, check: `${check.slice(0, -' again'.length)} bit for bit on a second run`, err: same ? 0 : Infinity });
+      }
+    } catch (e) {
+      out.push({ case: name, check: String(e), err: Infinity });
+    }
+  }
+  return out;
+}
+
+async function run(): Promise<{ adapter: string; attention: KernelCheck[] }> {
+  const be = await createWebGpuBackend();
+  return { adapter: be.adapterName, attention: await attentionChecks(be) };
+}
+
+(globalThis as unknown as { runKernels: typeof run }).runKernels = run;

@@ -1,0 +1,37 @@
+// The WebGPU backend's fused kernels beside the reference backend on awkward shapes and layouts
+// (kernels-page.ts), in headless chromium on SwiftShader: attention forward (≤ 1e-5), backward (≤ 1e-4)
+// and inference (≤ 1e-5), each backward bit for bit the same when run again. Skipped, saying why,
+// where /usr/bin/chromium is absent (.ci/run installs it).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPage, skipChromium, type ChromiumPage } from './chromium-page.ts';
+import type { KernelCheck } from './kernels-page.ts';
+
+describe.skipIf(skipChromium())('the WebGPU backend’s fused kernels beside the reference backend (chromium, SwiftShader)', () => {
+  let page: ChromiumPage;
+  let report: { adapter: string; attention: KernelCheck[] };
+
+  beforeAll(async () => {
+    page = await openPage('test/webgpu/kernels-page.ts', []);
+    report = await page.call('runKernels');
+  }, 600_000);
+
+  afterAll(async () => {
+    await page?.close();
+  });
+
+  it('runs on SwiftShader', () => {
+    expect(report.adapter).toMatch(/swiftshader/i);
+  });
+
+  it('attention: forward, lse, backward and inference over dense, packed, cross and cached layouts', () => {
+    const bound = (c: KernelCheck) => (/^(out|lse)/.test(c.check) ? 1e-5 : c.check.includes('bit for bit') ? 0 : 1e-4);
+    const worst = new Map<string, number>();
+    for (const c of report.attention) worst.set(c.check, Math.max(worst.get(c.check) ?? 0, c.err));
+    console.log(`attention, worst error per check over ${report.attention.length} checks: ${[...worst].map(([k, e]) => `${k} ${e.toExponential(1)}`).join('; ')}`);
+    const bad = report.attention.filter((c) => !(c.err <= bound(c)));
+    expect(bad, JSON.stringify(bad, null, 1)).toEqual([]);
+    expect(new Set(report.attention.map((c) => c.case)).size).toBe(17);
+    // 13 training cases (out, lse's two checks, the gradient buffers and their reruns) and 4 inference ones.
+    expect(report.attention.length).toBeGreaterThanOrEqual(13 * 5 + 4);
+  });
+});
