@@ -125,7 +125,7 @@ class Block(nn.Module):
         q, k, v = self.c_attn(x).split(C, dim=2)
         q, k, v = (t.view(B, T, self.H, C // self.H).transpose(1, 2) for t in (q, k, v))
         att = (q @ k.transpose(-2, -1)) / (k.size(-1) ** 0.5)
-        mask = torch.ones(T, T, dtype=torch.bool).tril()
+        mask = torch.ones(T, T, dtype=torch.bool, device=x.device).tril()
         att = att.masked_fill(~mask, float("-inf")).softmax(-1)
         return self.c_proj((att @ v).transpose(1, 2).reshape(B, T, C))
 
@@ -142,21 +142,20 @@ class GPT(nn.Module):
         self.ln_f = nn.LayerNorm(C)
 
     def forward(self, idx, tgt):
-        x = self.wte(idx) + self.wpe(torch.arange(idx.shape[1]))
+        x = self.wte(idx) + self.wpe(torch.arange(idx.shape[1], device=idx.device))
         for b in self.h:
             x = b(x)
         logits = self.ln_f(x) @ self.wte.weight.t()
         return F.cross_entropy(logits.view(-1, logits.size(-1)), tgt.view(-1))
 
 
-def train_step(req):
-    """One full step (forward, backward, clipping, AdamW), timed at req["torchThreads"]."""
-    c = req["config"]
+def gpt_train_step(config, batch, device="cpu"):
+    """The closure of one full step (forward, backward, clipping, AdamW) of the GPT of `config` on a fixed
+    random batch, on `device`: this CPU bench's step, and bench/webgpu_torch.py's on CUDA."""
     torch.manual_seed(0)
-    m = GPT(c["vocabSize"], c["blockSize"], c["nLayer"], c["nHead"], c["nEmbd"])
+    m = GPT(config["vocabSize"], config["blockSize"], config["nLayer"], config["nHead"], config["nEmbd"]).to(device)
     opt = torch.optim.AdamW(m.parameters(), lr=1e-3, betas=(0.9, 0.99), weight_decay=0.1)
-    B, T = req["batch"], c["blockSize"]
-    idx = torch.randint(0, c["vocabSize"], (B, T))
+    idx = torch.randint(0, config["vocabSize"], (batch, config["blockSize"])).to(device)
 
     def step():
         loss = m(idx, idx)
@@ -165,6 +164,12 @@ def train_step(req):
         torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
         opt.step()
 
+    return step
+
+
+def train_step(req):
+    """One full step (forward, backward, clipping, AdamW), timed at req["torchThreads"]."""
+    step = gpt_train_step(req["config"], req["batch"])
     return timed(req, step)
 
 

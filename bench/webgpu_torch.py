@@ -12,7 +12,7 @@ import time
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from reference import GPT  # noqa: E402
+from reference import gpt_train_step  # noqa: E402
 
 
 def cuda_ms(fn, reps, warmup=2):
@@ -42,18 +42,7 @@ def main():
     train = []
     for c in req["cases"]:
         cfg = c["config"]
-        torch.manual_seed(0)
-        m = GPT(cfg["vocabSize"], cfg["blockSize"], cfg["nLayer"], cfg["nHead"], cfg["nEmbd"]).to(dev)
-        opt = torch.optim.AdamW(m.parameters(), lr=1e-3, betas=(0.9, 0.99), weight_decay=0.1)
-        idx = torch.randint(0, cfg["vocabSize"], (c["batch"], cfg["blockSize"]), device=dev)
-
-        def step():
-            loss = m(idx, idx)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
-            opt.step()
-
+        step = gpt_train_step(cfg, c["batch"], dev)
         ms = cuda_ms(step, c["steps"])
         train.append({"name": c["name"], "msPerStep": ms, "tokensPerSec": c["batch"] * cfg["blockSize"] * 1000 / ms})
     print(json.dumps({"available": True, "device": torch.cuda.get_device_name(0), "torch": torch.__version__, "sgemm": sgemm, "train": train}))
