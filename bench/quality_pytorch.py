@@ -21,6 +21,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from train import learning_rate  # noqa: E402  (one copy of the schedule: train.py is exported standalone)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA_DIR = os.path.join(HERE, "..", "node_modules", "@stdlib", "datasets-moby-dick", "data")
 
@@ -118,13 +121,9 @@ def openblas_threads():
 
 
 def get_lr(it, max_iters):
-    """nanoGPT's schedule; decay over max_iters (resnorm: lrDecayIters defaults to maxIters)."""
-    if it < WARMUP:
-        return LR * (it + 1) / (WARMUP + 1)
-    if it > max_iters:
-        return MIN_LR
-    r = (it - WARMUP) / max(1, max_iters - WARMUP)
-    return MIN_LR + 0.5 * (1.0 + math.cos(math.pi * r)) * (LR - MIN_LR)
+    """resnorm's schedule, as the exported python/train.py runs it; decay over max_iters (resnorm:
+    lrDecayIters defaults to maxIters)."""
+    return learning_rate(it, LR, MIN_LR, WARMUP, max_iters)
 
 
 def get_batch(data):
