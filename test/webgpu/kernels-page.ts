@@ -187,9 +187,45 @@ async function attentionChecks(be: AttnBackend): Promise<KernelCheck[]> {
   return out;
 }
 
-async function run(): Promise<{ adapter: string; attention: KernelCheck[] }> {
+/** Dropout's mask and output on a backend, the operands views `offset` elements into their buffers. */
+async function runDropout(be: Backend, n: number, p: number, seed: number, offset: number): Promise<{ mask: Float32Array; out: Float32Array }> {
+  const [x, out, mask] = [0, 1, 2].map(() => be.alloc('float32', n + offset));
+  be.write(x, values(n + offset, 99));
+  const [xv, ov, mv] = [x, out, mask].map((s) => be.view(s, offset, n));
+  be.dropoutForward!(xv, ov, mv, p, seed);
+  return { mask: (await be.read(mv)) as Float32Array, out: (await be.read(ov)) as Float32Array };
+}
+
+/** Dropout beside the reference: the mask bit for bit (err = the elements that differ), out, and the share dropped against p. */
+async function dropoutChecks(be: Backend): Promise<KernelCheck[]> {
+  const ref = createRefBackend();
+  const out: KernelCheck[] = [];
+  const cases: [number, number, number, number][] = [[1, 0.5, 0, 0], [1000, 0.1, 12345, 0], [70001, 0.37, 0xffffffff, 0], [4097, 1 / 3, 7, 5], [3000, 0.9, 2 ** 31, 0]];
+  for (const [n, p, seed, offset] of cases) {
+    const name = `n ${n} p ${p.toFixed(3)} seed ${seed}${offset ? ` at offset ${offset}` : ''}`;
+    const [got, want] = [await runDropout(be, n, p, seed, offset), await runDropout(ref, n, p, seed, offset)];
+    out.push({ case: name, check: 'mask bit for bit', err: got.mask.filter((m, i) => !Object.is(m, want.mask[i])).length });
+    out.push({ case: name, check: 'out', err: relError(got.out, want.out) });
+    if (n >= 1000) out.push({ case: name, check: 'share dropped − p', err: Math.abs(got.mask.filter((m) => m === 0).length / n - p) });
+  }
+  // A replay would draw the captured seed's mask again: the capture refuses, as the wasm backend's does.
+  const x = be.alloc('float32', 8);
+  be.beginCapture!();
+  be.dropoutForward!(x, be.alloc('float32', 8), be.alloc('float32', 8), 0.5, 1);
+  const r = be.endCapture!();
+  out.push({ case: 'under a capture', check: `refused: ${r.reason}`, err: r.program === null && /dropout/.test(r.reason ?? '') ? 0 : Infinity });
+  return out;
+}
+
+export interface KernelReport {
+  adapter: string;
+  attention: KernelCheck[];
+  dropout: KernelCheck[];
+}
+
+async function run(): Promise<KernelReport> {
   const be = await createWebGpuBackend();
-  return { adapter: be.adapterName, attention: await attentionChecks(be) };
+  return { adapter: be.adapterName, attention: await attentionChecks(be), dropout: await dropoutChecks(be) };
 }
 
 (globalThis as unknown as { runKernels: typeof run }).runKernels = run;

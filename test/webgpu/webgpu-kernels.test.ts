@@ -1,14 +1,15 @@
 // The WebGPU backend's fused kernels beside the reference backend on awkward shapes and layouts
 // (kernels-page.ts), in headless chromium on SwiftShader: attention forward (≤ 1e-5), backward (≤ 1e-4)
-// and inference (≤ 1e-5), each backward bit for bit the same when run again. Skipped, saying why,
+// and inference (≤ 1e-5), each backward bit for bit the same when run again; dropout's mask bit for bit
+// the reference's for the same seed. Skipped, saying why,
 // where /usr/bin/chromium is absent (.ci/run installs it).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPage, skipChromium, type ChromiumPage } from './chromium-page.ts';
-import type { KernelCheck } from './kernels-page.ts';
+import type { KernelCheck, KernelReport } from './kernels-page.ts';
 
 describe.skipIf(skipChromium())('the WebGPU backend’s fused kernels beside the reference backend (chromium, SwiftShader)', () => {
   let page: ChromiumPage;
-  let report: { adapter: string; attention: KernelCheck[] };
+  let report: KernelReport;
 
   beforeAll(async () => {
     page = await openPage('test/webgpu/kernels-page.ts', []);
@@ -33,5 +34,13 @@ describe.skipIf(skipChromium())('the WebGPU backend’s fused kernels beside the
     expect(new Set(report.attention.map((c) => c.case)).size).toBe(17);
     // 13 training cases (out, lse's two checks, the gradient buffers and their reruns) and 4 inference ones.
     expect(report.attention.length).toBeGreaterThanOrEqual(13 * 5 + 4);
+  });
+
+  it('dropout: the reference backend’s mask bit for bit for the same seed, out = x·mask, about p dropped; a capture refuses it', () => {
+    expect(report.dropout.length).toBe(15);
+    console.log(`dropout: ${report.dropout.map((c) => `${c.case}: ${c.check} ${c.err}`).join('; ')}`);
+    // out: x·(1/(1 − p)) rounded once from float64 on the reference, x·mask in float32 here: within 2⁻²² of the largest.
+    const bad = report.dropout.filter((c) => !(c.err <= (c.check === 'out' ? 2 ** -22 : c.check.startsWith('share') ? 0.03 : 0)));
+    expect(bad, JSON.stringify(bad, null, 1)).toEqual([]);
   });
 });

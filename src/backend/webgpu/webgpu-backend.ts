@@ -1,14 +1,15 @@
 // The WebGPU backend: the required core (webgpu-core.ts), fused attention (webgpu-attention.ts), and the
-// row-wise fused kernels of wgsl-fused.ts: LayerNorm, RMSNorm, softmax, log-softmax and cross-entropy,
-// forward and backward, and AdamW over the flat parameter buffer. The op front-end uses each one it
+// fused kernels of wgsl-fused.ts: LayerNorm, RMSNorm, softmax, log-softmax and cross-entropy, forward
+// and backward, AdamW over the flat parameter buffer, and dropout. The op front-end uses each one it
 // finds and composes the rest from the core, as for any backend.
 
 import type { AdamWArgs, Storage } from '../backend.ts';
+import { mixSeed } from '../counter-hash.ts';
 import { grid2d, GpuStorage, Params } from './webgpu-core.ts';
 import { WebGpuAttention } from './webgpu-attention.ts';
 import { WG } from './wgsl.ts';
 import {
-  adamwWgsl, crossEntropyBackwardWgsl, crossEntropyMeanWgsl, crossEntropyRowsWgsl, layerNormBackwardRowsWgsl, layerNormForwardWgsl,
+  adamwWgsl, crossEntropyBackwardWgsl, dropoutWgsl, crossEntropyMeanWgsl, crossEntropyRowsWgsl, layerNormBackwardRowsWgsl, layerNormForwardWgsl,
   normChannelsWgsl, rmsNormBackwardRowsWgsl, rmsNormForwardWgsl, rowMeanWgsl, softmaxBackwardWgsl, softmaxForwardWgsl,
 } from './wgsl-fused.ts';
 
@@ -112,5 +113,15 @@ export class WebGpuBackend extends WebGpuAttention {
     const n = W.length;
     const p = new Params().u(n, W.offset, G.offset, M.offset, V.offset).f(a.lr).f(a.beta1).f(a.beta2).f(a.eps).f(a.weightDecay).f(a.biasCorrection1).f(a.biasCorrection2);
     if (n > 0) this.dispatch('adamw', adamwWgsl(), grid2d(Math.ceil(n / WG)), p, [G], [W, M, V]);
+  }
+
+  dropoutForward(x: Storage, out: Storage, mask: Storage, p: number, seed: number): void {
+    if (!(p >= 0 && p <= 1)) throw new Error(`Dropout probability must lie in [0, 1], got ${p}.`);
+    const [X, O, M] = [this.st(x, 'x'), this.st(out, 'out'), this.st(mask, 'mask')];
+    this.refuseCapture('dropout draws a fresh mask every step, and a replay would repeat this one');
+    const n = O.length;
+    // k/2²⁴ ≥ p ⇔ k ≥ ⌈p·2²⁴⌉ for the integer k: p·2²⁴ is exact in float64.
+    const prm = new Params().u(n, X.offset, O.offset, M.offset, Math.ceil(p * 16777216), mixSeed(seed >>> 0)).f(p === 1 ? 0 : 1 / (1 - p));
+    if (n > 0) this.dispatch('dropoutForward', dropoutWgsl(), grid2d(Math.ceil(n / WG)), prm, [X], [O, M]);
   }
 }

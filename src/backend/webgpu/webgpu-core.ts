@@ -244,6 +244,11 @@ export class WebGpuCore implements CoreBackend, CaptureKernels {
     };
   }
 
+  /** Makes a running capture refuse, saying why (a kernel whose replay would repeat what it should redo). */
+  protected refuseCapture(reason: string): void {
+    if (this.capture) this.capture.reason ??= reason;
+  }
+
   // ---- layout ---------------------------------------------------------------------------------
   fill(out: Storage, value: number): void {
     const o = this.st(out, 'fill');

@@ -1,7 +1,8 @@
 // The WGSL programs of the WebGPU backend's fused kernels: the row-wise layers (LayerNorm, RMSNorm,
 // softmax, log-softmax, cross-entropy) with one 64-wide workgroup per row and its sums reduced as a
 // fixed tree in workgroup memory, the per-channel sums of their backward passes with one invocation
-// per channel walking the rows in order, and AdamW over a flat buffer. Fixed orders, so the same
+// per channel walking the rows in order, AdamW over a flat buffer, and dropout from the counter-based
+// hash of src/backend/counter-hash.ts. Fixed orders, so the same
 // inputs give the same bits on the same GPU. Parameters as in wgsl.ts (binding 0, u32 words).
 
 import { WG } from './wgsl.ts';
@@ -320,5 +321,32 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw
   V[P[4] + i] = v;
   theta = theta - (lr * (m / pf(10u))) / (sqrt(v / pf(11u)) + pf(8u));
   W[P[1] + i] = theta;
+}`;
+}
+
+/**
+ * Inverted dropout (P: n, x, out, mask, threshold, mixed seed, 1/(1 − p)): keep element i iff the top 24
+ * bits k of fmix32((i·0x9E3779B1) ^ s) (counter-hash.ts's recipe, in wrapping u32 arithmetic as
+ * Math.imul) reach the host's ⌈p·2²⁴⌉: the same test as k/2²⁴ ≥ p in float64, with no float rounding
+ * of p, so the mask equals the other backends' bit for bit.
+ */
+export function dropoutWgsl(): string {
+  return HEADER + binding(1, 'X', 'f32', false) + binding(2, 'O', 'f32', true) + binding(3, 'M', 'f32', true) + `
+fn fmix32(x: u32) -> u32 {
+  var h = x;
+  h = h ^ (h >> 16u);
+  h = h * 0x85ebca6bu;
+  h = h ^ (h >> 13u);
+  h = h * 0xc2b2ae35u;
+  return h ^ (h >> 16u);
+}
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  let i = g.y * nw.x * ${WG}u + g.x;
+  if (i >= P[0]) { return; }
+  let k = fmix32((i * 0x9e3779b1u) ^ P[5]) >> 8u;
+  let m = select(0.0, pf(6u), k >= P[4]);
+  M[P[3] + i] = m;
+  O[P[2] + i] = X[P[1] + i] * m;
 }`;
 }
