@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { DEFAULT_PORT, DashboardError, startDashboard } from '../dashboard/server.ts';
 import { UserError } from './errors.ts';
+import { withoutBackend } from './backend-free.ts';
 
 export interface DashboardCommandOptions {
   host: string;
@@ -12,8 +13,7 @@ export interface DashboardCommandOptions {
 }
 
 export function registerDashboardCommand(program: Command): void {
-  program
-    .command('dashboard')
+  withoutBackend(program.command('dashboard'))
     .description('a live web page of runs (losses, diagnostics, samples), read-only; several runs overlay')
     .argument('[run-dirs...]', 'run directories, or folders of runs such as runs/ (default: runs/)')
     .option('--host <address>', 'address to listen on; any but a loopback one requires the access token in the printed URL', '127.0.0.1')

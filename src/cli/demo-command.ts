@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { DEFAULT_DEMO_PORT, DemoError, startDemo } from '../demo/server.ts';
 import { isWildcard } from '../dashboard/server-security.ts';
 import { UserError } from './errors.ts';
+import { withoutBackend } from './backend-free.ts';
 
 export interface DemoCommandOptions {
   host: string;
@@ -12,8 +13,7 @@ export interface DemoCommandOptions {
 }
 
 export function registerDemoCommand(program: Command): void {
-  program
-    .command('demo')
+  withoutBackend(program.command('demo'))
     .description('serve a page that trains a small model in your browser tab (threads in a Web Worker), generates from it, loads run directories made by resnorm train and saves runs they can load')
     .option('--host <address>', 'address to listen on; threads need a loopback address (or https): elsewhere the page runs on one thread', '127.0.0.1')
     .option('--port <n>', 'port to listen on (0 = any free port)', String(DEFAULT_DEMO_PORT))

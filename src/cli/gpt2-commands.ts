@@ -16,6 +16,7 @@ import { UserError } from './errors.ts';
 import { gpt2ToRun, runToGpt2, type Gpt2Run } from './gpt2-run.ts';
 import { openRun, parseStepFlag, timestampDir, withFsErrors } from './run-dir.ts';
 import { createRun, refuseUnusableOut } from './run-open.ts';
+import { withoutBackend } from './backend-free.ts';
 
 export interface ImportGpt2Options {
   out?: string;
@@ -28,15 +29,13 @@ export interface ExportGpt2Options {
 }
 
 export function registerGpt2Commands(program: Command): void {
-  program
-    .command('import-gpt2')
+  withoutBackend(program.command('import-gpt2'))
     .description('make a run from a Hugging Face GPT-2 model directory (config.json, model.safetensors, vocab.json + merges.txt or tokenizer.json), to sample, evaluate or fine-tune (docs/gpt2.md)')
     .argument('<dir>', 'the GPT-2 model directory')
     .option('--out <dir>', 'run directory (default runs/<timestamp>)')
     .option('--dropout <p>', "the run's dropout, for fine-tuning (default: config.json's resid_pdrop)")
     .action((dir: string, opts: ImportGpt2Options) => importGpt2Command(dir, opts));
-  program
-    .command('export-gpt2')
+  withoutBackend(program.command('export-gpt2'))
     .description("write a run's checkpoint as a Hugging Face GPT-2 model directory (config.json, model.safetensors, vocab.json, merges.txt); only GPT-2's design can be written (docs/gpt2.md)")
     .argument('<run-dir>', 'a run directory written by resnorm train or import-gpt2')
     .argument('<out>', 'the directory to write, new or empty')

@@ -20,6 +20,7 @@ import { UserError } from './errors.ts';
 import { currentCommit, ensureDirs, labPaths, machineInfo, readResult, resultPath, writeAtomic, type LabPaths } from './lab-files.ts';
 import { runPool } from './lab-pool.ts';
 import { labWorker } from './lab-worker.ts';
+import { withoutBackend } from './backend-free.ts';
 
 interface RunOptions {
   quick?: boolean;
@@ -261,7 +262,8 @@ function listCommand(): void {
 }
 
 export function registerLabCommand(program: Command): void {
-  const lab = program.command('lab').description('experiments that reproduce published findings on residuals and normalization, with computed verdicts');
+  // The lab's parent process only schedules; its workers start their own backends.
+  const lab = withoutBackend(program.command('lab')).description('experiments that reproduce published findings on residuals and normalization, with computed verdicts');
   lab
     .command('list')
     .description('the experiments, and whether this build can run them')

@@ -2,6 +2,7 @@
 
 import { Command } from 'commander';
 import { BACKEND_CHOICES, selectBackend } from './backend-choice.ts';
+import { needsBackend } from './backend-free.ts';
 import { addConfigFlags } from './config-flags.ts';
 import { registerDashboardCommand } from './dashboard-command.ts';
 import { registerDemoCommand } from './demo-command.ts';
@@ -22,11 +23,7 @@ const program = new Command('resnorm')
   .option('--threads <n>', 'threads for the wasm backend (default: all cores); a fixed count gives bit-identical runs')
   .showHelpAfterError()
   .hook('preAction', async (_, command) => {
-    // Commands that only read and serve files need no compute backend (and its threads).
-    // GPT-2 and PyTorch conversions only move weights (imports build their models on a backend of their own).
-    if (['dashboard', 'demo', 'report', 'export-tensorboard', 'import-gpt2', 'export-gpt2', 'export-pytorch', 'import-pytorch'].includes(command.name())) return;
-    // The lab's parent process only schedules; its workers start their own backends.
-    if (command.parent?.name() === 'lab') return;
+    if (!needsBackend(command)) return; // marked where registered: see backend-free.ts
     const o = program.opts<{ backend: string; threads?: string }>();
     await selectBackend(o.backend, o.threads);
   });
@@ -105,6 +102,9 @@ registerGpt2Commands(program);
 registerPytorchCommands(program);
 registerReportCommand(program);
 registerLabCommand(program);
+
+/** The command tree, for tests that inspect what is registered. */
+export const cliProgram: Command = program;
 
 /**
  * Runs one command line (process.argv's shape: the node binary, the script, then the arguments), as

@@ -21,21 +21,20 @@ import { loadCorpus, runDataPath } from './corpus-files.ts';
 import { UserError } from './errors.ts';
 import { openRun, parseStepFlag, timestampDir, withFsErrors } from './run-dir.ts';
 import { createRun, refuseUnusableOut } from './run-open.ts';
+import { withoutBackend } from './backend-free.ts';
 
 /** The Python files shipped with the package (python/ at its root, beside src/ and dist/). */
 const PYTHON_DIR = new URL('../../python/', import.meta.url);
 export const PYTHON_FILES = ['resnorm_gpt.py', 'train.py'] as const;
 
 export function registerPytorchCommands(program: Command): void {
-  program
-    .command('export-pytorch')
+  withoutBackend(program.command('export-pytorch'))
     .description("write a run as a PyTorch project: the model (every design), train.py (one process or torchrun with DDP), the weights, tokenizer and token ids (docs/pytorch.md)")
     .argument('<run-dir>', 'a run directory written by resnorm train')
     .argument('<out>', 'the directory to write, new or empty')
     .option('--step <n>', "the checkpoint to export: a step number, 'latest' or 'best'", 'latest')
     .action((runDir: string, out: string, opts: { step?: string }) => exportPytorchCommand(runDir, out, opts));
-  program
-    .command('import-pytorch')
+  withoutBackend(program.command('import-pytorch'))
     .description('make a run from what train.py of export-pytorch wrote (config.json, tokenizer.json, model.safetensors, trained.json), to sample, evaluate, inspect or train on')
     .argument('<dir>', "train.py's output directory (OUT/trained by default)")
     .option('--out <dir>', 'run directory (default runs/<timestamp>)')

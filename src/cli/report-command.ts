@@ -6,14 +6,14 @@ import { existsSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { buildReport } from '../dashboard/report.ts';
 import { UserError } from './errors.ts';
+import { withoutBackend } from './backend-free.ts';
 
 export interface ReportOptions {
   out: string;
 }
 
 export function registerReportCommand(program: Command): void {
-  program
-    .command('report')
+  withoutBackend(program.command('report'))
     .description('write one self-contained HTML file of some runs (charts, config, final metrics, samples) that opens offline from disk')
     .argument('<run-dirs...>', 'run directories, or folders of runs such as runs/')
     .option('--out <file>', 'the HTML file to write', 'report.html')

@@ -9,10 +9,10 @@ import { runEvents } from '../io/tensorboard/run-summaries.ts';
 import { UserError } from './errors.ts';
 import { openRun } from './run-dir.ts';
 import { isEventFileName, TensorBoardWriter } from './tensorboard-writer.ts';
+import { withoutBackend } from './backend-free.ts';
 
 export function registerTensorBoardCommand(program: Command): void {
-  program
-    .command('export-tensorboard')
+  withoutBackend(program.command('export-tensorboard'))
     .description("write a run's metrics and diagnostics as a TensorBoard event file (then: tensorboard --logdir DIR)")
     .argument('<run-dir>', 'a run directory written by resnorm train')
     .argument('<dir>', 'directory for the event file, created if needed; one directory per run (e.g. tb/<run name>)')
