@@ -2,12 +2,17 @@
 // SwiftShader (webgpu-kernels.test.ts): attention forward, backward and inference over every layout the
 // op front-end passes (dense heads, GPT-2's packed projection, cross-attention's packed keys | values, a
 // KV cache), T past one 64-row tile and not a multiple of it, head sizes 1–128, Tk ≠ Tq, masked keys and
-// queries that see none; each backward run twice (bit for bit the same). Errors are measured here and
-// judged by the test in Node.
+// queries that see none; each backward run twice (bit for bit the same); dropout's mask beside the
+// reference's; convolution and pooling against the PyTorch conv fixtures (through the op front-end) and
+// beside the reference on awkward windows. Errors are measured here and judged by the test in Node.
 import { createRefBackend } from '../../src/backend/ref/ref-backend.ts';
 import { createWebGpuBackend } from '../../src/backend/webgpu/index.ts';
-import type { AttentionKeys, Backend, FullBackend, HeadLayout, Storage } from '../../src/backend/backend.ts';
+import type { AttentionKeys, Backend, Conv2dArgs, FullBackend, HeadLayout, Pool2dArgs, Storage } from '../../src/backend/backend.ts';
+import { backward, tensor, type Tensor } from '../../src/tensor/index.ts';
+import { conv2d } from '../../src/tensor/ops/conv.ts';
+import { avgPool2d, globalAvgPool, maxPool2d } from '../../src/tensor/ops/pool.ts';
 import { relError } from '../helpers/compare.ts';
+import { decodeFixture, get } from '../helpers/fixture-data.ts';
 
 export interface KernelCheck {
   case: string;
@@ -217,15 +222,134 @@ async function dropoutChecks(be: Backend): Promise<KernelCheck[]> {
   return out;
 }
 
+type ConvArgs = { stride?: [number, number]; padding?: [number, number]; kernel?: [number, number] };
+
+/** A conv fixture's op (conv2d, max_pool2d, avg_pool2d, global_avg_pool), as test/nn/conv.test.ts runs it. */
+function convOp(op: string, x: Record<string, Tensor>, args: ConvArgs): Tensor {
+  const opts = { stride: args.stride, padding: args.padding };
+  switch (op) {
+    case 'conv2d':
+      return conv2d(x.x, x.weight, x.bias ?? null, opts);
+    case 'max_pool2d':
+      return maxPool2d(x.x, args.kernel!, opts);
+    case 'avg_pool2d':
+      return avgPool2d(x.x, args.kernel!, opts);
+    case 'global_avg_pool':
+      return globalAvgPool(x.x);
+    default:
+      throw new Error(`no op '${op}' in the conv fixtures`);
+  }
+}
+
+/** Every op fixture of test/fixtures/conv forward and backward through the op front-end (test/nn/conv.test.ts's calls). */
+async function convFixtureChecks(be: Backend, files: string[]): Promise<KernelCheck[]> {
+  const out: KernelCheck[] = [];
+  for (const f of files) {
+    const fx = decodeFixture(new Uint8Array(await (await fetch(`fixtures/${f}`)).arrayBuffer()), f);
+    if (fx.metadata.op === undefined) continue;
+    try {
+      const names = [...fx.tensors.keys()].filter((n) => n !== 'out' && n !== 'dout' && !n.startsWith('grad.'));
+      const inputs = Object.fromEntries(names.map((n) => [n, tensor(get(fx, n).data as ArrayLike<number>, get(fx, n).shape, { backend: be, requiresGrad: true })]));
+      const y = convOp(fx.metadata.op, inputs, JSON.parse(fx.metadata.args) as ConvArgs);
+      out.push({ case: fx.name, check: 'out', err: relError(await y.toArray(), get(fx, 'out').data as ArrayLike<number>) });
+      backward(y, tensor(get(fx, 'dout').data as ArrayLike<number>, y.shape, { backend: be }));
+      for (const [n, t] of Object.entries(inputs)) out.push({ case: fx.name, check: `grad.${n}`, err: relError(await t.grad!.toArray(), get(fx, `grad.${n}`).data as ArrayLike<number>) });
+    } catch (e) {
+      out.push({ case: fx.name, check: String(e), err: Infinity });
+    }
+  }
+  return out;
+}
+
+type Win = [B: number, C: number, Cout: number, H: number, W: number, kH: number, kW: number, sH: number, sW: number, pH: number, pW: number];
+
+function windowOf([B, C, Cout, H, W, kH, kW, sH, sW, pH, pW]: Win): Conv2dArgs & Pool2dArgs {
+  return { B, C, Cin: C, Cout, H, W, kH, kW, strideH: sH, strideW: sW, padH: pH, padW: pW, Ho: Math.floor((H + 2 * pH - kH) / sH) + 1, Wo: Math.floor((W + 2 * pW - kW) / sW) + 1 };
+}
+
+/** Every conv and pool kernel on one backend, over the same operands; results by name. */
+async function runWindows(be: Backend, a: Conv2dArgs & Pool2dArgs, bias: boolean, ties: boolean): Promise<Record<string, HostArrayLike>> {
+  const nx = a.B * a.C * a.H * a.W;
+  const ny = a.B * a.Cout * a.Ho * a.Wo;
+  const np = a.B * a.C * a.Ho * a.Wo;
+  const nw = a.Cout * a.C * a.kH * a.kW;
+  const put = (data: ArrayLike<number>, dtype: 'float32' | 'int32' = 'float32') => {
+    const s = be.alloc(dtype, data.length);
+    be.write(s, data);
+    return s;
+  };
+  // Ties: small integers, so windows hold equal maxima (the first must be chosen).
+  const xv = ties ? values(nx, 5).map((v) => Math.round(v * 2)) : values(nx, 5);
+  const [x, w, b, dy, dp] = [put(xv), put(values(nw, 6)), put(values(a.Cout, 7)), put(values(ny, 8)), put(values(np, 9))];
+  const r: Record<string, HostArrayLike> = {};
+  const y = be.alloc('float32', ny);
+  be.conv2dForward!(x, w, bias ? b : null, y, a);
+  r['conv out'] = await be.read(y);
+  const [dx, dw, db] = [be.alloc('float32', nx), be.alloc('float32', nw), be.alloc('float32', a.Cout)];
+  be.conv2dBackward!(dy, x, w, dx, dw, bias ? db : null, a);
+  r['conv dx'] = await be.read(dx);
+  r['conv dw'] = await be.read(dw);
+  if (bias) r['conv dbias'] = await be.read(db);
+  if (2 * a.padH <= a.kH && 2 * a.padW <= a.kW) {
+    const [mo, am, mdx] = [be.alloc('float32', np), be.alloc('int32', np), put(new Float32Array(nx).fill(NaN))];
+    be.maxPool2dForward!(x, mo, am, a);
+    be.maxPool2dBackward!(dp, am, mdx, a);
+    r['max out'] = await be.read(mo);
+    r['max argmax'] = await be.read(am);
+    r['max dx'] = await be.read(mdx);
+  }
+  const [ao, adx] = [be.alloc('float32', np), put(new Float32Array(nx).fill(NaN))];
+  be.avgPool2dForward!(x, ao, a);
+  be.avgPool2dBackward!(dp, adx, a);
+  r['avg out'] = await be.read(ao);
+  r['avg dx'] = await be.read(adx);
+  return r;
+}
+
+type HostArrayLike = ArrayLike<number>;
+
+const WINDOW_CASES: [Win, boolean, boolean][] = [
+  [[1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0], false, false], // no bias: with these operands its one output b + w·x nearly cancels (float32 rounding came to 1.2e-4 of it)
+  [[2, 3, 5, 13, 11, 3, 2, 2, 1, 1, 1], true, false],
+  [[3, 4, 2, 9, 7, 3, 3, 2, 2, 1, 1], false, false],
+  [[2, 16, 16, 16, 16, 3, 3, 1, 1, 1, 1], true, false], // a tree of 512 windows per weight element
+  [[1, 2, 3, 8, 8, 1, 1, 2, 2, 0, 0], true, false],
+  [[2, 3, 4, 10, 9, 2, 2, 2, 2, 0, 0], false, true], // ties: the first maximum
+  [[1, 5, 3, 7, 12, 5, 3, 3, 2, 2, 1], true, true],
+];
+
+async function windowChecks(be: Backend): Promise<KernelCheck[]> {
+  const ref = createRefBackend();
+  const out: KernelCheck[] = [];
+  for (const [win, bias, ties] of WINDOW_CASES) {
+    const a = windowOf(win);
+    const name = `B${a.B} C${a.C}→${a.Cout} ${a.H}×${a.W} k${a.kH}×${a.kW} s${a.strideH}×${a.strideW} p${a.padH}×${a.padW}${bias ? ' bias' : ''}${ties ? ' ties' : ''}`;
+    try {
+      const [got, want] = [await runWindows(be, a, bias, ties), await runWindows(ref, a, bias, ties)];
+      for (const [check, w] of Object.entries(want)) {
+        out.push({ case: name, check, err: check === 'max argmax' ? Array.from(w).filter((v, i) => v !== got[check][i]).length : relError(got[check], w) });
+      }
+    } catch (e) {
+      out.push({ case: name, check: String(e), err: Infinity });
+    }
+  }
+  return out;
+}
+
 export interface KernelReport {
   adapter: string;
   attention: KernelCheck[];
   dropout: KernelCheck[];
+  convFixtures: KernelCheck[];
+  windows: KernelCheck[];
 }
 
-async function run(): Promise<KernelReport> {
+async function run(convFiles: string[]): Promise<KernelReport> {
   const be = await createWebGpuBackend();
-  return { adapter: be.adapterName, attention: await attentionChecks(be), dropout: await dropoutChecks(be) };
+  return {
+    adapter: be.adapterName, attention: await attentionChecks(be), dropout: await dropoutChecks(be), convFixtures: await convFixtureChecks(be, convFiles),
+    windows: await windowChecks(be),
+  };
 }
 
 (globalThis as unknown as { runKernels: typeof run }).runKernels = run;

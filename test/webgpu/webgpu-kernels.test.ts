@@ -1,10 +1,13 @@
 // The WebGPU backend's fused kernels beside the reference backend on awkward shapes and layouts
 // (kernels-page.ts), in headless chromium on SwiftShader: attention forward (≤ 1e-5), backward (≤ 1e-4)
 // and inference (≤ 1e-5), each backward bit for bit the same when run again; dropout's mask bit for bit
-// the reference's for the same seed. Skipped, saying why,
+// the reference's for the same seed; convolution and pooling against every PyTorch op fixture of
+// test/fixtures/conv (forward ≤ 1e-5, backward ≤ 1e-4) and beside the reference on awkward windows. Skipped, saying why,
 // where /usr/bin/chromium is absent (.ci/run installs it).
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPage, skipChromium, type ChromiumPage } from './chromium-page.ts';
+import { openPage, ROOT, skipChromium, type ChromiumPage } from './chromium-page.ts';
 import type { KernelCheck, KernelReport } from './kernels-page.ts';
 
 describe.skipIf(skipChromium())('the WebGPU backend’s fused kernels beside the reference backend (chromium, SwiftShader)', () => {
@@ -12,8 +15,9 @@ describe.skipIf(skipChromium())('the WebGPU backend’s fused kernels beside the
   let report: KernelReport;
 
   beforeAll(async () => {
-    page = await openPage('test/webgpu/kernels-page.ts', []);
-    report = await page.call('runKernels');
+    const conv = readdirSync(join(ROOT, 'test', 'fixtures', 'conv')).filter((f) => f.endsWith('.safetensors')).sort().map((f) => `conv/${f}`);
+    page = await openPage('test/webgpu/kernels-page.ts', conv);
+    report = await page.call('runKernels', conv);
   }, 600_000);
 
   afterAll(async () => {
@@ -42,5 +46,20 @@ describe.skipIf(skipChromium())('the WebGPU backend’s fused kernels beside the
     // out: x·(1/(1 − p)) rounded once from float64 on the reference, x·mask in float32 here: within 2⁻²² of the largest.
     const bad = report.dropout.filter((c) => !(c.err <= (c.check === 'out' ? 2 ** -22 : c.check.startsWith('share') ? 0.03 : 0)));
     expect(bad, JSON.stringify(bad, null, 1)).toEqual([]);
+  });
+
+  it('convolution and pooling: every PyTorch op fixture of test/fixtures/conv, forward (≤ 1e-5) and backward (≤ 1e-4)', () => {
+    const bad = report.convFixtures.filter((c) => !(c.err <= (c.check === 'out' ? 1e-5 : 1e-4)));
+    expect(bad, JSON.stringify(bad, null, 1)).toEqual([]);
+    expect(new Set(report.convFixtures.map((c) => c.case)).size).toBe(14);
+  });
+
+  it('convolution and pooling beside the reference backend on awkward windows (strides, padding, 1×1, odd planes, ties: argmax equal)', () => {
+    const worst = new Map<string, number>();
+    for (const c of report.windows) worst.set(c.check, Math.max(worst.get(c.check) ?? 0, c.err));
+    console.log(`windows, worst error per check over ${report.windows.length} checks: ${[...worst].map(([k, e]) => `${k} ${e.toExponential(1)}`).join('; ')}`);
+    const bad = report.windows.filter((c) => !(c.err <= (c.check === 'max argmax' ? 0 : c.check.endsWith('out') ? 1e-5 : 1e-4)));
+    expect(bad, JSON.stringify(bad, null, 1)).toEqual([]);
+    expect(new Set(report.windows.map((c) => c.case)).size).toBe(7);
   });
 });

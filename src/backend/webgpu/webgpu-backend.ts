@@ -1,9 +1,10 @@
 // The WebGPU backend: the required core (webgpu-core.ts), fused attention (webgpu-attention.ts), and the
-// fused kernels of wgsl-fused.ts: LayerNorm, RMSNorm, softmax, log-softmax and cross-entropy, forward
-// and backward, AdamW over the flat parameter buffer, and dropout. The op front-end uses each one it
+// fused kernels of wgsl-fused.ts (LayerNorm, RMSNorm, softmax, log-softmax and cross-entropy, forward
+// and backward, AdamW over the flat parameter buffer, dropout) and of wgsl-conv.ts (convolution, max
+// and average pooling, forward and backward). The op front-end uses each one it
 // finds and composes the rest from the core, as for any backend.
 
-import type { AdamWArgs, Storage } from '../backend.ts';
+import type { AdamWArgs, Conv2dArgs, Pool2dArgs, Storage, Window2d } from '../backend.ts';
 import { mixSeed } from '../counter-hash.ts';
 import { grid2d, GpuStorage, Params } from './webgpu-core.ts';
 import { WebGpuAttention } from './webgpu-attention.ts';
@@ -12,6 +13,15 @@ import {
   adamwWgsl, crossEntropyBackwardWgsl, dropoutWgsl, crossEntropyMeanWgsl, crossEntropyRowsWgsl, layerNormBackwardRowsWgsl, layerNormForwardWgsl,
   normChannelsWgsl, rmsNormBackwardRowsWgsl, rmsNormForwardWgsl, rowMeanWgsl, softmaxBackwardWgsl, softmaxForwardWgsl,
 } from './wgsl-fused.ts';
+import {
+  avgPool2dBackwardWgsl, avgPool2dForwardWgsl, conv2dBackwardDataWgsl, conv2dBackwardParamsWgsl, conv2dForwardWgsl, maxPool2dBackwardWgsl,
+  maxPool2dForwardWgsl,
+} from './wgsl-conv.ts';
+
+/** wgsl-conv.ts's parameter words 0–12 (C is Cin for a convolution, the planes' channels for a pooling), then `offsets`. */
+function windowParams(a: Window2d, C: number, Cout: number, offsets: number[]): Params {
+  return new Params().u(a.B, C, a.H, a.W, Cout, a.kH, a.kW, a.strideH, a.strideW, a.padH, a.padW, a.Ho, a.Wo, ...offsets);
+}
 
 export class WebGpuBackend extends WebGpuAttention {
   /** A 16-byte buffer bound where an optional operand (γ, β) is absent; never read. */
@@ -123,5 +133,52 @@ export class WebGpuBackend extends WebGpuAttention {
     // k/2²⁴ ≥ p ⇔ k ≥ ⌈p·2²⁴⌉ for the integer k: p·2²⁴ is exact in float64.
     const prm = new Params().u(n, X.offset, O.offset, M.offset, Math.ceil(p * 16777216), mixSeed(seed >>> 0)).f(p === 1 ? 0 : 1 / (1 - p));
     if (n > 0) this.dispatch('dropoutForward', dropoutWgsl(), grid2d(Math.ceil(n / WG)), prm, [X], [O, M]);
+  }
+
+  /** One invocation per element of a window kernel's output (n of them). */
+  private each(label: string, src: string, n: number, p: Params, reads: GpuStorage[], writes: GpuStorage[]): void {
+    if (n > 0) this.dispatch(label, src, grid2d(Math.ceil(n / WG)), p, reads, writes);
+  }
+
+  conv2dForward(x: Storage, w: Storage, bias: Storage | null, out: Storage, a: Conv2dArgs): void {
+    const [X, K, O] = [this.st(x, 'x'), this.st(w, 'weight'), this.st(out, 'out')];
+    const Bs = bias ? this.st(bias, 'bias') : null;
+    const p = windowParams(a, a.Cin, a.Cout, [X.offset, K.offset, Bs?.offset ?? 0, O.offset]);
+    this.each('conv2dForward', conv2dForwardWgsl(Bs !== null), a.B * a.Cout * a.Ho * a.Wo, p, Bs ? [X, K, Bs] : [X, K], [O]);
+  }
+
+  conv2dBackward(dy: Storage, x: Storage, w: Storage, dx: Storage | null, dw: Storage | null, dbias: Storage | null, a: Conv2dArgs): void {
+    const [G, X, K] = [this.st(dy, 'dy'), this.st(x, 'x'), this.st(w, 'weight')];
+    if (dx) {
+      const O = this.st(dx, 'dx');
+      this.each('conv2dBackwardData', conv2dBackwardDataWgsl(), a.B * a.Cin * a.H * a.W, windowParams(a, a.Cin, a.Cout, [G.offset, K.offset, O.offset]), [G, K], [O]);
+    }
+    // A workgroup per weight (or bias) element, its sum over the batch's windows as a fixed tree.
+    const params = (weight: boolean, out: Storage, n: number, what: string) => {
+      const O = this.st(out, what);
+      if (n > 0) this.dispatch(what, conv2dBackwardParamsWgsl(weight), grid2d(n), windowParams(a, a.Cin, a.Cout, [G.offset, X.offset, O.offset]), weight ? [G, X] : [G], [O]);
+    };
+    if (dw) params(true, dw, a.Cout * a.Cin * a.kH * a.kW, 'conv2dBackwardWeight');
+    if (dbias) params(false, dbias, a.Cout, 'conv2dBackwardBias');
+  }
+
+  maxPool2dForward(x: Storage, out: Storage, argmax: Storage, a: Pool2dArgs): void {
+    const [X, O, A] = [this.st(x, 'x'), this.st(out, 'out'), this.st(argmax, 'argmax')];
+    this.each('maxPool2dForward', maxPool2dForwardWgsl(), a.B * a.C * a.Ho * a.Wo, windowParams(a, a.C, a.C, [X.offset, O.offset, A.offset]), [X], [O, A]);
+  }
+
+  maxPool2dBackward(dy: Storage, argmax: Storage, dx: Storage, a: Pool2dArgs): void {
+    const [G, A, O] = [this.st(dy, 'dy'), this.st(argmax, 'argmax'), this.st(dx, 'dx')];
+    this.each('maxPool2dBackward', maxPool2dBackwardWgsl(), a.B * a.C * a.H * a.W, windowParams(a, a.C, a.C, [G.offset, A.offset, O.offset]), [G, A], [O]);
+  }
+
+  avgPool2dForward(x: Storage, out: Storage, a: Pool2dArgs): void {
+    const [X, O] = [this.st(x, 'x'), this.st(out, 'out')];
+    this.each('avgPool2dForward', avgPool2dForwardWgsl(), a.B * a.C * a.Ho * a.Wo, windowParams(a, a.C, a.C, [X.offset, O.offset]), [X], [O]);
+  }
+
+  avgPool2dBackward(dy: Storage, dx: Storage, a: Pool2dArgs): void {
+    const [G, O] = [this.st(dy, 'dy'), this.st(dx, 'dx')];
+    this.each('avgPool2dBackward', avgPool2dBackwardWgsl(), a.B * a.C * a.H * a.W, windowParams(a, a.C, a.C, [G.offset, O.offset]), [G], [O]);
   }
 }
