@@ -1,6 +1,6 @@
 // Runs a bundled test page in headless Debian chromium with SwiftShader as its WebGPU adapter (a CPU
 // emulation: correctness, not speed), on a page served from 127.0.0.1 (WebGPU needs a secure context),
-// serving the listed fixture files; the page's global function is called with the given arguments and
+// serving the listed fixture files and the wasm kernels; the page's global function is called with the given arguments and
 // its report returned. Shared by the WebGPU conformance tests.
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -31,6 +31,10 @@ export async function openPage(entry: string, fixtures: readonly string[]): Prom
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     if (path === '/') return void res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><meta charset="utf-8"><title>webgpu</title><script type="module" src="page.js"></script>');
     if (path === '/page.js') return void res.writeHead(200, { 'Content-Type': 'text/javascript' }).end(js);
+    // The wasm backend's kernels, fetched beside the bundle (for pages that measure wasm beside WebGPU).
+    if (path === '/kernels-simd.wasm' || path === '/kernels-relaxed.wasm') {
+      return void res.writeHead(200, { 'Content-Type': 'application/wasm' }).end(readFileSync(join(ROOT, 'src', 'backend', 'wasm', path.slice(1))));
+    }
     const f = path.slice('/fixtures/'.length);
     if (path.startsWith('/fixtures/') && served.has(f)) return void res.writeHead(200).end(readFileSync(join(ROOT, 'test', 'fixtures', f)));
     res.writeHead(404).end();

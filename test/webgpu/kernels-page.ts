@@ -4,8 +4,12 @@
 // KV cache), T past one 64-row tile and not a multiple of it, head sizes 1–128, Tk ≠ Tq, masked keys and
 // queries that see none; each backward run twice (bit for bit the same); dropout's mask beside the
 // reference's; convolution and pooling against the PyTorch conv fixtures (through the op front-end) and
-// beside the reference on awkward windows. Errors are measured here and judged by the test in Node.
+// beside the reference on awkward windows; and --backend auto's measured path (wasm on this page's
+// thread beside WebGPU). Errors are measured here and judged by the test in Node.
 import { createRefBackend } from '../../src/backend/ref/ref-backend.ts';
+import { createWasmBackend } from '../../src/backend/wasm/index.ts';
+import { measureAuto, type AutoDecision } from '../../src/cli/backend-auto.ts';
+import { modelConfigOf, parseTrainConfig } from '../../src/train/config.ts';
 import { createWebGpuBackend } from '../../src/backend/webgpu/index.ts';
 import type { AttentionKeys, Backend, Conv2dArgs, FullBackend, HeadLayout, Pool2dArgs, Storage } from '../../src/backend/backend.ts';
 import { backward, tensor, type Tensor } from '../../src/tensor/index.ts';
@@ -342,13 +346,24 @@ export interface KernelReport {
   dropout: KernelCheck[];
   convFixtures: KernelCheck[];
   windows: KernelCheck[];
+  auto: AutoDecision | { error: string };
+}
+
+/** auto's measured path on a tiny GPT (2 layers, width 32, block 16, batch 4): wasm on one thread beside this WebGPU adapter. */
+async function autoDecision(be: Backend): Promise<AutoDecision | { error: string }> {
+  try {
+    const c = parseTrainConfig({ nLayer: 2, nHead: 2, nEmbd: 32, blockSize: 16, batchSize: 4 });
+    return await measureAuto(await createWasmBackend({ threads: 1 }), be, { model: modelConfigOf(c, 40), batchSize: c.batchSize });
+  } catch (e) {
+    return { error: String(e) };
+  }
 }
 
 async function run(convFiles: string[]): Promise<KernelReport> {
   const be = await createWebGpuBackend();
   return {
     adapter: be.adapterName, attention: await attentionChecks(be), dropout: await dropoutChecks(be), convFixtures: await convFixtureChecks(be, convFiles),
-    windows: await windowChecks(be),
+    windows: await windowChecks(be), auto: await autoDecision(be),
   };
 }
 

@@ -2,12 +2,14 @@
 // (kernels-page.ts), in headless chromium on SwiftShader: attention forward (≤ 1e-5), backward (≤ 1e-4)
 // and inference (≤ 1e-5), each backward bit for bit the same when run again; dropout's mask bit for bit
 // the reference's for the same seed; convolution and pooling against every PyTorch op fixture of
-// test/fixtures/conv (forward ≤ 1e-5, backward ≤ 1e-4) and beside the reference on awkward windows. Skipped, saying why,
+// test/fixtures/conv (forward ≤ 1e-5, backward ≤ 1e-4) and beside the reference on awkward windows;
+// --backend auto's measured path, whose decision must follow its own figures and the rule. Skipped, saying why,
 // where /usr/bin/chromium is absent (.ci/run installs it).
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPage, ROOT, skipChromium, type ChromiumPage } from './chromium-page.ts';
+import { AUTO_WEBGPU_FRACTION } from '../../src/cli/backend-auto.ts';
 import type { KernelCheck, KernelReport } from './kernels-page.ts';
 
 describe.skipIf(skipChromium())('the WebGPU backend’s fused kernels beside the reference backend (chromium, SwiftShader)', () => {
@@ -61,5 +63,16 @@ describe.skipIf(skipChromium())('the WebGPU backend’s fused kernels beside the
     const bad = report.windows.filter((c) => !(c.err <= (c.check === 'max argmax' ? 0 : c.check.endsWith('out') ? 1e-5 : 1e-4)));
     expect(bad, JSON.stringify(bad, null, 1)).toEqual([]);
     expect(new Set(report.windows.map((c) => c.case)).size).toBe(7);
+  });
+
+  it('--backend auto: measures the model on wasm and WebGPU, and decides by the rule on what it measured', () => {
+    const d = report.auto;
+    if ('error' in d) throw new Error(d.error);
+    console.log(d.reason);
+    expect(d.wasmMs).toBeGreaterThan(0);
+    expect(d.webgpuMs).toBeGreaterThan(0);
+    // Not asserted by design: whichever the figures say (on SwiftShader, a CPU emulation, expect wasm).
+    expect(d.backend).toBe(d.webgpuMs! < AUTO_WEBGPU_FRACTION * d.wasmMs ? 'webgpu' : 'wasm');
+    expect(d.reason).toContain(`webgpu ${d.webgpuMs!.toFixed(1)} ms, wasm ${d.wasmMs.toFixed(1)} ms`);
   });
 });
