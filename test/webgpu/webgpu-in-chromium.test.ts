@@ -4,59 +4,29 @@
 // forward and backward at the parity suite's bounds (with the fused kernels and with the core alone), the
 // whole-model fixtures (a GPT per placement and per design: one pass, then the AdamW trajectory), and a
 // tiny GPT trains to the reference backend's losses. Skipped, saying why, where /usr/bin/chromium is absent (.ci/run installs it).
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { build } from 'esbuild';
-import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { skipWithout } from '../helpers/requires.ts';
+import { openPage, ROOT, skipChromium, type ChromiumPage } from './chromium-page.ts';
 import type { WebGpuReport } from './page.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skipChromium = skipWithout('test/webgpu (WebGPU on SwiftShader)', existsSync(CHROMIUM), 'apt-get install chromium');
-const root = join(import.meta.dirname, '..', '..');
 const FIXTURE_DIRS = ['ops', 'attention'];
 const MODEL_DIRS = ['gpt', 'designs'];
 
-describe.skipIf(skipChromium)('the WebGPU backend in chromium (SwiftShader)', () => {
-  let browser: Browser;
-  let server: Server;
+describe.skipIf(skipChromium())('the WebGPU backend in chromium (SwiftShader)', () => {
+  let page: ChromiumPage;
   let report: WebGpuReport;
 
   beforeAll(async () => {
-    const bundle = await build({ absWorkingDir: root, entryPoints: ['test/webgpu/page.ts'], bundle: true, format: 'esm', platform: 'browser', target: 'es2022',
-      external: ['node:*'], write: false, logLevel: 'silent' });
-    const js = bundle.outputFiles[0].contents;
-    const list = (dirs: string[]) => dirs.flatMap((d) => readdirSync(join(root, 'test', 'fixtures', d)).filter((f) => f.endsWith('.safetensors')).sort().map((f) => `${d}/${f}`));
+    const list = (dirs: string[]) => dirs.flatMap((d) => readdirSync(join(ROOT, 'test', 'fixtures', d)).filter((f) => f.endsWith('.safetensors')).sort().map((f) => `${d}/${f}`));
     const files = list(FIXTURE_DIRS);
     const modelFiles = list(MODEL_DIRS);
-    server = createServer((req, res) => {
-      const path = new URL(req.url ?? '/', 'http://x').pathname;
-      if (path === '/') return void res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><meta charset="utf-8"><title>webgpu</title><script type="module" src="page.js"></script>');
-      if (path === '/page.js') return void res.writeHead(200, { 'Content-Type': 'text/javascript' }).end(js);
-      const f = path.slice('/fixtures/'.length);
-      if (path.startsWith('/fixtures/') && (files.includes(f) || modelFiles.includes(f))) return void res.writeHead(200).end(readFileSync(join(root, 'test', 'fixtures', f)));
-      res.writeHead(404).end();
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless=new', '--no-sandbox', '--no-first-run', '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-webgpu-adapter=swiftshader'],
-    });
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
-    await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
-    await page.waitForFunction(() => 'runWebGpu' in globalThis);
-    report = await page.evaluate(([f, m]) => (globalThis as unknown as { runWebGpu: (f: string[], m: string[]) => Promise<WebGpuReport> }).runWebGpu(f, m), [files, modelFiles]);
-    expect(errors).toEqual([]);
+    page = await openPage('test/webgpu/page.ts', [...files, ...modelFiles]);
+    report = await page.call('runWebGpu', files, modelFiles);
   }, 600_000);
 
   afterAll(async () => {
-    await browser?.close();
-    server?.close();
+    await page?.close();
   });
 
   it('runs on a WebGPU adapter', () => {
