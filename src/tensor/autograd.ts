@@ -127,7 +127,9 @@ class GraphFrees {
   constructor(order: readonly Tensor[], root: Tensor, gradRoot: Tensor | null) {
     for (const t of order) if (t.node) this.pending.set(t.buf, (this.pending.get(t.buf) ?? 0) + 1);
     // The root stays (the caller reads the loss), and a gradient the caller passed in is the caller's.
-    this.keep = new Set([root.buf, ...(gradRoot ? [gradRoot.buf] : [])]);
+    // A leaf's buffer (a parameter, an input) is never the graph's, though a recorded view of it (a
+    // reshaped weight) shares it: passing that view must not free the parameter.
+    this.keep = new Set([root.buf, ...(gradRoot ? [gradRoot.buf] : []), ...order.filter((t) => !t.node).map((t) => t.buf)]);
   }
 
   passed(t: Tensor): void {

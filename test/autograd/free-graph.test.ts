@@ -67,3 +67,17 @@ describe('backward with freeGraph', () => {
     });
   });
 });
+
+describe('backward with freeGraph and views of leaves', () => {
+  it('keeps a parameter whose reshaped view the graph recorded (a per-channel weight broadcast along an axis)', () => {
+    const w = tensor(data(3, 1.1), [3], { backend: be, requiresGrad: true });
+    stepScope(() => {
+      const x = tensor(data(12, 0.7), [2, 3, 2], { backend: be });
+      const loss = sum(mul(x, reshape(w, [3, 1])));
+      backward(loss, undefined, { freeGraph: true });
+      expect(w.grad!.toArraySync().length).toBe(3);
+    });
+    // Freed with the view, the weight would throw here (and in the next step's forward).
+    expect(Array.from(w.toArraySync())).toEqual(Array.from(data(3, 1.1)));
+  });
+});
