@@ -1,7 +1,7 @@
 // The WebGPU backend's required core of the backend contract (memory, copies, element-wise ops,
 // reductions, the batched matmul, the embedding gather and scatter-add) as WGSL compute kernels
-// (wgsl.ts), in GPU buffers; webgpu-backend.ts adds the fused kernels it has, and every other layer
-// (attention…) runs as the op front-end's composition of these. Launches are recorded as commands
+// (wgsl.ts), in GPU buffers; webgpu-attention.ts and webgpu-backend.ts add the fused kernels, and any
+// layer without one runs as the op front-end's composition of these. Launches are recorded as commands
 // (commands.ts) and submitted together when a value is read or the host writes a buffer; buffers are
 // pooled by size, so a training step allocates none after its first; a captured step replays as one
 // submission. Reads are asynchronous only (there is no readSync on a GPU). A kernel that finds a bad id
