@@ -8,6 +8,7 @@ export { matmulPart, matmulScratchBytes } from './matmul';
 export { unaryPart, unaryBackwardPart } from './elementwise';
 export { stridedCopyPart, reduce, columnSumsPart, fill32, zero } from './layout';
 export { layerNormBackwardScratchBytes } from './norms';
+export { batchNormForwardPart, batchNormBackwardPart, batchNormScratchBytes } from './batchnorm';
 export { checkTargets, crossEntropyLoss } from './softmax';
 export {
   attentionForwardPart, attentionBackwardPart, attentionScratchFloats, attentionInferencePart, attentionKeysForwardPart,

@@ -263,6 +263,40 @@ export interface FusedKernels {
     rows: number,
     C: number,
   ): void;
+  /**
+   * BatchNorm in training mode (Ioffe & Szegedy 2015; torch's batch_norm with training=True): x is
+   * (outer, C, inner) contiguous, e.g. NCHW as (B, C, H·W) or a (rows, C) matrix as (rows, C, 1), and
+   * each channel is normalized by its own batch statistics over the outer·inner values:
+   * y = (x − μ_c)/sqrt(σ²_c + ε)·γ_c + β_c, σ² the biased variance. Writes mean, variance (biased,
+   * for the running estimates) and rstd = 1/sqrt(σ² + ε), each (C). w, b may be null.
+   */
+  batchNormForward(
+    x: Storage,
+    w: Storage | null,
+    b: Storage | null,
+    out: Storage,
+    mean: Storage,
+    variance: Storage,
+    rstd: Storage,
+    outer: number,
+    C: number,
+    inner: number,
+    eps: number,
+  ): void;
+  /** dx through the batch statistics; dw, db (summed over outer·inner) when not null; all written, not accumulated. */
+  batchNormBackward(
+    dy: Storage,
+    x: Storage,
+    w: Storage | null,
+    mean: Storage,
+    rstd: Storage,
+    dx: Storage,
+    dw: Storage | null,
+    db: Storage | null,
+    outer: number,
+    C: number,
+    inner: number,
+  ): void;
   softmaxForward(x: Storage, out: Storage, rows: number, C: number): void;
   /** dx = y·(dy − Σ dy·y). */
   softmaxBackward(y: Storage, dy: Storage, dx: Storage, rows: number, C: number): void;
@@ -446,6 +480,8 @@ export const FUSED_KERNELS = [
   'layerNormBackward',
   'rmsNormForward',
   'rmsNormBackward',
+  'batchNormForward',
+  'batchNormBackward',
   'softmaxForward',
   'softmaxBackward',
   'logSoftmaxForward',

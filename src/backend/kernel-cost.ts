@@ -3,8 +3,8 @@
 // GB/s; both the lab's eager profile and the bench's captured-step profile use this one table.
 //
 // FLOP conventions (an add or multiply is 1; exp, log, sqrt, tanh, sigmoid 4; GELU 8): matmul
-// 2·m·n·k per product; LayerNorm 8 per element forward (mean 1, variance 3, normalize 2, affine 2)
-// and 13 backward; RMSNorm 5 and 9; softmax 5 and 4; cross-entropy 4 and 4 per logit; attention
+// 2·m·n·k per product; LayerNorm and BatchNorm 8 per element forward (mean 1, variance 3, normalize 2,
+// affine 2) and 13 backward; RMSNorm 5 and 9; softmax 5 and 4; cross-entropy 4 and 4 per logit; attention
 // 4·Tq·Tk·D + 5·Tq·Tk per head forward and 10·Tq·Tk·D + 5·Tq·Tk backward, halved when causal over
 // a square; convolution 2·B·Cout·Ho·Wo·Cin·kH·kW forward and twice that backward (data and filter);
 // AdamW 12 per parameter. Copies, fills, casts, gathers and pooling count 0: they move data.
@@ -50,6 +50,10 @@ export function kernelFlops(method: string, args: readonly unknown[]): number {
       return 5 * num(args[4]) * num(args[5]);
     case 'rmsNormBackward':
       return 9 * num(args[6]) * num(args[7]);
+    case 'batchNormForward':
+      return 8 * num(args[7]) * num(args[8]) * num(args[9]);
+    case 'batchNormBackward':
+      return 13 * num(args[8]) * num(args[9]) * num(args[10]);
     case 'softmaxForward':
     case 'logSoftmaxForward':
       return 5 * num(args[2]) * num(args[3]);

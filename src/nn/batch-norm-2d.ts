@@ -1,9 +1,9 @@
 // BatchNorm over the channels of NCHW inputs, torch.nn.BatchNorm2d: statistics per channel over
 // (B, H, W). It is the feature-axis BatchNorm (batch-norm.ts: the same parameters, running buffers,
 // momentum, biased variance to normalize and unbiased running estimate, updated by backend kernels so
-// captured steps replay it) on the channels-last view of the input: (B, C, H, W) → (B·H·W rows, C).
+// captured steps replay it), normalizing along axis 1 in place: the fused kernel reads NCHW as
+// (B, C, H·W), with no channels-last copy before and after.
 
-import { permute } from '../tensor/ops/layout.ts';
 import { fmt, ShapeError } from '../tensor/shape.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { BatchNorm } from './batch-norm.ts';
@@ -21,7 +21,6 @@ export class BatchNorm2d extends BatchNorm {
     if (this.training && B * H * W < 2) {
       throw new ShapeError(`BatchNorm2d: training needs more than one value per channel (B·H·W > 1) to estimate a variance, got input ${fmt(x.shape)}; call eval() first`);
     }
-    const y = super.forward(permute(x, [0, 2, 3, 1])); // (B, H, W, C)
-    return permute(y, [0, 3, 1, 2]); // (B, C, H, W)
+    return this.normalize(x, 1);
   }
 }

@@ -3,7 +3,8 @@
 // batch's statistics and updates running estimates; evaluation uses the estimates.
 
 import { add, div, mul, scale, sqrt, sub } from '../tensor/ops/elementwise.ts';
-import { mean } from '../tensor/ops/reduce.ts';
+import { reshape } from '../tensor/ops/layout.ts';
+import { batchNorm } from '../tensor/ops/norms.ts';
 import { fmt, ShapeError } from '../tensor/shape.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { ModuleBuffer } from './buffer.ts';
@@ -37,26 +38,33 @@ export class BatchNorm extends Norm {
     if (x.rank < 2 || C !== this.dim) {
       throw new ShapeError(`BatchNorm: expected an input (..., ${this.dim}) with at least one leading axis, got ${fmt(x.shape)}`);
     }
-    const xhat = this.training ? this.batchNormalized(x) : this.runningNormalized(x);
-    const yw = mul(xhat, this.weight.value);
-    const y = this.bias ? add(yw, this.bias.value) : yw;
-    taps()?.norm(this, x, y, this.weight.value);
-    return y;
+    if (this.training && x.size / this.dim < 2) {
+      throw new ShapeError(`BatchNorm: training needs more than one row per channel to estimate a variance, got input ${fmt(x.shape)}; call eval() first`);
+    }
+    return this.normalize(x, x.rank - 1);
   }
 
   /**
-   * Batch statistics, differentiated through (composed ops), and the running estimates updated.
+   * Normalizes x over every axis but `channelAxis` (the last for this module, 1 for NCHW's BatchNorm2d):
+   * in training with the batch's statistics (one fused kernel where the backend has it, differentiated
+   * through them), updating the running estimates; in evaluation with the estimates.
    * As in torch, the update follows the mode, not grad mode: a no-grad forward in training mode updates too.
    */
-  private batchNormalized(x: Tensor): Tensor {
-    const n = x.size / this.dim;
-    if (n < 2) throw new ShapeError(`BatchNorm: training needs more than one row per channel to estimate a variance, got input ${fmt(x.shape)}; call eval() first`);
-    const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
-    const mu = mean(x, axes, true); // (1, .., 1, C)
-    const xc = sub(x, mu);
-    const variance = mean(mul(xc, xc), axes, true); // biased, two passes
-    this.updateRunning(mu, variance, n);
-    return div(xc, sqrt(scale(variance, 1, this.eps)));
+  protected normalize(x: Tensor, channelAxis: number): Tensor {
+    let y: Tensor;
+    if (this.training) {
+      const r = batchNorm(x, this.weight.value, this.bias?.value ?? null, channelAxis, this.eps);
+      this.updateRunning(r.mean, r.variance, x.size / this.dim);
+      y = r.out;
+    } else {
+      // Per-channel vectors shaped to broadcast along the channel axis: (C, 1, …, 1).
+      const along = (t: Tensor) => reshape(t, [this.dim, ...Array<number>(x.rank - 1 - channelAxis).fill(1)]);
+      const xhat = div(sub(x, along(this.runningMean.value)), sqrt(scale(along(this.runningVar.value), 1, this.eps)));
+      const yw = mul(xhat, along(this.weight.value));
+      y = this.bias ? add(yw, along(this.bias.value)) : yw;
+    }
+    taps()?.norm(this, x, y, this.weight.value);
+    return y;
   }
 
   /**
@@ -72,11 +80,6 @@ export class BatchNorm extends Norm {
     be.axpy(mu.storage, rm, m);
     be.affine(rv, rv, 1 - m, 0);
     be.axpy(variance.storage, rv, (m * n) / (n - 1));
-  }
-
-  /** (x − running_mean)/sqrt(running_var + ε): the estimates are state, not parameters, so no gradient reaches them. */
-  private runningNormalized(x: Tensor): Tensor {
-    return div(sub(x, this.runningMean.value), sqrt(scale(this.runningVar.value, 1, this.eps)));
   }
 }
 

@@ -294,6 +294,25 @@ describe.each(flavours.map((k) => [k.flavour, k] as const))('wasm (%s) against r
         });
       }
     });
+    it('batchNorm forward and backward over (outer, C, inner): maps with ragged runs, feature columns, offsets, with and without γ, β', () => {
+      // inner > 1 takes the run loops (4-float steps and a tail), inner = 1 the column loops (channel
+      // pairs and an odd one); C = 1 and 3 leave a thread without channels.
+      const layouts: [number, number, number][] = [[2, 3, 5], [3, 16, 49], [1, 5, 7], [4, 1, 9], [64, 7, 1], [5, 32, 1], [9, 1, 1], [2, 6, 4]];
+      for (const [outer, C, inner] of layouts) {
+        for (const [hasW, hasB] of [[true, true], [false, true], [false, false]]) {
+          const n = outer * C * inner;
+          const x = rand(n, n + C, 1e3 - 2, 1e3 + 2); // an offset: μ must not cancel the variance
+          const ins = {
+            x: { data: x }, dy: { data: rand(n, 4) },
+            ...(hasW ? { w: { data: rand(C, 2, 0.5, 1.5) } } : {}), ...(hasB ? { b: { data: rand(C, 3) } } : {}),
+          };
+          agree(ins, { out: n, mean: C, variance: C, rstd: C, dx: n, dw: C, db: C }, (be, s) => {
+            be.batchNormForward(s.x, s.w ?? null, s.b ?? null, s.out, s.mean, s.variance, s.rstd, outer, C, inner, 1e-5);
+            be.batchNormBackward(s.dy, s.x, s.w ?? null, s.mean, s.rstd, s.dx, s.dw, hasB ? s.db : null, outer, C, inner);
+          });
+        }
+      }
+    });
     it('rmsNorm forward and backward, with and without γ', () => {
       for (const [rows, C] of shapes) {
         for (const hasW of [true, false]) {
@@ -673,6 +692,15 @@ describe.each(flavours.map((k) => [k.flavour, k] as const))('wasm (%s) against r
           const args = { lr: 1e-3, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, biasCorrection1: 0.1, biasCorrection2: 0.05 };
           same((be, st) => be.adamw(st.p, st.g, st.m, st.v, args), { g: { data: rand(n, 5) } },
             { p: { data: rand(n, 6) }, m: { data: rand(n, 7, -0.1, 0.1) }, v: { data: rand(n, 8, 0, 0.1) } });
+        }
+        // BatchNorm by channels: maps (runs) and feature columns, C not a multiple of 3, above the size threshold.
+        for (const [outer, C, inner] of [[64, 16, 784], [7, 5, 2049], [4099, 13, 1], [1031, 37, 1]]) {
+          const n = outer * C * inner;
+          same((be, st) => {
+            be.batchNormForward(st.x, st.w, st.b, st.out, st.mean, st.variance, st.rstd, outer, C, inner, 1e-5);
+            be.batchNormBackward(st.dy, st.x, st.w, st.mean, st.rstd, st.dx, st.dw, st.db, outer, C, inner);
+          }, { x: { data: rand(n, 1, -3, 3) }, w: { data: rand(C, 2) }, b: { data: rand(C, 3) }, dy: { data: rand(n, 4) } },
+          { out: n, mean: C, variance: C, rstd: C, dx: n, dw: C, db: C });
         }
         for (const op of ['gelu', 'gelu_tanh', 'exp'] as UnaryOp[]) {
           const n = 100_003;

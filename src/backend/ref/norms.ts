@@ -137,3 +137,90 @@ export function rmsNormBackward(
   }
   if (dw && dwAcc) dw.set(dwAcc);
 }
+
+/**
+ * BatchNorm with the batch's statistics over x as (outer, C, inner): per channel, μ and the biased
+ * variance over its outer·inner values in float64, two passes (as torch), then the affine output.
+ */
+export function batchNormForward(
+  x: FloatArray,
+  w: FloatArray | null,
+  b: FloatArray | null,
+  out: FloatArray,
+  mean: FloatArray,
+  variance: FloatArray,
+  rstd: FloatArray,
+  outer: number,
+  C: number,
+  inner: number,
+  eps: number,
+): void {
+  const n = outer * inner;
+  for (let c = 0; c < C; c++) {
+    let sum = 0;
+    for (let o = 0; o < outer; o++) for (let i = 0, at = (o * C + c) * inner; i < inner; i++) sum += x[at + i];
+    const mu = sum / n;
+    let ss = 0;
+    for (let o = 0; o < outer; o++) {
+      for (let i = 0, at = (o * C + c) * inner; i < inner; i++) {
+        const d = x[at + i] - mu;
+        ss += d * d;
+      }
+    }
+    const s = 1 / Math.sqrt(ss / n + eps);
+    const wc = w ? w[c] : 1;
+    const bc = b ? b[c] : 0;
+    for (let o = 0; o < outer; o++) {
+      for (let i = 0, at = (o * C + c) * inner; i < inner; i++) out[at + i] = wc * ((x[at + i] - mu) * s) + bc;
+    }
+    mean[c] = mu;
+    variance[c] = ss / n;
+    rstd[c] = s;
+  }
+}
+
+/**
+ * LayerNorm's backward with rows and channels exchanged: per channel, with g = dy·γ and n = outer·inner,
+ * dx = s·(g − mean(g) − x̂·mean(g·x̂)), dγ = Σ dy·x̂, dβ = Σ dy. μ is recomputed in float64, as
+ * layerNormBackward does (the float32 one would carry its rounding into x̂).
+ */
+export function batchNormBackward(
+  dy: FloatArray,
+  x: FloatArray,
+  w: FloatArray | null,
+  _mean: FloatArray,
+  rstd: FloatArray,
+  dx: FloatArray,
+  dw: FloatArray | null,
+  db: FloatArray | null,
+  outer: number,
+  C: number,
+  inner: number,
+): void {
+  const n = outer * inner;
+  for (let c = 0; c < C; c++) {
+    let sum = 0;
+    for (let o = 0; o < outer; o++) for (let i = 0, at = (o * C + c) * inner; i < inner; i++) sum += x[at + i];
+    const mu = sum / n;
+    const s = rstd[c];
+    const wc = w ? w[c] : 1;
+    let sumDy = 0;
+    let sumDyX = 0;
+    for (let o = 0; o < outer; o++) {
+      for (let i = 0, at = (o * C + c) * inner; i < inner; i++) {
+        sumDy += dy[at + i];
+        sumDyX += dy[at + i] * ((x[at + i] - mu) * s);
+      }
+    }
+    const meanG = (wc * sumDy) / n;
+    const meanGX = (wc * sumDyX) / n;
+    for (let o = 0; o < outer; o++) {
+      for (let i = 0, at = (o * C + c) * inner; i < inner; i++) {
+        const xhat = (x[at + i] - mu) * s;
+        dx[at + i] = s * (dy[at + i] * wc - meanG - xhat * meanGX);
+      }
+    }
+    if (dw) dw[c] = sumDyX;
+    if (db) db[c] = sumDy;
+  }
+}

@@ -26,7 +26,7 @@ import { embeddingBackward, embeddingForward } from './embedding.ts';
 import { conv2dBackward, conv2dForward } from './conv.ts';
 import { cast, stridedCopy, stridedExtent } from './layout.ts';
 import { matmul, matmulExtents } from './matmul.ts';
-import { layerNormBackward, layerNormForward, rmsNormBackward, rmsNormForward } from './norms.ts';
+import { batchNormBackward, batchNormForward, layerNormBackward, layerNormForward, rmsNormBackward, rmsNormForward } from './norms.ts';
 import { avgPool2dBackward, avgPool2dForward, maxPool2dBackward, maxPool2dForward } from './pool.ts';
 import { reduce } from './reduce.ts';
 import { logSoftmaxBackward, logSoftmaxForward, softmaxBackward, softmaxForward } from './softmax.ts';
@@ -205,6 +205,20 @@ export class RefBackend implements Backend {
     const n = rows * C;
     rmsNormBackward(floats(dy, n, 'dy'), floats(x, n, 'x'), maybeFloats(w, C, 'weight'), floats(rrms, rows, 'rrms'),
       floats(dx, n, 'dx'), maybeFloats(dw, C, 'dweight'), rows, C);
+  }
+
+  batchNormForward(x: Storage, w: Storage | null, b: Storage | null, out: Storage, mean: Storage, variance: Storage, rstd: Storage,
+    outer: number, C: number, inner: number, eps: number): void {
+    const n = outer * C * inner;
+    batchNormForward(floats(x, n, 'x'), maybeFloats(w, C, 'weight'), maybeFloats(b, C, 'bias'), floats(out, n, 'out'),
+      floats(mean, C, 'mean'), floats(variance, C, 'variance'), floats(rstd, C, 'rstd'), outer, C, inner, eps);
+  }
+
+  batchNormBackward(dy: Storage, x: Storage, w: Storage | null, mean: Storage, rstd: Storage, dx: Storage, dw: Storage | null,
+    db: Storage | null, outer: number, C: number, inner: number): void {
+    const n = outer * C * inner;
+    batchNormBackward(floats(dy, n, 'dy'), floats(x, n, 'x'), maybeFloats(w, C, 'weight'), floats(mean, C, 'mean'),
+      floats(rstd, C, 'rstd'), floats(dx, n, 'dx'), maybeFloats(dw, C, 'dweight'), maybeFloats(db, C, 'dbias'), outer, C, inner);
   }
 
   softmaxForward(x: Storage, out: Storage, rows: number, C: number): void {

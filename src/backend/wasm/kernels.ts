@@ -51,6 +51,11 @@ export interface KernelExports {
     tid: number, threads: number): void;
   rmsNormBackwardRowsPart(dy: Ptr, x: Ptr, w: Ptr, rrms: Ptr, dx: Ptr, rows: number, C: number, tid: number, threads: number): void;
   rmsNormBackwardChannelsPart(dy: Ptr, x: Ptr, rrms: Ptr, dw: Ptr, rows: number, C: number, acc: Ptr, tid: number, threads: number): void;
+  batchNormScratchBytes(C: number): number;
+  batchNormForwardPart(x: Ptr, w: Ptr, b: Ptr, out: Ptr, mean: Ptr, variance: Ptr, rstd: Ptr, outer: number, C: number, inner: number,
+    eps: number, scratch: Ptr, tid: number, threads: number): void;
+  batchNormBackwardPart(dy: Ptr, x: Ptr, w: Ptr, mean: Ptr, rstd: Ptr, dx: Ptr, dw: Ptr, db: Ptr, outer: number, C: number, inner: number,
+    scratch: Ptr, tid: number, threads: number): void;
   checkIds(ids: Ptr, N: number, V: number): number;
   embeddingBackwardPart(dout: Ptr, ids: Ptr, dweight: Ptr, N: number, C: number, tid: number, threads: number): void;
   softmaxForwardPart(x: Ptr, out: Ptr, rows: number, C: number, tid: number, threads: number): void;
@@ -92,7 +97,7 @@ export const KERNEL_ARITY: { readonly [K in keyof KernelExports]: Parameters<Ker
   attentionKeysForwardPart: 18, attentionKeysBackwardPart: 21,
   layerNormBackwardScratchBytes: 2, affinePart: 7, axpyPart: 6, adamwPart: 14, binaryPart: 9, layerNormForwardPart: 11,
   rmsNormForwardPart: 9, layerNormBackwardRowsPart: 10, layerNormBackwardChannelsPart: 11, rmsNormBackwardRowsPart: 9,
-  rmsNormBackwardChannelsPart: 9, checkIds: 3, embeddingBackwardPart: 7, softmaxForwardPart: 6, logSoftmaxForwardPart: 6,
+  rmsNormBackwardChannelsPart: 9, batchNormScratchBytes: 1, batchNormForwardPart: 14, batchNormBackwardPart: 14, checkIds: 3, embeddingBackwardPart: 7, softmaxForwardPart: 6, logSoftmaxForwardPart: 6,
   softmaxBackwardPart: 7, logSoftmaxBackwardPart: 7, embeddingForward: 6, dropoutForward: 6, conv2dScratchFloats: 8, conv2dForwardPart: 23,
   conv2dBackwardDataPart: 22, conv2dBackwardFilterPart: 23, maxPool2dForwardPart: 16, maxPool2dBackwardPart: 10, avgPool2dForwardPart: 15,
   avgPool2dBackwardPart: 15,

@@ -16,7 +16,7 @@ export const JOBS = [
   'rmsNormBackwardRowsPart', 'rmsNormBackwardChannelsPart', 'embeddingBackwardPart', 'crossEntropyRowsPart', 'crossEntropyBackwardPart',
   'columnSumsPart', 'stridedCopyPart', 'conv2dForwardPart', 'conv2dBackwardDataPart', 'conv2dBackwardFilterPart', 'maxPool2dForwardPart',
   'maxPool2dBackwardPart', 'avgPool2dForwardPart', 'avgPool2dBackwardPart',
-  'attentionKeysForwardPart', 'attentionKeysBackwardPart',
+  'attentionKeysForwardPart', 'attentionKeysBackwardPart', 'batchNormForwardPart', 'batchNormBackwardPart',
 ] as const;
 export type JobName = (typeof JOBS)[number];
 

@@ -223,6 +223,25 @@ export class WasmBackend extends WasmCapture implements Backend {
     }
   }
 
+  batchNormForward(x: Storage, w: Storage | null, b: Storage | null, out: Storage, mean: Storage, variance: Storage, rstd: Storage,
+    outer: number, C: number, inner: number, eps: number): void {
+    const n = outer * C * inner;
+    const args = [this.f(x, n, 'x'), this.fOpt(w, C, 'weight'), this.fOpt(b, C, 'bias'), this.f(out, n, 'out'), this.f(mean, C, 'mean'),
+      this.f(variance, C, 'variance'), this.f(rstd, C, 'rstd'), outer, C, inner, eps];
+    // Threads take whole channels: below two channels per thread, or little work, one thread.
+    this.parallel('batchNormForwardPart', [...args, this.ensureScratch(this.k.batchNormScratchBytes(C) + 64)], C >= 2 * this.threads ? n : 0,
+      ELEMENTWISE_THREAD_MIN);
+  }
+
+  batchNormBackward(dy: Storage, x: Storage, w: Storage | null, mean: Storage, rstd: Storage, dx: Storage, dw: Storage | null,
+    db: Storage | null, outer: number, C: number, inner: number): void {
+    const n = outer * C * inner;
+    const args = [this.f(dy, n, 'dy'), this.f(x, n, 'x'), this.fOpt(w, C, 'weight'), this.f(mean, C, 'mean'), this.f(rstd, C, 'rstd'),
+      this.f(dx, n, 'dx'), this.fOpt(dw, C, 'dweight'), this.fOpt(db, C, 'dbias'), outer, C, inner];
+    this.parallel('batchNormBackwardPart', [...args, this.ensureScratch(this.k.batchNormScratchBytes(C) + 64)], C >= 2 * this.threads ? n : 0,
+      ELEMENTWISE_THREAD_MIN);
+  }
+
   rmsNormForward(x: Storage, w: Storage | null, out: Storage, rrms: Storage, rows: number, C: number, eps: number): void {
     const n = rows * C;
     this.parallel('rmsNormForwardPart', [this.f(x, n, 'x'), this.fOpt(w, C, 'weight'), this.f(out, n, 'out'),

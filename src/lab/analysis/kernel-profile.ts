@@ -24,6 +24,8 @@ export const KERNEL_ORDER: readonly string[] = [
   'layerNormBackward',
   'rmsNormForward',
   'rmsNormBackward',
+  'batchNormForward',
+  'batchNormBackward',
   'softmaxForward',
   'softmaxBackward',
   'logSoftmaxForward',

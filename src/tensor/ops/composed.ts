@@ -29,6 +29,22 @@ export function rmsNormComposed(x: Tensor, weight: Tensor | null, eps: number): 
   return weight ? mul(y, weight) : y;
 }
 
+/**
+ * BatchNorm with the batch's statistics over x viewed as (outer, C, inner): mean and biased variance
+ * per channel (two passes), differentiated through. Also returns those statistics, each (C).
+ */
+export function batchNormComposed(x: Tensor, weight: Tensor | null, bias: Tensor | null, outer: number, C: number, inner: number,
+  eps: number): { out: Tensor; mean: Tensor; variance: Tensor } {
+  const x3 = reshape(x, [outer, C, inner]);
+  const mu = mean(x3, [0, 2], true); // (1, C, 1)
+  const xc = sub(x3, mu);
+  const variance = mean(mul(xc, xc), [0, 2], true);
+  const y = div(xc, sqrt(scale(variance, 1, eps)));
+  const yw = weight ? mul(y, reshape(weight, [C, 1])) : y;
+  const out = bias ? add(yw, reshape(bias, [C, 1])) : yw;
+  return { out: reshape(out, x.shape), mean: reshape(mu, [C]), variance: reshape(variance, [C]) };
+}
+
 /** x − max(x) over the last axis; the max is a constant (softmax is shift-invariant, so no gradient flows through it). */
 function shifted(x: Tensor): Tensor {
   return sub(x, noGrad(() => max(x, [-1], true)));

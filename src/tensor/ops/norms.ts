@@ -6,7 +6,7 @@ import { record } from '../autograd.ts';
 import { fmt, ShapeError } from '../shape.ts';
 import type { Tensor } from '../tensor.ts';
 import { allocOut, checkInputs } from './common.ts';
-import { layerNormComposed, rmsNormComposed } from './composed.ts';
+import { batchNormComposed, layerNormComposed, rmsNormComposed } from './composed.ts';
 
 function checkAffine(op: string, x: Tensor, p: Tensor | null, what: string): void {
   const C = x.shape[x.rank - 1];
@@ -57,4 +57,49 @@ export function rmsNorm(x: Tensor, weight: Tensor | null, eps = 1e-5): Tensor {
     be.rmsNormBackward!(g.storage, x.storage, weight?.storage ?? null, rrms.storage, dx.storage, dw?.storage ?? null, rows, C);
     return dw ? [dx, dw] : [dx];
   });
+}
+
+/** What batchNorm returns: the output, and the batch's statistics (C), no gradient, for the running estimates. */
+export interface BatchNormResult {
+  out: Tensor;
+  mean: Tensor;
+  /** Biased (divided by the count), as the normalization uses it. */
+  variance: Tensor;
+}
+
+/**
+ * BatchNorm with the batch's statistics (training mode) over axis `channelAxis` of a contiguous x:
+ * every other axis is averaged over, so NCHW with channelAxis 1 needs no channels-last copy.
+ */
+export function batchNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null, channelAxis: number, eps = 1e-5): BatchNormResult {
+  checkInputs('batchNorm', x, ...[weight, bias].filter((t): t is Tensor => t !== null));
+  if (!Number.isInteger(channelAxis) || channelAxis < 0 || channelAxis >= x.rank) {
+    throw new ShapeError(`batchNorm: channel axis ${channelAxis} is not an axis of an input of shape ${fmt(x.shape)}`);
+  }
+  const C = x.shape[channelAxis];
+  for (const [p, what] of [[weight, 'weight'], [bias, 'bias']] as const) {
+    if (p && (p.rank !== 1 || p.shape[0] !== C)) {
+      throw new ShapeError(`batchNorm: ${what} has shape ${fmt(p.shape)} but the input has ${C} channels (axis ${channelAxis}); expected [${C}]`);
+    }
+  }
+  const outer = x.shape.slice(0, channelAxis).reduce((a, d) => a * d, 1);
+  const inner = x.shape.slice(channelAxis + 1).reduce((a, d) => a * d, 1);
+  const be = x.backend;
+  if (!be.batchNormForward || !be.batchNormBackward) return batchNormComposed(x, weight, bias, outer, C, inner, eps);
+  const out = allocOut(x, x.shape);
+  const mean = allocOut(x, [C]);
+  const variance = allocOut(x, [C]);
+  const rstd = allocOut(x, [C]);
+  be.batchNormForward(x.storage, weight?.storage ?? null, bias?.storage ?? null, out.storage, mean.storage, variance.storage, rstd.storage,
+    outer, C, inner, eps);
+  const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
+  const y = record(out, 'batchNorm', inputs, (g) => {
+    const dx = allocOut(x, x.shape);
+    const dw = weight ? allocOut(weight, weight.shape) : null;
+    const db = bias ? allocOut(bias, bias.shape) : null;
+    be.batchNormBackward!(g.storage, x.storage, weight?.storage ?? null, mean.storage, rstd.storage, dx.storage, dw?.storage ?? null,
+      db?.storage ?? null, outer, C, inner);
+    return [dx, ...(dw ? [dw] : []), ...(db ? [db] : [])];
+  });
+  return { out: y, mean, variance };
 }
