@@ -8,7 +8,7 @@ import type { Backend } from '../backend/backend.ts';
 import { createRefBackend } from '../backend/ref/ref-backend.ts';
 import { setDefaultBackend } from '../tensor/backend-registry.ts';
 import { modelConfigOf, parseTrainConfig } from '../train/config.ts';
-import { measureAuto, type AutoProbe } from './backend-auto.ts';
+import { measureAuto, type AutoDecision, type AutoProbe } from './backend-auto.ts';
 import { UserError } from './errors.ts';
 
 /**
@@ -76,7 +76,15 @@ async function autoBetweenWasmAndWebGpu(wasm: Backend, probe: AutoProbe): Promis
   } catch {
     return wasm; // no WebGPU here: auto is wasm, at no cost
   }
-  const decision = await measureAuto(wasm, webgpu, probe);
+  let decision: AutoDecision;
+  try {
+    decision = await measureAuto(wasm, webgpu, probe);
+  } catch (e) {
+    // A device lost or a kernel refused mid-measurement: the run still has a backend that works.
+    console.error(`auto: wasm (measuring WebGPU failed: ${(e as Error).message.split('\n')[0]})`);
+    await webgpu.dispose().catch(() => {});
+    return wasm;
+  }
   console.error(decision.reason);
   if (decision.backend === 'webgpu') {
     await (wasm as { dispose?: () => Promise<void> }).dispose?.(); // its worker threads
