@@ -4,7 +4,8 @@
 // KV cache), T past one 64-row tile and not a multiple of it, head sizes 1–128, Tk ≠ Tq, masked keys and
 // queries that see none; each backward run twice (bit for bit the same); dropout's mask beside the
 // reference's; convolution and pooling against the PyTorch conv fixtures (through the op front-end) and
-// beside the reference on awkward windows; and --backend auto's measured path (wasm on this page's
+// beside the reference on awkward windows, and a small ResNet-style net trained eager, captured and on
+// the reference; and --backend auto's measured path (wasm on this page's
 // thread beside WebGPU). Errors are measured here and judged by the test in Node.
 import { createRefBackend } from '../../src/backend/ref/ref-backend.ts';
 import { createWasmBackend } from '../../src/backend/wasm/index.ts';
@@ -12,7 +13,16 @@ import { measureAuto, type AutoDecision } from '../../src/cli/backend-auto.ts';
 import { modelConfigOf, parseTrainConfig } from '../../src/train/config.ts';
 import { createWebGpuBackend } from '../../src/backend/webgpu/index.ts';
 import type { AttentionKeys, Backend, Conv2dArgs, FullBackend, HeadLayout, Pool2dArgs, Storage } from '../../src/backend/backend.ts';
-import { backward, tensor, type Tensor } from '../../src/tensor/index.ts';
+import { BatchNorm2d } from '../../src/nn/batch-norm-2d.ts';
+import { Conv2d } from '../../src/nn/conv.ts';
+import { Linear } from '../../src/nn/linear.ts';
+import { Module } from '../../src/nn/module.ts';
+import { GlobalAvgPool, MaxPool2d } from '../../src/nn/pool.ts';
+import { ResidualBlock } from '../../src/nn/residual-block.ts';
+import { AdamW } from '../../src/optim/adamw.ts';
+import { crossEntropy } from '../../src/tensor/ops/softmax.ts';
+import { backward, relu, Rng, tensor, type Tensor } from '../../src/tensor/index.ts';
+import { optimizationStepOn, TrainStep, type HostInput, type LossFn } from '../../src/train/step.ts';
 import { conv2d } from '../../src/tensor/ops/conv.ts';
 import { avgPool2d, globalAvgPool, maxPool2d } from '../../src/tensor/ops/pool.ts';
 import { relError } from '../helpers/compare.ts';
@@ -340,12 +350,67 @@ async function windowChecks(be: Backend): Promise<KernelCheck[]> {
   return out;
 }
 
+/** A small ResNet-style net (test/nn/conv-capture.test.ts's): conv–BN–ReLU–max pool, an identity and a projection block, global pool, head. */
+class TinyConvNet extends Module {
+  readonly stem = this.child('stem', new Conv2d(3, 8, 3, { padding: 1 }));
+  readonly bn = this.child('bn', new BatchNorm2d(8));
+  readonly pool = new MaxPool2d(2);
+  readonly block1 = this.child('block1', new ResidualBlock(8, 8));
+  readonly block2 = this.child('block2', new ResidualBlock(8, 12, 2));
+  readonly gap = new GlobalAvgPool();
+  readonly head = this.child('head', new Linear(12, 5, { init: { kind: 'normal', std: 0.1 } }));
+
+  forward(x: Tensor): Tensor {
+    const h = this.pool.forward(relu(this.bn.forward(this.stem.forward(x)))); // (B, 8, 9, 9)
+    return this.head.forward(this.gap.forward(this.block2.forward(this.block1.forward(h)))); // (B, 5)
+  }
+}
+
+/** Four training steps of TinyConvNet on 18 × 18 images (B = 4), eager or captured (TrainStep): the losses, and why steps ran eagerly. */
+async function convNetLosses(be: Backend, captured: boolean): Promise<{ losses: number[]; eagerReason: string | null }> {
+  const net = new TinyConvNet().materialize(be, new Rng(7));
+  const opt = new AdamW(net.store!, { lr: 3e-3, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1 });
+  const loss: LossFn = ([x, y]) => crossEntropy(net.forward(x), y);
+  const stepper = captured ? new TrainStep(net, opt, { loss }) : undefined;
+  const rng = new Rng(11);
+  const losses: number[] = [];
+  for (let s = 0; s < 4; s++) {
+    const batch: HostInput[] = [
+      { data: Float32Array.from({ length: 4 * 3 * 18 * 18 }, () => rng.normal()), shape: [4, 3, 18, 18] },
+      { data: Int32Array.from({ length: 4 }, () => rng.int(5)), shape: [4] },
+    ];
+    const o = { gradClip: 1 };
+    losses.push((await (stepper ? stepper.runBatch(batch, o) : optimizationStepOn(net, opt, loss, batch, o))).loss);
+  }
+  const eagerReason = stepper?.eagerReason ?? null;
+  stepper?.release();
+  return { losses, eagerReason };
+}
+
+export interface ConvNetReport {
+  webgpu: number[];
+  captured: number[];
+  ref: number[];
+  eagerReason: string | null;
+  error?: string;
+}
+
+async function convNet(be: Backend): Promise<ConvNetReport> {
+  try {
+    const [eager, captured, ref] = [await convNetLosses(be, false), await convNetLosses(be, true), await convNetLosses(createRefBackend(), false)];
+    return { webgpu: eager.losses, captured: captured.losses, ref: ref.losses, eagerReason: captured.eagerReason };
+  } catch (e) {
+    return { webgpu: [], captured: [], ref: [], eagerReason: null, error: String(e) };
+  }
+}
+
 export interface KernelReport {
   adapter: string;
   attention: KernelCheck[];
   dropout: KernelCheck[];
   convFixtures: KernelCheck[];
   windows: KernelCheck[];
+  convNet: ConvNetReport;
   auto: AutoDecision | { error: string };
 }
 
@@ -363,7 +428,7 @@ async function run(convFiles: string[]): Promise<KernelReport> {
   const be = await createWebGpuBackend();
   return {
     adapter: be.adapterName, attention: await attentionChecks(be), dropout: await dropoutChecks(be), convFixtures: await convFixtureChecks(be, convFiles),
-    windows: await windowChecks(be), auto: await autoDecision(be),
+    windows: await windowChecks(be), convNet: await convNet(be), auto: await autoDecision(be),
   };
 }
 

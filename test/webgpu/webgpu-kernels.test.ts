@@ -3,7 +3,8 @@
 // and inference (≤ 1e-5), each backward bit for bit the same when run again; dropout's mask bit for bit
 // the reference's for the same seed; convolution and pooling against every PyTorch op fixture of
 // test/fixtures/conv (forward ≤ 1e-5, backward ≤ 1e-4) and beside the reference on awkward windows;
-// --backend auto's measured path, whose decision must follow its own figures and the rule. Skipped, saying why,
+// a small ResNet-style net trained to the reference's losses, captured bit for bit; --backend auto's
+// measured path, whose decision must follow its own figures and the rule. Skipped, saying why,
 // where /usr/bin/chromium is absent (.ci/run installs it).
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -63,6 +64,16 @@ describe.skipIf(skipChromium())('the WebGPU backend’s fused kernels beside the
     const bad = report.windows.filter((c) => !(c.err <= (c.check === 'max argmax' ? 0 : c.check.endsWith('out') ? 1e-5 : 1e-4)));
     expect(bad, JSON.stringify(bad, null, 1)).toEqual([]);
     expect(new Set(report.windows.map((c) => c.case)).size).toBe(7);
+  });
+
+  it('trains a small ResNet-style net (conv, BatchNorm, max pool, residual blocks) to the reference’s losses, and its captured replay equals eager bit for bit', () => {
+    const { webgpu, captured, ref, eagerReason, error } = report.convNet;
+    expect(error).toBeUndefined();
+    console.log(`conv net losses: webgpu ${webgpu.join(' ')}; ref ${ref.join(' ')}`);
+    expect(webgpu).toHaveLength(4);
+    for (let i = 0; i < 4; i++) expect(Math.abs(webgpu[i] - ref[i]), `step ${i + 1}`).toBeLessThan(1e-4 * Math.max(1, ref[i]));
+    expect(eagerReason).toBeNull();
+    expect(captured).toEqual(webgpu);
   });
 
   it('--backend auto: measures the model on wasm and WebGPU, and decides by the rule on what it measured', () => {
