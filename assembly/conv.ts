@@ -252,14 +252,12 @@ export function conv2dForwardPart(x: usize, w: usize, bias: usize, out: usize, B
   for (let t = lo(tiles, tid, threads); t < t1; t++) {
     const g0 = t * TILE;
     const n = min<i32>(TILE, total - g0);
-    if (n == L && g0 % L == 0) {
-      // The tile is image b: the product lands in place, onto the bias.
+    if (n == L && g0 % L == 0 && pointwise()) {
+      // A 1×1, stride-1, unpadded kernel over image b: the image is its own im2col matrix, and the
+      // product lands in place, onto the bias.
       const b = g0 / L;
       const xb = x + (<usize>(b * Cin * H * W) << 2);
       const ob = out + (<usize>(b * Cout * L) << 2);
-      let src = cols;
-      if (pointwise()) src = xb;
-      else gatherRows(padded(xb, 0, Cin, pad), 0, 0, K, 0, L, cols, L);
       if (bias != 0) {
         for (let co = 0; co < Cout; co++) {
           const v = load<f32>(bias + (<usize>co << 2));
@@ -267,11 +265,14 @@ export function conv2dForwardPart(x: usize, w: usize, bias: usize, out: usize, B
           for (let l = 0; l < L; l++) store<f32>(o + (<usize>l << 2), v);
         }
       }
-      matmulPart(w, src, ob, 1, Cout, n, K, false, false, 0, 0, bias != 0, mm, 0, 0, 1);
+      matmulPart(w, xb, ob, 1, Cout, n, K, false, false, 0, 0, bias != 0, mm, 0, 0, 1);
       continue;
     }
+    // The tile's outputs as rows: colsᵀ (n × K) · Wᵀ (K × Cout), so the product has n (up to TILE) rows
+    // rather than Cout (often 16 or 32: a few micro-kernel strips, one of them ragged, with B repacked per
+    // call); each element sums its K products in the same order either way.
     tileRows(x, 0, K, g0, n, L, cols, false, pad);
-    matmulPart(w, cols, ctile, 1, Cout, n, K, false, false, 0, 0, false, mm, 0, 0, 1);
+    matmulPart(cols, w, ctile, 1, n, Cout, K, true, true, 0, 0, false, mm, 0, 0, 1);
     let g = g0;
     while (g < g0 + n) {
       const b = g / L;
@@ -279,9 +280,9 @@ export function conv2dForwardPart(x: usize, w: usize, bias: usize, out: usize, B
       const cnt = min<i32>(L - l, g0 + n - g);
       for (let co = 0; co < Cout; co++) {
         const v: f32 = bias != 0 ? load<f32>(bias + (<usize>co << 2)) : 0;
-        const s = ctile + (<usize>(co * n + g - g0) << 2);
+        const s = ctile + (<usize>((g - g0) * Cout + co) << 2);
         const o = out + (<usize>((b * Cout + co) * L + l) << 2);
-        for (let q = 0; q < cnt; q++) store<f32>(o + (<usize>q << 2), load<f32>(s + (<usize>q << 2)) + v);
+        for (let q = 0; q < cnt; q++) store<f32>(o + (<usize>q << 2), load<f32>(s + (<usize>(q * Cout) << 2)) + v);
       }
       g += cnt;
     }

@@ -106,8 +106,12 @@ function packB(b: usize, bRow: i32, bCol: i32, p0: i32, kc: i32, j0: i32, nc: i3
   }
 }
 
-/** C tile (rows × cols, row stride ldc floats) = or += packed A strip · packed B strip; 12 f32x4 accumulators. */
-function microKernel(pa: usize, pb: usize, kc: i32, c: usize, ldc: i32, rows: i32, cols: i32, add: bool, tmp: usize): void {
+/**
+ * C tile (rows × cols, row stride ldc floats) = or += A strip · packed B strip; 12 f32x4 accumulators.
+ * The strip's MR values of each p are contiguous, aStep bytes after those of p − 1: a packed strip
+ * (MR·4), or a transposed A read in place (its row stride).
+ */
+function microKernel(pa: usize, aStep: usize, pb: usize, kc: i32, c: usize, ldc: i32, rows: i32, cols: i32, add: bool, tmp: usize): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
@@ -135,7 +139,7 @@ function microKernel(pa: usize, pb: usize, kc: i32, c: usize, ldc: i32, rows: i3
     a = v128.load32_splat(pa, 20);
     c50 = madd(a, b0, c50);
     c51 = madd(a, b1, c51);
-    pa += 24;
+    pa += aStep;
     pb += 32;
   }
   const ld = <usize>ldc << 2;
@@ -209,15 +213,23 @@ function gemm(a: usize, aRow: i32, aCol: i32, b: usize, bRow: i32, bCol: i32, c:
       packB(b, bRow, bCol, pc, kc, jc, nc, packedB);
       for (let ic = 0; ic < m; ic += MC) {
         const mc = min<i32>(MC, m - ic);
-        packA(a, aRow, aCol, ic, mc, pc, kc, packedA);
+        // A narrow product (a convolution's Cout columns) would use each packed A strip for only a few
+        // column strips, so packing A would cost about as much as the product. A transposed A already
+        // holds each p's MR values side by side: read it in place. Whole strips only (a ragged last
+        // strip would read past A's rows); the same multiply-adds in the same order either way.
+        const direct = aRow == 1 && nc <= 4 * NR;
+        if (!direct || mc % MR != 0) packA(a, aRow, aCol, ic, mc, pc, kc, packedA);
         for (let jr = 0; jr < nc; jr += NR) {
           const cols = min<i32>(NR, nc - jr);
           const pb = packedB + (<usize>(jr * kc) << 2);
           for (let ir = 0; ir < mc; ir += MR) {
             const rows = min<i32>(MR, mc - ir);
-            const pa = packedA + (<usize>(ir * kc) << 2);
             const cp = c + (<usize>((ic + ir) * ldc + jc + jr) << 2);
-            microKernel(pa, pb, kc, cp, ldc, rows, cols, add, tmp);
+            if (direct && mc % MR == 0) {
+              microKernel(a + (<usize>(pc * aCol + ic + ir) << 2), <usize>aCol << 2, pb, kc, cp, ldc, rows, cols, add, tmp);
+            } else {
+              microKernel(packedA + (<usize>(ir * kc) << 2), <usize>(MR << 2), pb, kc, cp, ldc, rows, cols, add, tmp);
+            }
           }
         }
       }

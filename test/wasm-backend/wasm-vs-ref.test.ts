@@ -83,6 +83,20 @@ describe.each(flavours.map((k) => [k.flavour, k] as const))('wasm (%s) against r
         });
       }
     }
+    it('narrow products with a transposed A (read in place, not packed): whole and ragged strips, past a K block, accumulate', () => {
+      for (const m of [6, 120, 126, 253, 256]) {
+        for (const n of [3, 8, 16, 31, 32, 33]) {
+          for (const k of [1, 13, 300]) {
+            for (const [transB, accumulate] of [[false, false], [true, true]]) {
+              const args: MatmulArgs = { batch: 1, m, n, k, transA: true, transB, strideA: 0, strideB: 0, accumulate };
+              agree({ a: { data: rand(m * k, m + k) }, b: { data: rand(k * n, n) } }, { c: { data: rand(m * n, 5) } }, (be, s) =>
+                be.matmul(s.a, s.b, s.c, args),
+              );
+            }
+          }
+        }
+      }
+    });
     it('few rows of A (the unpacked path generation takes), every transpose case, accumulate', () => {
       for (const m of [1, 2, 3, 4]) {
         for (const n of [1, 5, 16, 17, 37]) {
