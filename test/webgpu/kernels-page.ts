@@ -13,6 +13,8 @@ import { measureAuto, type AutoDecision } from '../../src/cli/backend-auto.ts';
 import { modelConfigOf, parseTrainConfig } from '../../src/train/config.ts';
 import { createWebGpuBackend } from '../../src/backend/webgpu/index.ts';
 import type { AttentionKeys, Backend, Conv2dArgs, FullBackend, HeadLayout, Pool2dArgs, Storage } from '../../src/backend/backend.ts';
+import { generate } from '../../src/models/generate.ts';
+import { DEFAULT_GPT_CONFIG, GPT } from '../../src/models/gpt.ts';
 import { BatchNorm2d } from '../../src/nn/batch-norm-2d.ts';
 import { Conv2d } from '../../src/nn/conv.ts';
 import { Linear } from '../../src/nn/linear.ts';
@@ -404,6 +406,27 @@ async function convNet(be: Backend): Promise<ConvNetReport> {
   }
 }
 
+/**
+ * Generation of 24 tokens past a 16-position block (so the KV cache is reset and refilled: Tq > 1
+ * against the cache, then Tq = 1) by a tiny GPT from the same seed: through cachedAttention, so
+ * attentionInference on WebGPU.
+ */
+async function greedyTokens(be: Backend): Promise<number[]> {
+  const model = GPT.create({ ...DEFAULT_GPT_CONFIG, vocabSize: 40, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 32, dropout: 0 }, { backend: be, seed: 3 });
+  // Sampled at temperature 1 from one seed (an untrained model's argmax is one token over and over).
+  const out = await generate(model, [1, 2, 3], { maxNewTokens: 24, temperature: 1, seed: 5 });
+  model.store!.release();
+  return out;
+}
+
+async function generation(be: Backend): Promise<KernelReport['generation']> {
+  try {
+    return { webgpu: await greedyTokens(be), ref: await greedyTokens(createRefBackend()) };
+  } catch (e) {
+    return { webgpu: [], ref: [], error: String(e) };
+  }
+}
+
 export interface KernelReport {
   adapter: string;
   attention: KernelCheck[];
@@ -411,6 +434,7 @@ export interface KernelReport {
   convFixtures: KernelCheck[];
   windows: KernelCheck[];
   convNet: ConvNetReport;
+  generation: { webgpu: number[]; ref: number[]; error?: string };
   auto: AutoDecision | { error: string };
 }
 
@@ -428,7 +452,7 @@ async function run(convFiles: string[]): Promise<KernelReport> {
   const be = await createWebGpuBackend();
   return {
     adapter: be.adapterName, attention: await attentionChecks(be), dropout: await dropoutChecks(be), convFixtures: await convFixtureChecks(be, convFiles),
-    windows: await windowChecks(be), convNet: await convNet(be), auto: await autoDecision(be),
+    windows: await windowChecks(be), convNet: await convNet(be), generation: await generation(be), auto: await autoDecision(be),
   };
 }
 

@@ -76,6 +76,15 @@ describe.skipIf(skipChromium())('the WebGPU backend’s fused kernels beside the
     expect(captured).toEqual(webgpu);
   });
 
+  it('generates from a KV cache (attentionInference) the reference backend’s tokens (same seed)', () => {
+    const { webgpu, ref, error } = report.generation;
+    expect(error).toBeUndefined();
+    console.log(`sampled tokens: webgpu ${webgpu.join(' ')}; ref ${ref.join(' ')}`);
+    expect(webgpu).toHaveLength(24);
+    expect(new Set(webgpu).size).toBeGreaterThan(5);
+    expect(webgpu).toEqual(ref);
+  });
+
   it('--backend auto: measures the model on wasm and WebGPU, and decides by the rule on what it measured', () => {
     const d = report.auto;
     if ('error' in d) throw new Error(d.error);
