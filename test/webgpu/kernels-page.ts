@@ -334,9 +334,21 @@ const WINDOW_CASES: [Win, boolean, boolean][] = [
   [[1, 5, 3, 7, 12, 5, 3, 3, 2, 2, 1], true, true],
 ];
 
+/** Max pooling over planes holding NaNs (torch: a NaN wins, the last one in window order): out (NaN as NaN) and argmax. */
+async function maxPoolNaN(be: Backend): Promise<Record<string, HostArrayLike>> {
+  const a = windowOf([2, 2, 2, 6, 5, 3, 2, 1, 1, 1, 1]);
+  const x = be.alloc('float32', 2 * 2 * 6 * 5);
+  be.write(x, values(120, 3).map((v, i) => (i % 7 === 3 || i % 11 === 5 ? NaN : v)));
+  const [o, am] = [be.alloc('float32', 2 * 2 * a.Ho * a.Wo), be.alloc('int32', 2 * 2 * a.Ho * a.Wo)];
+  be.maxPool2dForward!(x, o, am, a);
+  return { 'max out with NaNs': await be.read(o), 'max argmax with NaNs': await be.read(am) };
+}
+
 async function windowChecks(be: Backend): Promise<KernelCheck[]> {
   const ref = createRefBackend();
   const out: KernelCheck[] = [];
+  const [gotNaN, wantNaN] = [await maxPoolNaN(be), await maxPoolNaN(ref)];
+  for (const [check, w] of Object.entries(wantNaN)) out.push({ case: 'NaNs in the planes', check, err: Array.from(w).filter((v, i) => !Object.is(v, gotNaN[check][i])).length });
   for (const [win, bias, ties] of WINDOW_CASES) {
     const a = windowOf(win);
     const name = `B${a.B} C${a.C}→${a.Cout} ${a.H}×${a.W} k${a.kH}×${a.kW} s${a.strideH}×${a.strideW} p${a.padH}×${a.padW}${bias ? ' bias' : ''}${ties ? ' ties' : ''}`;
