@@ -229,6 +229,15 @@ async function dropoutChecks(be: Backend): Promise<KernelCheck[]> {
     out.push({ case: name, check: 'out', err: relError(got.out, want.out) });
     if (n >= 1000) out.push({ case: name, check: 'share dropped − p', err: Math.abs(got.mask.filter((m) => m === 0).length / n - p) });
   }
+  // out and mask as overlapping views of one buffer: refused (the second binding's copy would overwrite the first's results).
+  const shared = be.alloc('float32', 12);
+  let refusal = '';
+  try {
+    be.dropoutForward!(be.alloc('float32', 8), be.view(shared, 0, 8), be.view(shared, 4, 8), 0.5, 1);
+  } catch (e) {
+    refusal = String(e);
+  }
+  out.push({ case: 'out and mask overlapping in one buffer', check: `refused: ${refusal}`, err: /overlapping views of one buffer/.test(refusal) ? 0 : Infinity });
   // A replay would draw the captured seed's mask again: the capture refuses, as the wasm backend's does.
   const x = be.alloc('float32', 8);
   be.beginCapture!();

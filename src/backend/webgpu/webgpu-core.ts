@@ -417,11 +417,14 @@ export class WebGpuCore implements CoreBackend, CaptureKernels {
     };
     const written = new Set<GPUBuffer>();
     const writeBack: [GPUBuffer, GpuStorage][] = [];
-    const writeBuffers = writes.map((s) => {
+    const writeBuffers = writes.map((s, i) => {
       if (!written.has(s.buffer)) {
         written.add(s.buffer);
         return s.buffer;
       }
+      // The copy's range goes back whole, so it would overwrite what an earlier write wrote inside it.
+      const clash = writes.slice(0, i).find((e) => e.buffer === s.buffer && e.offset < s.offset + s.length && s.offset < e.offset + e.length);
+      if (clash) throw new Error(`${label}: two of its outputs are overlapping views of one buffer ([${clash.offset}, ${clash.offset + clash.length}) and [${s.offset}, ${s.offset + s.length})), which one launch cannot write through two bindings; write both through one binding, as attention's packed dk and dv are`);
       const copy = copyOf(s.buffer);
       writeBack.push([copy, s]);
       return copy;
