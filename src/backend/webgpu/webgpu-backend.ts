@@ -1,8 +1,9 @@
 // The WebGPU backend: the required core (webgpu-core.ts), fused attention (webgpu-attention.ts), and the
 // fused kernels of wgsl-fused.ts (LayerNorm, RMSNorm, softmax, log-softmax and cross-entropy, forward
-// and backward, AdamW over the flat parameter buffer, dropout) and of wgsl-conv.ts (convolution, max
-// and average pooling, forward and backward). The op front-end uses each one it
-// finds and composes the rest from the core, as for any backend.
+// and backward, AdamW over the flat parameter buffer, dropout), of wgsl-batchnorm.ts (BatchNorm with the
+// batch's statistics, forward and backward) and of wgsl-conv.ts (convolution, max and average pooling,
+// forward and backward). The op front-end uses each one it finds and composes the rest from the core,
+// as for any backend.
 
 import type { AdamWArgs, Conv2dArgs, Pool2dArgs, Storage, Window2d } from '../backend.ts';
 import { mixSeed } from '../counter-hash.ts';
@@ -13,6 +14,7 @@ import {
   adamwWgsl, crossEntropyBackwardWgsl, dropoutWgsl, crossEntropyMeanWgsl, crossEntropyRowsWgsl, layerNormBackwardRowsWgsl, layerNormForwardWgsl,
   normChannelsWgsl, rmsNormBackwardRowsWgsl, rmsNormForwardWgsl, rowMeanWgsl, softmaxBackwardWgsl, softmaxForwardWgsl,
 } from './wgsl-fused.ts';
+import { batchNormBackwardWgsl, batchNormForwardWgsl } from './wgsl-batchnorm.ts';
 import {
   avgPool2dBackwardWgsl, avgPool2dForwardWgsl, conv2dBackwardDataWgsl, conv2dBackwardParamsWgsl, conv2dForwardWgsl, maxPool2dBackwardWgsl,
   maxPool2dForwardWgsl,
@@ -77,6 +79,27 @@ export class WebGpuBackend extends WebGpuAttention {
     const W = this.optional(w, 'weight');
     this.rows('rmsNormBackward', rmsNormBackwardRowsWgsl(), rows, new Params().u(rows, C, D.offset, X.offset, W.s.offset, R.offset, O.offset, W.has), [D, X, W.s, R], [O]);
     if (dw) this.channels(2, D, X, R, R, this.st(dw, 'dweight'), rows, C);
+  }
+
+  batchNormForward(x: Storage, w: Storage | null, b: Storage | null, out: Storage, mean: Storage, variance: Storage, rstd: Storage,
+    outer: number, C: number, inner: number, eps: number): void {
+    const [X, O, M, V, S] = [this.st(x, 'x'), this.st(out, 'out'), this.st(mean, 'mean'), this.st(variance, 'variance'), this.st(rstd, 'rstd')];
+    const W = this.optional(w, 'weight');
+    const B = this.optional(b, 'bias');
+    const p = new Params().u(outer, C, inner, X.offset, W.s.offset, B.s.offset, O.offset, M.offset, V.offset, S.offset, W.has, B.has).f(eps);
+    // A workgroup per channel, as rows() gives one per row.
+    this.rows('batchNormForward', batchNormForwardWgsl(), C, p, [X, W.s, B.s], [O, M, V, S]);
+  }
+
+  batchNormBackward(dy: Storage, x: Storage, w: Storage | null, _mean: Storage, rstd: Storage, dx: Storage, dw: Storage | null, db: Storage | null,
+    outer: number, C: number, inner: number): void {
+    const [D, X, S, O] = [this.st(dy, 'dy'), this.st(x, 'x'), this.st(rstd, 'rstd'), this.st(dx, 'dx')];
+    const W = this.optional(w, 'weight');
+    const DW = dw ? this.st(dw, 'dweight') : null;
+    const DB = db ? this.st(db, 'dbias') : null;
+    const p = new Params().u(outer, C, inner, D.offset, X.offset, W.s.offset, S.offset, O.offset, DW?.offset ?? 0, DB?.offset ?? 0, W.has);
+    const writes = [O, ...(DW ? [DW] : []), ...(DB ? [DB] : [])];
+    this.rows('batchNormBackward', batchNormBackwardWgsl(DW !== null, DB !== null), C, p, [D, X, W.s, S], writes);
   }
 
   private softmaxRows(log: number, x: Storage, out: Storage, rows: number, C: number): void {
