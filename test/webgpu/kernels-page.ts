@@ -4,14 +4,14 @@
 // KV cache), T past one 64-row tile and not a multiple of it, head sizes 1–128, Tk ≠ Tq, masked keys and
 // queries that see none; each backward run twice (bit for bit the same); dropout's mask beside the
 // reference's; convolution and pooling against the PyTorch conv fixtures (through the op front-end) and
-// beside the reference on awkward windows, and a small ResNet-style net trained eager, captured and on
-// the reference; and --backend auto's measured path (wasm on this page's
+// beside the reference on awkward windows, and a small ResNet-style net trained eager (through the fused
+// BatchNorm), captured and on the reference; and --backend auto's measured path (wasm on this page's
 // thread beside WebGPU). Errors are measured here and judged by the test in Node.
 import { createRefBackend } from '../../src/backend/ref/ref-backend.ts';
 import { createWasmBackend } from '../../src/backend/wasm/index.ts';
 import { measureAuto, type AutoDecision } from '../../src/cli/backend-auto.ts';
 import { modelConfigOf, parseTrainConfig } from '../../src/train/config.ts';
-import { createWebGpuBackend } from '../../src/backend/webgpu/index.ts';
+import { createWebGpuBackend, type WebGpuBackend } from '../../src/backend/webgpu/index.ts';
 import type { AttentionKeys, Backend, Conv2dArgs, FullBackend, HeadLayout, Pool2dArgs, Storage } from '../../src/backend/backend.ts';
 import { generate } from '../../src/models/generate.ts';
 import { DEFAULT_GPT_CONFIG, GPT } from '../../src/models/gpt.ts';
@@ -29,6 +29,7 @@ import { conv2d } from '../../src/tensor/ops/conv.ts';
 import { avgPool2d, globalAvgPool, maxPool2d } from '../../src/tensor/ops/pool.ts';
 import { relError } from '../helpers/compare.ts';
 import { decodeFixture, get } from '../helpers/fixture-data.ts';
+import { countCalls } from './fused-calls.ts';
 
 export interface KernelCheck {
   case: string;
@@ -415,15 +416,20 @@ export interface ConvNetReport {
   captured: number[];
   ref: number[];
   eagerReason: string | null;
+  /** The fused BatchNorm kernels' calls in the eager run (the composition would give the same losses). */
+  batchNormCalls: Record<string, number>;
   error?: string;
 }
 
-async function convNet(be: Backend): Promise<ConvNetReport> {
+async function convNet(be: WebGpuBackend): Promise<ConvNetReport> {
   try {
-    const [eager, captured, ref] = [await convNetLosses(be, false), await convNetLosses(be, true), await convNetLosses(createRefBackend(), false)];
-    return { webgpu: eager.losses, captured: captured.losses, ref: ref.losses, eagerReason: captured.eagerReason };
+    const calls = countCalls(be, ['batchNormForward', 'batchNormBackward']);
+    const eager = await convNetLosses(be, false);
+    const batchNormCalls = { ...calls };
+    const [captured, ref] = [await convNetLosses(be, true), await convNetLosses(createRefBackend(), false)];
+    return { webgpu: eager.losses, captured: captured.losses, ref: ref.losses, eagerReason: captured.eagerReason, batchNormCalls };
   } catch (e) {
-    return { webgpu: [], captured: [], ref: [], eagerReason: null, error: String(e) };
+    return { webgpu: [], captured: [], ref: [], eagerReason: null, batchNormCalls: {}, error: String(e) };
   }
 }
 

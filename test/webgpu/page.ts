@@ -17,6 +17,7 @@ import { decodeFixture, get, gptConfigOf, modelStateOf, tensorsOf, type Fixture 
 import { AdamW } from '../../src/optim/adamw.ts';
 import { optimizationStep } from '../../src/train/step.ts';
 import { DATA_INPUTS, INT_INPUTS, runOp, type Inputs } from '../parity/op-cases.ts';
+import { countCalls } from './fused-calls.ts';
 
 export interface OpResult {
   name: string;
@@ -42,6 +43,8 @@ export interface WebGpuReport {
   matmul: { case: string; err: number }[];
   /** test/fixtures/gpt and designs: test/parity/gpt.test.ts's and designs.test.ts's checks. */
   models: ModelCheck[];
+  /** The fused BatchNorm kernels' calls (forward + backward) per whole-model fixture that made any. */
+  batchNormCalls: Record<string, number>;
   training: { webgpu: number[]; captured: number[]; ref: number[]; eagerReason: string | null; buffersCreated: number[]; liveBuffers: number[]; error?: string };
 }
 
@@ -170,13 +173,17 @@ async function run(files: string[], modelFiles: string[]): Promise<WebGpuReport>
   const coreOps = await suite(coreOnly(be));
   const matmul = await matmulCases(be);
   const models: ModelCheck[] = [];
+  const bn = countCalls(be, ['batchNormForward', 'batchNormBackward']);
+  const batchNormCalls: Record<string, number> = {};
   for (const f of modelFiles) {
     const fx = decodeFixture(new Uint8Array(await (await fetch(`fixtures/${f}`)).arrayBuffer()), f);
+    const before = bn.batchNormForward + bn.batchNormBackward;
     try {
       models.push(...(await modelCase(be, fx)));
     } catch (e) {
       models.push({ case: f, check: String(e), err: Infinity, bound: 0 });
     }
+    if (bn.batchNormForward + bn.batchNormBackward > before) batchNormCalls[fx.name] = bn.batchNormForward + bn.batchNormBackward - before;
   }
   let training: WebGpuReport['training'];
   try {
@@ -192,7 +199,7 @@ async function run(files: string[], modelFiles: string[]): Promise<WebGpuReport>
   } catch (e) {
     training = { webgpu: [], captured: [], ref: [], eagerReason: null, buffersCreated: [], liveBuffers: [], error: String(e) };
   }
-  return { adapter: be.adapterName, ops, coreOps, matmul, models, training };
+  return { adapter: be.adapterName, ops, coreOps, matmul, models, batchNormCalls, training };
 }
 
 (globalThis as unknown as { runWebGpu: typeof run }).runWebGpu = run;

@@ -57,6 +57,9 @@ describe.skipIf(skipChromium())('the WebGPU backend in chromium (SwiftShader)', 
     expect(new Set(report.models.map((m) => m.case)).size).toBe(22);
     const bad = report.models.filter((m) => !(m.err <= m.bound));
     expect(bad, JSON.stringify(bad, null, 1)).toEqual([]);
+    // The BatchNorm design through the fused kernels, not the composition (which gives the same numbers).
+    console.log(`fused BatchNorm calls per model fixture: ${JSON.stringify(report.batchNormCalls)}`);
+    expect(Object.keys(report.batchNormCalls)).toEqual(['batchnorm']);
   });
 
   it('trains a tiny GPT to the reference backend’s losses (same seed), and the loss falls', () => {

@@ -67,10 +67,12 @@ describe.skipIf(skipChromium())('the WebGPU backend’s fused kernels beside the
     expect(new Set(report.windows.map((c) => c.case)).size).toBe(8);
   });
 
-  it('trains a small ResNet-style net (conv, BatchNorm, max pool, residual blocks) to the reference’s losses, and its captured replay equals eager bit for bit', () => {
-    const { webgpu, captured, ref, eagerReason, error } = report.convNet;
+  it('trains a small ResNet-style net (conv, fused BatchNorm, max pool, residual blocks) to the reference’s losses, and its captured replay equals eager bit for bit', () => {
+    const { webgpu, captured, ref, eagerReason, batchNormCalls, error } = report.convNet;
     expect(error).toBeUndefined();
-    console.log(`conv net losses: webgpu ${webgpu.join(' ')}; ref ${ref.join(' ')}`);
+    console.log(`conv net losses: webgpu ${webgpu.join(' ')}; ref ${ref.join(' ')}; fused BatchNorm calls ${JSON.stringify(batchNormCalls)}`);
+    // Six BatchNorms (the stem's, two per block, the projection's) in each of the four steps.
+    expect(batchNormCalls).toEqual({ batchNormForward: 24, batchNormBackward: 24 });
     expect(webgpu).toHaveLength(4);
     for (let i = 0; i < 4; i++) expect(Math.abs(webgpu[i] - ref[i]), `step ${i + 1}`).toBeLessThan(1e-4 * Math.max(1, ref[i]));
     expect(eagerReason).toBeNull();
