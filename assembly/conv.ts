@@ -9,6 +9,7 @@
 // shapes alone: every product has the same m, n, k whatever the thread count, every output element is
 // written by one thread in the same order, so results are bit-identical for 1 and N threads.
 // Pooling is split by planes. Pointers are bytes; sizes and strides are elements.
+import { implicitConv, implicitScratchFloats } from './conv-implicit';
 import { matmulPart } from './matmul';
 
 /** Output positions per tile (columns of the im2col matrix). */
@@ -52,7 +53,12 @@ export function conv2dScratchFloats(Cin: i32, Cout: i32, H: i32, W: i32, kH: i32
   const m = max<i32>(1, ROWS / K2) * K2;
   const data = m * Cout + Cout * TILE + m * TILE + padded;
   const filter = ROWS * TILE + Cout * TILE + ROWS * Cout + padded;
-  return max<i32>(forward, max<i32>(data, filter));
+  // The stride-1 paths (conv-implicit.ts): forward over x, and the input gradient over dy (Ho × Wo,
+  // padded by k − 1 − p); a bound for any stride, since Ho ≤ H + 2p − k + 1.
+  const Ho = max<i32>(0, H + 2 * pH - kH + 1), Wo = max<i32>(0, W + 2 * pW - kW + 1);
+  const implicit = max<i32>(implicitScratchFloats(Cin, Cout, H, W, kH, kW, pH, pW),
+    implicitScratchFloats(Cout, Cin, Ho, Wo, kH, kW, max<i32>(0, kH - 1 - pH), max<i32>(0, kW - 1 - pW)));
+  return max<i32>(max<i32>(forward, implicit), max<i32>(data, filter));
 }
 
 // Window rows are short (an output row of a small image: 4 to 64 floats), where memory.copy and
@@ -239,11 +245,15 @@ export function conv2dForwardPart(x: usize, w: usize, bias: usize, out: usize, B
   kW: i32, sH: i32, sW: i32, pH: i32, pW: i32, Ho: i32, Wo: i32, scratch0: usize, scratchStride: i32, mm0: usize, mmStride: i32,
   tid: i32, threads: i32): void {
   setGeometry(Cin, H, W, Cout, kH, kW, sH, sW, pH, pW, Ho, Wo);
+  const scratch = scratch0 + <usize>tid * <usize>scratchStride;
+  if (sH == 1 && sW == 1 && (pH > 0 || pW > 0)) {
+    implicitConv(x, w, bias, out, B, Cin, Cout, H, W, kH, kW, pH, pW, false, scratch, tid, threads);
+    return;
+  }
   const L = Ho * Wo;
   const K = Cin * kH * kW;
   const total = B * L;
   const tiles = ceilDiv(total, TILE);
-  const scratch = scratch0 + <usize>tid * <usize>scratchStride;
   const cols = scratch;
   const ctile = cols + (<usize>(K * TILE) << 2);
   const pad = ctile + (<usize>(Cout * TILE) << 2);
@@ -294,6 +304,12 @@ export function conv2dBackwardDataPart(dy: usize, w: usize, dx: usize, B: i32, C
   sH: i32, sW: i32, pH: i32, pW: i32, Ho: i32, Wo: i32, scratch0: usize, scratchStride: i32, mm0: usize, mmStride: i32, tid: i32,
   threads: i32): void {
   setGeometry(Cin, H, W, Cout, kH, kW, sH, sW, pH, pW, Ho, Wo);
+  if (sH == 1 && sW == 1 && pH < kH && pW < kW && (kH - 1 - pH > 0 || kW - 1 - pW > 0)) {
+    // Stride 1: dx is dy convolved with the flipped kernel, padded by k − 1 − p (Ho + k − 1 − 2p = H).
+    implicitConv(dy, w, 0, dx, B, Cin, Cout, Ho, Wo, kH, kW, kH - 1 - pH, kW - 1 - pW, true, scratch0 + <usize>tid * <usize>scratchStride,
+      tid, threads);
+    return;
+  }
   const L = Ho * Wo;
   const K2 = kH * kW;
   const K = Cin * K2;

@@ -2,7 +2,8 @@
 // PyTorch fixtures: primes, batch 1 and 3, 1×1 kernels (stride 1 and 2), padding past the kernel,
 // non-square kernels and strides, Cout ≤ 4 (the gemv products), images of more than one 256-position
 // tile, more than 96 im2col rows (several weight-gradient blocks) and more than 256 (sgemm's KC).
-// Every wasm build and 1, 2 and 3 threads; 1 and N threads give identical bits. The op front-end on
+// Stride-1 windows of every shape go through the implicit GEMM (forward and dx). Every wasm build and
+// 1, 2 and 3 threads; 1 and N threads give identical bits. The op front-end on
 // the core-only reference (the composition) agrees with the fused kernels too.
 import { describe, expect, it } from 'vitest';
 import type { Backend, Conv2dArgs, FullBackend, Pool2dArgs, Storage } from '../../src/backend/backend.ts';
@@ -40,6 +41,10 @@ const CONV_CASES: ConvCase[] = [
   [1, 7, 19, 18, 5, 1, 1, 1, 1, 0, 0], // 1×1 with more than one tile
   [3, 32, 6, 5, 9, 3, 3, 1, 1, 1, 1], // 288 im2col rows > KC
   [2, 2, 31, 1, 3, 5, 1, 3, 1, 2, 0], // W = 1
+  // Stride 1, non-square windows and unequal padding (conv-implicit.ts: the forward, and dx as the
+  // flipped kernel's convolution padded by k − 1 − p, which is 0 on both axes in the second case).
+  [2, 3, 7, 6, 10, 2, 3, 1, 1, 0, 1],
+  [1, 4, 5, 13, 7, 3, 2, 1, 1, 2, 1],
   // Past the threading threshold (2^18 multiply-adds): several tiles, channel blocks and row blocks to share.
   [3, 16, 18, 17, 12, 3, 3, 1, 1, 1, 1],
   [1, 20, 40, 37, 6, 3, 3, 1, 1, 1, 1],
