@@ -2,32 +2,29 @@
 // WebAssembly SIMD backend when this runtime can run it (saying so when it falls back to ref), and
 // WebGPU instead only where an adapter exists and measurement says it is faster for the model at hand
 // (backend-auto.ts: a few captured training steps timed on both; the decision printed with both
-// figures). Where there is no WebGPU (Node without Dawn, no adapter), nothing is measured.
+// figures). The model at hand is known only once a command has read its config and data, so auto
+// starts on wasm and `train` (lm) settles it with its own model (settleAuto) before it builds it;
+// every other command stays on wasm. Where there is no WebGPU (Node without Dawn, no adapter),
+// nothing is measured.
 
 import type { Backend } from '../backend/backend.ts';
 import { createRefBackend } from '../backend/ref/ref-backend.ts';
 import { setDefaultBackend } from '../tensor/backend-registry.ts';
-import { modelConfigOf, parseTrainConfig } from '../train/config.ts';
 import { measureAuto, type AutoDecision, type AutoProbe } from './backend-auto.ts';
 import { UserError } from './errors.ts';
 
-/**
- * What auto measures when the caller names no model: the default lm config on a character vocabulary
- * of 96 (the CLI picks the backend before a command reads its config and data).
- */
-export function defaultAutoProbe(): AutoProbe {
-  const c = parseTrainConfig({});
-  return { model: modelConfigOf(c, 96), batchSize: c.batchSize };
-}
+/** The wasm backend an 'auto' selection started on, until settleAuto decides (null: nothing pending). */
+let pendingAuto: Backend | null = null;
 
 export const BACKEND_CHOICES = ['auto', 'wasm', 'webgpu', 'ref'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
 /**
  * `threads`: a count, or undefined for every core ('auto'); only the wasm backend uses threads.
- * `probe`: the model auto measures where WebGPU exists (default: defaultAutoProbe()).
+ * 'auto' selects wasm and leaves the WebGPU question to settleAuto.
  */
-export async function selectBackend(choice: string | undefined, threads?: string, probe?: AutoProbe): Promise<Backend> {
+export async function selectBackend(choice: string | undefined, threads?: string): Promise<Backend> {
+  pendingAuto = null;
   const nThreads = threads === undefined || threads === 'auto' ? 'auto' : Number(threads);
   if (nThreads !== 'auto' && !(Number.isInteger(nThreads) && nThreads >= 1)) throw new UserError(`--threads must be a positive integer or 'auto', got '${threads}'`);
   const c = (choice ?? 'auto') as BackendChoice;
@@ -56,7 +53,7 @@ export async function selectBackend(choice: string | undefined, threads?: string
         backend = createRefBackend();
         break;
       }
-      if (c === 'auto') backend = await autoBetweenWasmAndWebGpu(backend, probe ?? defaultAutoProbe());
+      if (c === 'auto') pendingAuto = backend;
       break;
     default: {
       const never: never = c;
@@ -67,12 +64,37 @@ export async function selectBackend(choice: string | undefined, threads?: string
   return backend;
 }
 
+/**
+ * Settles an 'auto' selection with the model the command is about to train: WebGPU where an adapter
+ * exists and it is measured faster on `probe` (made the default backend), else the wasm it started on.
+ * Returns the backend to use; without a pending auto selection, the current one, unchanged.
+ */
+export async function settleAuto(probe: AutoProbe, current: Backend, makeWebGpu: () => Promise<GpuBackend> = createWebGpu): Promise<Backend> {
+  const wasm = pendingAuto;
+  pendingAuto = null;
+  if (!wasm || wasm !== current) return current;
+  const chosen = await autoBetweenWasmAndWebGpu(wasm, probe, makeWebGpu);
+  setDefaultBackend(chosen);
+  return chosen;
+}
+
+type GpuBackend = Backend & { dispose(): Promise<void> };
+
+async function createWebGpu(): Promise<GpuBackend> {
+  const { createWebGpuBackend } = await import('../backend/webgpu/index.ts');
+  return createWebGpuBackend();
+}
+
+/** The probe in words, for the decision's line: which model was timed. */
+function probeWords({ model: m, batchSize }: AutoProbe): string {
+  return `${m.nLayer} layers, width ${m.nEmbd}, ${m.nHead} heads, block ${m.blockSize}, vocabulary ${m.vocabSize}, batch ${batchSize}`;
+}
+
 /** wasm, or WebGPU where an adapter exists and is measured faster on `probe` (the decision printed); the loser is disposed. */
-async function autoBetweenWasmAndWebGpu(wasm: Backend, probe: AutoProbe): Promise<Backend> {
-  let webgpu: (Backend & { dispose(): Promise<void> }) | null = null;
+async function autoBetweenWasmAndWebGpu(wasm: Backend, probe: AutoProbe, makeWebGpu: () => Promise<GpuBackend>): Promise<Backend> {
+  let webgpu: GpuBackend;
   try {
-    const { createWebGpuBackend } = await import('../backend/webgpu/index.ts');
-    webgpu = await createWebGpuBackend();
+    webgpu = await makeWebGpu();
   } catch {
     return wasm; // no WebGPU here: auto is wasm, at no cost
   }
@@ -85,7 +107,7 @@ async function autoBetweenWasmAndWebGpu(wasm: Backend, probe: AutoProbe): Promis
     await webgpu.dispose().catch(() => {});
     return wasm;
   }
-  console.error(decision.reason);
+  console.error(`${decision.reason}; timed on this run's model: ${probeWords(probe)}`);
   if (decision.backend === 'webgpu') {
     await (wasm as { dispose?: () => Promise<void> }).dispose?.(); // its worker threads
     return webgpu;

@@ -27,6 +27,8 @@ import { TASKS, taskOfRunKind, type Task } from '../train/tasks/kinds.ts';
 import { openRun } from './run-dir.ts';
 import { trainTaskCommand } from './task-train.ts';
 import { readConfigFile, RESUMABLE_OVERRIDES, type TrainOptions } from './train-options.ts';
+import { settleAuto } from './backend-choice.ts';
+import { getDefaultBackend } from '../tensor/backend-registry.ts';
 
 /** The task of `train`: --task, or the resumed run's; the two must agree. */
 async function taskOf(opts: TrainOptions): Promise<Task> {
@@ -93,6 +95,9 @@ async function train(
   const ids = Int32Array.from(tokenizer.encode(corpus.text));
   const data = splitTrainVal(ids, config.valFraction);
   console.log(`tokenizer: ${tokenizer.kind}, ${tokenizer.vocabSize} tokens; ${data.train.length.toLocaleString('en-US')} train / ${data.val.length.toLocaleString('en-US')} validation tokens`);
+
+  // --backend auto weighs WebGPU against wasm on this model, before anything is timed or built on either.
+  await settleAuto({ model: modelConfigOf(config, tokenizer.vocabSize), batchSize: config.batchSize }, getDefaultBackend());
 
   const explicitIters = 'maxIters' in overrides || 'maxIters' in fileConfig;
   if (!resumed && opts.budgetMinutes !== undefined && !explicitIters) {

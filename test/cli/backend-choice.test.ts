@@ -4,7 +4,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createWasmBackend } from '../../src/backend/wasm/index.ts';
 import { AUTO_TIMED_STEPS, AUTO_WEBGPU_FRACTION, decideAuto, median, timeTrainingSteps } from '../../src/cli/backend-auto.ts';
-import { defaultAutoProbe, selectBackend } from '../../src/cli/backend-choice.ts';
+import { selectBackend, settleAuto } from '../../src/cli/backend-choice.ts';
+import { createRefBackend } from '../../src/backend/ref/ref-backend.ts';
+import { getDefaultBackend } from '../../src/tensor/backend-registry.ts';
 import { modelConfigOf, parseTrainConfig } from '../../src/train/config.ts';
 
 describe('decideAuto, the rule', () => {
@@ -60,9 +62,42 @@ describe('selectBackend auto in Node without WebGPU', () => {
     expect(said).not.toHaveBeenCalled();
   });
 
-  it('measures the default lm config where the caller names no model', () => {
-    const p = defaultAutoProbe();
-    expect(p.model).toMatchObject({ nLayer: 4, nEmbd: 128, blockSize: 64, vocabSize: 96 });
-    expect(p.batchSize).toBe(12);
+  it('settles on wasm, saying nothing, where no WebGPU can be made', async () => {
+    const said = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const be = await selectBackend('auto', '1');
+    const probe = { model: modelConfigOf(parseTrainConfig({ nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 8 }), 11), batchSize: 2 };
+    expect(await settleAuto(probe, be)).toBe(be);
+    expect(said).not.toHaveBeenCalled();
+  });
+});
+
+describe('settleAuto: auto weighs WebGPU on the model the command trains', () => {
+  afterEach(() => vi.restoreAllMocks());
+  const c = parseTrainConfig({ nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 8, batchSize: 3 });
+  const probe = { model: modelConfigOf(c, 11), batchSize: 3 };
+
+  it("times the given model on both, prints the decision with that model's shape, and keeps the faster (here wasm against ref posing as WebGPU)", async () => {
+    const said = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const wasm = await selectBackend('auto', '1');
+    const slow = Object.assign(createRefBackend(), { dispose: vi.fn(async () => {}) });
+    const chosen = await settleAuto(probe, wasm, async () => slow);
+    expect(chosen).toBe(wasm);
+    expect(getDefaultBackend()).toBe(wasm);
+    expect(slow.dispose).toHaveBeenCalled(); // the loser
+    expect(said).toHaveBeenCalledTimes(1);
+    const line = String(said.mock.calls[0][0]);
+    expect(line).toMatch(/^auto: wasm \(median training step of this model: webgpu [\d.]+ ms, wasm [\d.]+ ms/);
+    expect(line).toContain("timed on this run's model: 1 layers, width 16, 2 heads, block 8, vocabulary 11, batch 3");
+  });
+
+  it('does nothing when the backend was named (no auto pending), or a second time', async () => {
+    const make = vi.fn(async () => Object.assign(createRefBackend(), { dispose: async () => {} }));
+    const named = await selectBackend('wasm', '1');
+    expect(await settleAuto(probe, named, make)).toBe(named);
+    const auto = await selectBackend('auto', '1');
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    await settleAuto(probe, auto, async () => { throw new Error('no adapter'); });
+    expect(await settleAuto(probe, auto, make)).toBe(auto);
+    expect(make).not.toHaveBeenCalled();
   });
 });
