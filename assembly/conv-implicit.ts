@@ -66,7 +66,12 @@ function packWeights(w: usize, Cin: i32, Cout: i32, kH: i32, kW: i32, flip: bool
   }
 }
 
-/** 6 outputs × 8 channels over `taps` taps: a + offs[p] holds the six inputs of tap p; the tile to tmp (6 rows of 8). */
+/**
+ * 6 outputs × 8 channels over `taps` taps: a + offs[p] holds the six inputs of tap p; the tile to tmp
+ * (6 rows of 8). The body is matmul.ts's micro-kernel with A's address read from the tap table; they are
+ * not one function because any change to that loop so far has changed how V8 allocates its vector
+ * registers (two variants measured at half speed), so each stays as measured.
+ */
 function tile(a: usize, offs: usize, pb: usize, taps: i32, tmp: usize): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);

@@ -15,21 +15,16 @@ import { createWebGpuBackend, type WebGpuBackend } from '../../src/backend/webgp
 import type { AttentionKeys, Backend, Conv2dArgs, FullBackend, HeadLayout, Pool2dArgs, Storage } from '../../src/backend/backend.ts';
 import { generate } from '../../src/models/generate.ts';
 import { DEFAULT_GPT_CONFIG, GPT } from '../../src/models/gpt.ts';
-import { BatchNorm2d } from '../../src/nn/batch-norm-2d.ts';
-import { Conv2d } from '../../src/nn/conv.ts';
-import { Linear } from '../../src/nn/linear.ts';
-import { Module } from '../../src/nn/module.ts';
-import { GlobalAvgPool, MaxPool2d } from '../../src/nn/pool.ts';
-import { ResidualBlock } from '../../src/nn/residual-block.ts';
 import { AdamW } from '../../src/optim/adamw.ts';
 import { crossEntropy } from '../../src/tensor/ops/softmax.ts';
-import { backward, relu, Rng, tensor, type Tensor } from '../../src/tensor/index.ts';
+import { backward, Rng, tensor, type Tensor } from '../../src/tensor/index.ts';
 import { optimizationStepOn, TrainStep, type HostInput, type LossFn } from '../../src/train/step.ts';
 import { conv2d } from '../../src/tensor/ops/conv.ts';
 import { avgPool2d, globalAvgPool, maxPool2d } from '../../src/tensor/ops/pool.ts';
 import { relError } from '../helpers/compare.ts';
 import { decodeFixture, get } from '../helpers/fixture-data.ts';
 import { countCalls } from './fused-calls.ts';
+import { TinyConvNet } from '../helpers/tiny-conv-net.ts';
 
 export interface KernelCheck {
   case: string;
@@ -371,22 +366,6 @@ async function windowChecks(be: Backend): Promise<KernelCheck[]> {
     }
   }
   return out;
-}
-
-/** A small ResNet-style net (test/nn/conv-capture.test.ts's): conv–BN–ReLU–max pool, an identity and a projection block, global pool, head. */
-class TinyConvNet extends Module {
-  readonly stem = this.child('stem', new Conv2d(3, 8, 3, { padding: 1 }));
-  readonly bn = this.child('bn', new BatchNorm2d(8));
-  readonly pool = new MaxPool2d(2);
-  readonly block1 = this.child('block1', new ResidualBlock(8, 8));
-  readonly block2 = this.child('block2', new ResidualBlock(8, 12, 2));
-  readonly gap = new GlobalAvgPool();
-  readonly head = this.child('head', new Linear(12, 5, { init: { kind: 'normal', std: 0.1 } }));
-
-  forward(x: Tensor): Tensor {
-    const h = this.pool.forward(relu(this.bn.forward(this.stem.forward(x)))); // (B, 8, 9, 9)
-    return this.head.forward(this.gap.forward(this.block2.forward(this.block1.forward(h)))); // (B, 5)
-  }
 }
 
 /** Four training steps of TinyConvNet on 18 × 18 images (B = 4), eager or captured (TrainStep): the losses, and why steps ran eagerly. */
