@@ -45,6 +45,9 @@ const CONV_CASES: ConvCase[] = [
   // flipped kernel's convolution padded by k − 1 − p, which is 0 on both axes in the second case).
   [2, 3, 7, 6, 10, 2, 3, 1, 1, 0, 1],
   [1, 4, 5, 13, 7, 3, 2, 1, 1, 2, 1],
+  // Rows of 18 and 19 outputs: the weight gradient's tails of 2 and 3 (rows past 16 take conv-implicit.ts's dW too).
+  [2, 5, 9, 18, 7, 3, 3, 1, 1, 1, 1],
+  [1, 4, 6, 19, 9, 3, 3, 1, 1, 1, 1],
   // Past the threading threshold (2^18 multiply-adds): several tiles, channel blocks and row blocks to share.
   [3, 16, 18, 17, 12, 3, 3, 1, 1, 1, 1],
   [1, 20, 40, 37, 6, 3, 3, 1, 1, 1, 1],
