@@ -69,6 +69,15 @@ function packWeights(w: usize, Cin: i32, Cout: i32, kH: i32, kW: i32, flip: bool
   }
 }
 
+/** offs[p] = the byte offset of tap p = (channel, kh, kw) in a padded image of Hp × Wp planes. */
+function tapTable(offs: usize, taps: i32, kH: i32, kW: i32, Hp: i32, Wp: i32): void {
+  const K2 = kH * kW;
+  for (let p = 0; p < taps; p++) {
+    const c = p / K2, kh = (p % K2) / kW, kw = p % kW;
+    store<i32>(offs + (<usize>p << 2), ((c * Hp + kh) * Wp + kw) << 2);
+  }
+}
+
 /**
  * 6 outputs × 8 channels over `taps` taps: a + offs[p] holds the six inputs of tap p; the tile to tmp
  * (6 rows of 8). The body is matmul.ts's micro-kernel with A's address read from the tap table; they are
@@ -151,10 +160,7 @@ export function implicitConv(x: usize, w: usize, bias: usize, out: usize, B: i32
   const offs = packed + (<usize>(strips * NR * taps) << 2);
   const tmp = offs + (<usize>taps << 2);
   packWeights(w, Cin, Cout, kH, kW, flip, packed);
-  for (let p = 0; p < taps; p++) {
-    const c = p / K2, kh = (p % K2) / kW, kw = p % kW;
-    store<i32>(offs + (<usize>p << 2), ((c * Hp + kh) * Wp + kw) << 2);
-  }
+  tapTable(offs, taps, kH, kW, Hp, Wp);
   const items = B * Ho;
   const i0 = <i32>((<i64>items * tid) / threads), i1 = <i32>((<i64>items * (tid + 1)) / threads);
   let padded = -1;
@@ -278,10 +284,7 @@ export function implicitFilterGrad(dy: usize, x: usize, dw: usize, B: i32, Cin: 
   const pad = scratch;
   const offs = pad + (<usize>(Cin * Hp * Wp + SLACK) << 2);
   const acc = offs + (<usize>taps << 2);
-  for (let p = 0; p < taps; p++) {
-    const c = p / K2, kh = (p % K2) / kW, kw = p % kW;
-    store<i32>(offs + (<usize>p << 2), ((c * Hp + kh) * Wp + kw) << 2);
-  }
+  tapTable(offs, taps, kH, kW, Hp, Wp);
   const coBlocks = (Cout + WCO - 1) / WCO, tapBlocks = (taps + WTAPS - 1) / WTAPS;
   const blocks = coBlocks * tapBlocks;
   const q0 = <i32>((<i64>blocks * tid) / threads), q1 = <i32>((<i64>blocks * (tid + 1)) / threads);
