@@ -138,6 +138,13 @@ export function rmsNormBackward(
   if (dw && dwAcc) dw.set(dwAcc);
 }
 
+/** Channel c's mean over x as (outer, C, inner), summed in float64 in memory order. */
+function channelMean(x: FloatArray, outer: number, C: number, inner: number, c: number): number {
+  let sum = 0;
+  for (let o = 0; o < outer; o++) for (let i = 0, at = (o * C + c) * inner; i < inner; i++) sum += x[at + i];
+  return sum / (outer * inner);
+}
+
 /**
  * BatchNorm with the batch's statistics over x as (outer, C, inner): per channel, μ and the biased
  * variance over its outer·inner values in float64, two passes (as torch), then the affine output.
@@ -157,9 +164,7 @@ export function batchNormForward(
 ): void {
   const n = outer * inner;
   for (let c = 0; c < C; c++) {
-    let sum = 0;
-    for (let o = 0; o < outer; o++) for (let i = 0, at = (o * C + c) * inner; i < inner; i++) sum += x[at + i];
-    const mu = sum / n;
+    const mu = channelMean(x, outer, C, inner, c);
     let ss = 0;
     for (let o = 0; o < outer; o++) {
       for (let i = 0, at = (o * C + c) * inner; i < inner; i++) {
@@ -199,9 +204,7 @@ export function batchNormBackward(
 ): void {
   const n = outer * inner;
   for (let c = 0; c < C; c++) {
-    let sum = 0;
-    for (let o = 0; o < outer; o++) for (let i = 0, at = (o * C + c) * inner; i < inner; i++) sum += x[at + i];
-    const mu = sum / n;
+    const mu = channelMean(x, outer, C, inner, c);
     const s = rstd[c];
     const wc = w ? w[c] : 1;
     let sumDy = 0;

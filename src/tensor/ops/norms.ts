@@ -8,10 +8,12 @@ import type { Tensor } from '../tensor.ts';
 import { allocOut, checkInputs } from './common.ts';
 import { batchNormComposed, layerNormComposed, rmsNormComposed } from './composed.ts';
 
-function checkAffine(op: string, x: Tensor, p: Tensor | null, what: string): void {
-  const C = x.shape[x.rank - 1];
+/** γ or β must be a vector of the normalized axis' C entries: the last axis, or `channelAxis` (BatchNorm's). */
+function checkAffine(op: string, x: Tensor, p: Tensor | null, what: string, channelAxis?: number): void {
+  const C = x.shape[channelAxis ?? x.rank - 1];
   if (p && (p.rank !== 1 || p.shape[0] !== C)) {
-    throw new ShapeError(`${op}: ${what} has shape ${fmt(p.shape)} but the input's last dimension is ${C}; expected [${C}]`);
+    const where = channelAxis === undefined ? `the input's last dimension is ${C}` : `the input has ${C} channels (axis ${channelAxis})`;
+    throw new ShapeError(`${op}: ${what} has shape ${fmt(p.shape)} but ${where}; expected [${C}]`);
   }
 }
 
@@ -76,12 +78,9 @@ export function batchNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
   if (!Number.isInteger(channelAxis) || channelAxis < 0 || channelAxis >= x.rank) {
     throw new ShapeError(`batchNorm: channel axis ${channelAxis} is not an axis of an input of shape ${fmt(x.shape)}`);
   }
+  checkAffine('batchNorm', x, weight, 'weight', channelAxis);
+  checkAffine('batchNorm', x, bias, 'bias', channelAxis);
   const C = x.shape[channelAxis];
-  for (const [p, what] of [[weight, 'weight'], [bias, 'bias']] as const) {
-    if (p && (p.rank !== 1 || p.shape[0] !== C)) {
-      throw new ShapeError(`batchNorm: ${what} has shape ${fmt(p.shape)} but the input has ${C} channels (axis ${channelAxis}); expected [${C}]`);
-    }
-  }
   const outer = x.shape.slice(0, channelAxis).reduce((a, d) => a * d, 1);
   const inner = x.shape.slice(channelAxis + 1).reduce((a, d) => a * d, 1);
   const be = x.backend;
